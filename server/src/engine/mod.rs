@@ -1,0 +1,13 @@
+//! The protocol-free core: plain data and plain functions from an issue to a ranking.
+
+pub mod apply;
+pub mod edits;
+pub mod issue;
+pub mod localize;
+pub mod normalize;
+pub mod python_syntax;
+pub mod repair;
+pub mod selection;
+pub mod similarity;
+pub mod snapshot;
+pub mod unified_diff;

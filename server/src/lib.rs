@@ -1,0 +1,8 @@
+//! Swiss: the SWE-Swiss repair pipeline (localize, sample SEARCH/REPLACE patches, verify, vote)
+//! as a library. The engine knows nothing of LSP; the CLI and the language server drive it.
+
+pub mod backend;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod prompts;
