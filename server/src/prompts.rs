@@ -1,1 +1,188 @@
-//! TODO
+//! Prompt templates: embedded at build time from the top-level `prompts/` folder, overridable per
+//! repository by a folder holding files of the same names.
+
+use std::path::Path;
+
+/// The three prompts the pipeline sends, each with the placeholders it must contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    Localize,
+    Repair,
+    Reproduce,
+}
+
+impl PromptKind {
+    pub const ALL: [PromptKind; 3] = [PromptKind::Localize, PromptKind::Repair, PromptKind::Reproduce];
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            PromptKind::Localize => "localize.md",
+            PromptKind::Repair => "repair.md",
+            PromptKind::Reproduce => "reproduce.md",
+        }
+    }
+
+    fn embedded(self) -> &'static str {
+        match self {
+            PromptKind::Localize => include_str!("../../prompts/localize.md"),
+            PromptKind::Repair => include_str!("../../prompts/repair.md"),
+            PromptKind::Reproduce => include_str!("../../prompts/reproduce.md"),
+        }
+    }
+
+    /// An override without these would silently drop the issue or the code from the prompt.
+    pub fn required_placeholders(self) -> &'static [&'static str] {
+        match self {
+            PromptKind::Localize => &["{{issue}}", "{{structure}}"],
+            PromptKind::Repair | PromptKind::Reproduce => &["{{issue}}", "{{files}}"],
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    #[error("failed to read prompt template {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("prompt template {path} lacks the placeholder {placeholder}")]
+    MissingPlaceholder { path: String, placeholder: &'static str },
+}
+
+/// The templates a job uses.
+#[derive(Debug, Clone)]
+pub struct Prompts {
+    localize: String,
+    repair: String,
+    reproduce: String,
+}
+
+impl Default for Prompts {
+    fn default() -> Self {
+        Prompts {
+            localize: PromptKind::Localize.embedded().to_owned(),
+            repair: PromptKind::Repair.embedded().to_owned(),
+            reproduce: PromptKind::Reproduce.embedded().to_owned(),
+        }
+    }
+}
+
+impl Prompts {
+    /// The embedded templates, with any file of the same name in `dir` taking the place of its
+    /// embedded twin. A missing `dir` is no error: overriding is optional.
+    pub fn with_overrides(dir: &Path) -> Result<Prompts, PromptError> {
+        let mut prompts = Prompts::default();
+        for kind in PromptKind::ALL {
+            let path = dir.join(kind.file_name());
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(source) => {
+                    return Err(PromptError::Read {
+                        path: path.display().to_string(),
+                        source,
+                    })
+                }
+            };
+            if let Some(placeholder) = kind
+                .required_placeholders()
+                .iter()
+                .find(|p| !text.contains(**p))
+            {
+                return Err(PromptError::MissingPlaceholder {
+                    path: path.display().to_string(),
+                    placeholder,
+                });
+            }
+            *prompts.slot(kind) = text;
+        }
+        Ok(prompts)
+    }
+
+    fn slot(&mut self, kind: PromptKind) -> &mut String {
+        match kind {
+            PromptKind::Localize => &mut self.localize,
+            PromptKind::Repair => &mut self.repair,
+            PromptKind::Reproduce => &mut self.reproduce,
+        }
+    }
+
+    pub fn template(&self, kind: PromptKind) -> &str {
+        match kind {
+            PromptKind::Localize => &self.localize,
+            PromptKind::Repair => &self.repair,
+            PromptKind::Reproduce => &self.reproduce,
+        }
+    }
+
+    /// Fills `{{name}}` placeholders in one pass, so text inserted for one placeholder (an issue
+    /// that happens to contain `{{files}}`) is never substituted again.
+    pub fn render(&self, kind: PromptKind, values: &[(&str, &str)]) -> String {
+        render(self.template(kind), values)
+    }
+}
+
+fn render(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len() + values.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find("}}") {
+            Some(end) => {
+                let name = &after[..end];
+                match values.iter().find(|(k, _)| *k == name) {
+                    Some((_, value)) => out.push_str(value),
+                    None => out.push_str(&rest[start..start + 2 + end + 2]),
+                }
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_does_not_substitute_inside_inserted_text() {
+        let out = render("A {{issue}} B {{files}}", &[("issue", "see {{files}}"), ("files", "F")]);
+        assert_eq!(out, "A see {{files}} B F");
+    }
+
+    #[test]
+    fn unknown_placeholders_stay() {
+        assert_eq!(render("{{x}} {{", &[]), "{{x}} {{");
+    }
+
+    #[test]
+    fn embedded_templates_hold_their_placeholders() {
+        let prompts = Prompts::default();
+        for kind in PromptKind::ALL {
+            for p in kind.required_placeholders() {
+                assert!(prompts.template(kind).contains(p), "{kind:?} lacks {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn override_replaces_one_template_and_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("repair.md"), "fix {{issue}} in {{files}}").unwrap();
+        let prompts = Prompts::with_overrides(dir.path()).unwrap();
+        assert_eq!(prompts.template(PromptKind::Repair), "fix {{issue}} in {{files}}");
+        assert_eq!(prompts.template(PromptKind::Localize), PromptKind::Localize.embedded());
+
+        std::fs::write(dir.path().join("localize.md"), "no placeholders").unwrap();
+        let err = Prompts::with_overrides(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("{{issue}}"), "{err}");
+    }
+}

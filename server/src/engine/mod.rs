@@ -11,3 +11,4 @@ pub mod selection;
 pub mod similarity;
 pub mod snapshot;
 pub mod unified_diff;
+pub mod write_back;

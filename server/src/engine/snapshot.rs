@@ -1,1 +1,187 @@
-//! TODO
+//! What a job sees of the repository: the tracked files as they are in the work tree
+//! (uncommitted edits included), with unsaved editor buffers laid over them.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use super::apply::FileSource;
+
+/// Files above this size are left out: generated data, vendored bundles, never worth a prompt.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+const GIT_MODE_SYMLINK: u32 = 0o120000;
+const GIT_MODE_SUBMODULE: u32 = 0o160000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("failed to open {path} as a git repository: {message}")]
+    NotARepository { path: String, message: String },
+    #[error("failed to use {path}: it is a bare git repository, with no work tree to fix")]
+    Bare { path: String },
+    #[error("failed to read the git index of {path}: {message}")]
+    Index { path: String, message: String },
+}
+
+#[derive(Debug)]
+pub struct RepoSnapshot {
+    root: PathBuf,
+    paths: BTreeSet<String>,
+    overlays: HashMap<String, Arc<str>>,
+    /// Read once, so every stage (and `--apply`'s check for concurrent edits) sees the same text.
+    cache: Mutex<HashMap<String, Option<Arc<str>>>>,
+    max_file_bytes: u64,
+}
+
+impl RepoSnapshot {
+    /// The repository that contains `dir`; its work tree root becomes the snapshot's root.
+    pub fn open(dir: &Path, max_file_bytes: u64) -> Result<RepoSnapshot, SnapshotError> {
+        let shown = dir.display().to_string();
+        let repo = git2::Repository::discover(dir).map_err(|e| SnapshotError::NotARepository {
+            path: shown.clone(),
+            message: e.message().to_owned(),
+        })?;
+        let root = repo
+            .workdir()
+            .ok_or_else(|| SnapshotError::Bare { path: shown.clone() })?
+            .to_path_buf();
+        let index = repo.index().map_err(|e| SnapshotError::Index {
+            path: shown.clone(),
+            message: e.message().to_owned(),
+        })?;
+        let mut paths = BTreeSet::new();
+        for entry in index.iter() {
+            if entry.mode & 0o170000 == GIT_MODE_SYMLINK || entry.mode & 0o170000 == GIT_MODE_SUBMODULE {
+                continue;
+            }
+            // Only stage 0: conflicted entries appear once per side.
+            if (entry.flags >> 12) & 0x3 != 0 {
+                continue;
+            }
+            let Ok(path) = String::from_utf8(entry.path) else { continue };
+            match std::fs::symlink_metadata(root.join(&path)) {
+                Ok(meta) if meta.is_file() && meta.len() <= max_file_bytes => {
+                    paths.insert(path);
+                }
+                _ => {}
+            }
+        }
+        Ok(RepoSnapshot {
+            root,
+            paths,
+            overlays: HashMap::new(),
+            cache: Mutex::new(HashMap::new()),
+            max_file_bytes,
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The tracked text-file candidates plus overlaid buffers, in path order.
+    pub fn paths(&self) -> impl Iterator<Item = &str> {
+        self.paths.iter().map(String::as_str)
+    }
+
+    pub fn contains(&self, path: &str) -> bool {
+        self.paths.contains(path)
+    }
+
+    pub fn len(&self) -> usize {
+        self.paths.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
+    }
+
+    /// An unsaved editor buffer: it wins over the file on disk, and a new buffer adds a path.
+    pub fn overlay(&mut self, path: &str, content: impl Into<Arc<str>>) {
+        self.paths.insert(path.to_owned());
+        self.overlays.insert(path.to_owned(), content.into());
+    }
+
+    fn read_disk(&self, path: &str) -> Option<Arc<str>> {
+        let full = self.root.join(path);
+        let meta = std::fs::symlink_metadata(&full).ok()?;
+        if !meta.is_file() || meta.len() > self.max_file_bytes {
+            return None;
+        }
+        let bytes = std::fs::read(&full).ok()?;
+        if bytes.iter().take(8000).any(|b| *b == 0) {
+            return None;
+        }
+        String::from_utf8(bytes).ok().map(Arc::from)
+    }
+}
+
+impl FileSource for RepoSnapshot {
+    fn resolve_path(&self, raw: &str) -> Result<String, String> {
+        let trimmed = raw.trim().trim_matches('`').trim();
+        if trimmed.is_empty() {
+            return Err("the path is empty".into());
+        }
+        let as_path = Path::new(trimmed);
+        if as_path.is_absolute() || trimmed.starts_with('/') || trimmed.starts_with('\\') {
+            return Err("absolute paths are refused".into());
+        }
+        let mut parts: Vec<&str> = Vec::new();
+        for component in as_path.components() {
+            match component {
+                Component::Normal(part) => match part.to_str() {
+                    Some(part) => parts.push(part),
+                    None => return Err("the path is not valid UTF-8".into()),
+                },
+                Component::CurDir => {}
+                Component::ParentDir => return Err("paths with `..` are refused".into()),
+                Component::RootDir | Component::Prefix(_) => {
+                    return Err("absolute paths are refused".into())
+                }
+            }
+        }
+        if parts.is_empty() {
+            return Err("the path names no file".into());
+        }
+        if parts.iter().any(|p| *p == ".git") {
+            return Err("paths inside .git are refused".into());
+        }
+        let path = parts.join("/");
+        if self.overlays.contains_key(&path) {
+            return Ok(path);
+        }
+        // A symlink anywhere on the way could point outside the repository.
+        let mut on_disk = self.root.clone();
+        for part in &parts {
+            on_disk.push(part);
+            match std::fs::symlink_metadata(&on_disk) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(format!("{path} goes through a symbolic link"))
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        // Creating a file over an untracked one would lose the user's work.
+        if !self.paths.contains(&path) && std::fs::symlink_metadata(&on_disk).is_ok() {
+            return Err(format!(
+                "{path} exists but is not a tracked text file of the repository"
+            ));
+        }
+        Ok(path)
+    }
+
+    fn read(&self, path: &str) -> Option<Arc<str>> {
+        if let Some(content) = self.overlays.get(path) {
+            return Some(content.clone());
+        }
+        if !self.paths.contains(path) {
+            return None;
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(path.to_owned())
+            .or_insert_with(|| self.read_disk(path))
+            .clone()
+    }
+}

@@ -1,0 +1,228 @@
+//! What one configuration source says. Every field is optional; a bad value is reported as a
+//! warning and ignored, so one typo never stops the server or the CLI.
+
+use std::path::Path;
+
+pub const ENV_BACKEND_URL: &str = "SWISS_BACKEND_URL";
+pub const ENV_MODEL: &str = "SWISS_MODEL";
+pub const ENV_API_KEY: &str = "SWISS_API_KEY";
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Options {
+    pub backend: BackendOptions,
+    pub sampling: SamplingOptions,
+    pub localize: LocalizeOptions,
+    pub repair: RepairOptions,
+    pub prompts: PromptOptions,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackendOptions {
+    pub urls: Option<Vec<String>>,
+    pub model: Option<String>,
+    pub api_key: Option<String>,
+    pub timeout_secs: Option<u64>,
+    pub max_retries: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SamplingOptions {
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_tokens: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LocalizeOptions {
+    pub samples: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RepairOptions {
+    pub samples: Option<usize>,
+    /// Budget for the file contents in the repair prompt, in estimated tokens.
+    pub max_prompt_tokens: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PromptOptions {
+    /// A folder, relative to the repository root, whose `localize.md`, `repair.md` or
+    /// `reproduce.md` replace the built-in templates.
+    pub dir: Option<String>,
+}
+
+impl Options {
+    /// Reads `swiss.toml` from the repository root. A missing file says nothing; a malformed one
+    /// is reported and ignored as a whole; a bad field is reported and ignored alone.
+    pub fn from_repo_file(root: &Path, warnings: &mut Vec<String>) -> Options {
+        let path = root.join("swiss.toml");
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Options::from_toml(&text, "swiss.toml", warnings),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Options::default(),
+            Err(e) => {
+                warnings.push(format!("failed to read swiss.toml: {e}; it is ignored"));
+                Options::default()
+            }
+        }
+    }
+
+    pub fn from_toml(text: &str, origin: &str, warnings: &mut Vec<String>) -> Options {
+        match toml::from_str::<toml::Value>(text) {
+            Ok(value) => Options::from_value(
+                serde_json::to_value(value).unwrap_or_default(),
+                origin,
+                warnings,
+            ),
+            Err(e) => {
+                warnings.push(format!(
+                    "failed to parse {origin}: {}; it is ignored",
+                    e.message()
+                ));
+                Options::default()
+            }
+        }
+    }
+
+    /// Field by field, so that one wrong value costs only itself. The editor sends its
+    /// `initializationOptions` through here too.
+    pub fn from_value(value: serde_json::Value, origin: &str, warnings: &mut Vec<String>) -> Options {
+        let serde_json::Value::Object(sections) = value else {
+            if !value.is_null() {
+                warnings.push(format!("{origin}: settings must be a table; they are ignored"));
+            }
+            return Options::default();
+        };
+        let mut kept = serde_json::Map::new();
+        for (section, fields) in sections {
+            let serde_json::Value::Object(fields) = fields else {
+                warnings.push(format!("{origin}: `{section}` must be a table; it is ignored"));
+                continue;
+            };
+            let mut kept_fields = serde_json::Map::new();
+            for (field, value) in fields {
+                let mut probe = serde_json::Map::new();
+                let mut inner = serde_json::Map::new();
+                inner.insert(field.clone(), value.clone());
+                probe.insert(section.clone(), serde_json::Value::Object(inner));
+                match serde_json::from_value::<Options>(serde_json::Value::Object(probe)) {
+                    Ok(_) => {
+                        kept_fields.insert(field, value);
+                    }
+                    Err(e) => warnings.push(format!(
+                        "{origin}: `{section}.{field}` is ignored: {}",
+                        first_clause(&e.to_string())
+                    )),
+                }
+            }
+            kept.insert(section, serde_json::Value::Object(kept_fields));
+        }
+        serde_json::from_value(serde_json::Value::Object(kept)).unwrap_or_default()
+    }
+
+    /// `SWISS_BACKEND_URL` (comma-separated for several), `SWISS_MODEL`, `SWISS_API_KEY`.
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Options {
+        let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        Options {
+            backend: BackendOptions {
+                urls: non_empty(ENV_BACKEND_URL).map(|v| {
+                    v.split(',')
+                        .map(|u| u.trim().to_owned())
+                        .filter(|u| !u.is_empty())
+                        .collect()
+                }),
+                model: non_empty(ENV_MODEL),
+                api_key: non_empty(ENV_API_KEY),
+                ..BackendOptions::default()
+            },
+            ..Options::default()
+        }
+    }
+
+    /// `other`'s fields win where it sets them.
+    pub fn merged(self, other: Options) -> Options {
+        fn pick<T>(base: Option<T>, over: Option<T>) -> Option<T> {
+            over.or(base)
+        }
+        Options {
+            backend: BackendOptions {
+                urls: pick(self.backend.urls, other.backend.urls),
+                model: pick(self.backend.model, other.backend.model),
+                api_key: pick(self.backend.api_key, other.backend.api_key),
+                timeout_secs: pick(self.backend.timeout_secs, other.backend.timeout_secs),
+                max_retries: pick(self.backend.max_retries, other.backend.max_retries),
+            },
+            sampling: SamplingOptions {
+                temperature: pick(self.sampling.temperature, other.sampling.temperature),
+                top_p: pick(self.sampling.top_p, other.sampling.top_p),
+                max_tokens: pick(self.sampling.max_tokens, other.sampling.max_tokens),
+            },
+            localize: LocalizeOptions {
+                samples: pick(self.localize.samples, other.localize.samples),
+            },
+            repair: RepairOptions {
+                samples: pick(self.repair.samples, other.repair.samples),
+                max_prompt_tokens: pick(self.repair.max_prompt_tokens, other.repair.max_prompt_tokens),
+            },
+            prompts: PromptOptions {
+                dir: pick(self.prompts.dir, other.prompts.dir),
+            },
+        }
+    }
+}
+
+fn first_clause(message: &str) -> &str {
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_field_is_ignored_alone() {
+        let mut warnings = Vec::new();
+        let options = Options::from_toml(
+            "[backend]\nmodel = \"m\"\ntimeout_secs = \"soon\"\ncolour = 1\n[repair]\nsamples = 8\n",
+            "swiss.toml",
+            &mut warnings,
+        );
+        assert_eq!(options.backend.model.as_deref(), Some("m"));
+        assert_eq!(options.backend.timeout_secs, None);
+        assert_eq!(options.repair.samples, Some(8));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains("backend.colour") || warnings[1].contains("backend.colour"));
+        assert!(warnings.iter().any(|w| w.contains("backend.timeout_secs")));
+    }
+
+    #[test]
+    fn malformed_toml_is_ignored_with_a_warning() {
+        let mut warnings = Vec::new();
+        let options = Options::from_toml("[backend\nmodel=", "swiss.toml", &mut warnings);
+        assert_eq!(options, Options::default());
+        assert!(warnings[0].starts_with("failed to parse swiss.toml"), "{warnings:?}");
+    }
+
+    #[test]
+    fn later_sources_win_field_by_field() {
+        let file = Options::from_toml(
+            "[backend]\nmodel = \"file\"\nurls = [\"http://a/v1\"]\n",
+            "swiss.toml",
+            &mut Vec::new(),
+        );
+        let env = Options::from_env(|name| {
+            (name == ENV_BACKEND_URL).then(|| "http://b/v1, http://c/v1".to_owned())
+        });
+        let merged = file.merged(env);
+        assert_eq!(merged.backend.model.as_deref(), Some("file"));
+        assert_eq!(
+            merged.backend.urls,
+            Some(vec!["http://b/v1".to_owned(), "http://c/v1".to_owned()])
+        );
+    }
+}
