@@ -1,1 +1,15 @@
-//! TODO
+//! The model server: an OpenAI-compatible chat-completions client that samples `n` completions
+//! of one prompt across one or more servers, with retries, backoff, cancellation and token
+//! accounting.
+
+mod client;
+mod config;
+mod error;
+mod plan;
+mod retry;
+mod wire;
+
+pub use client::{BackendClient, Sample, SamplingParams};
+pub use config::BackendConfig;
+pub use error::BackendError;
+pub use wire::{ChatMessage, Usage};

@@ -1,0 +1,444 @@
+//! The backend client against the scripted OpenAI-compatible server.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use swiss::backend::{
+    BackendClient, BackendConfig, BackendError, ChatMessage, Sample, SamplingParams, Usage,
+};
+use swiss_testkit::{Fault, PromptKind, Script, ScriptedBackend};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+const MAX_RETRIES: u32 = 3;
+
+fn config(base_urls: Vec<String>) -> BackendConfig {
+    BackendConfig {
+        base_urls,
+        model: "SWE-Swiss-32B".to_owned(),
+        api_key: None,
+        request_timeout: Duration::from_secs(10),
+        max_retries: MAX_RETRIES,
+        initial_backoff: Duration::from_millis(10),
+    }
+}
+
+fn client(backend: &ScriptedBackend) -> BackendClient {
+    BackendClient::new(config(vec![backend.base_url()])).unwrap()
+}
+
+fn repair_prompt() -> Vec<ChatMessage> {
+    vec![
+        ChatMessage::system("You are a careful engineer."),
+        ChatMessage::user("Fix the issue. Answer with SEARCH/REPLACE edits."),
+    ]
+}
+
+fn patches(count: usize) -> Vec<String> {
+    (0..count).map(|i| format!("patch number {i}")).collect()
+}
+
+fn repair_script(count: usize) -> Script {
+    Script::new().answer(PromptKind::Repair, patches(count))
+}
+
+async fn sample_with(
+    client: &BackendClient,
+    n: usize,
+    params: &SamplingParams,
+    cancel: &CancellationToken,
+) -> (Result<Usage, BackendError>, Vec<Sample>) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let result = client.sample(&repair_prompt(), n, params, tx, cancel).await;
+    let mut samples = Vec::new();
+    while let Ok(sample) = rx.try_recv() {
+        samples.push(sample);
+    }
+    (result, samples)
+}
+
+async fn sample(client: &BackendClient, n: usize) -> (Result<Usage, BackendError>, Vec<Sample>) {
+    sample_with(
+        client,
+        n,
+        &SamplingParams::default(),
+        &CancellationToken::new(),
+    )
+    .await
+}
+
+fn texts(samples: &[Sample]) -> BTreeSet<String> {
+    samples.iter().map(|s| s.text.clone()).collect()
+}
+
+fn indices(samples: &[Sample]) -> BTreeSet<usize> {
+    samples.iter().map(|s| s.index).collect()
+}
+
+/// A URL where nothing listens: bound once to get a free port, then released.
+fn refused_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}/v1")
+}
+
+#[tokio::test]
+async fn asks_for_all_n_in_one_request() {
+    let backend = ScriptedBackend::start(repair_script(6)).await;
+    let params = SamplingParams {
+        temperature: 0.6,
+        top_p: 0.95,
+        max_tokens: Some(256),
+    };
+    let (result, samples) =
+        sample_with(&client(&backend), 4, &params, &CancellationToken::new()).await;
+
+    let usage = result.unwrap();
+    let requests = backend.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.kind, PromptKind::Repair);
+    assert_eq!(request.n, Some(4));
+    assert_eq!(request.model.as_deref(), Some("SWE-Swiss-32B"));
+    assert_eq!(request.temperature, Some(0.6));
+    assert_eq!(request.top_p, Some(0.95));
+    assert_eq!(request.max_tokens, Some(256));
+    assert_eq!(request.body["stream"], false);
+    assert_eq!(request.authorization, None);
+    let sent: Vec<_> = request
+        .messages
+        .iter()
+        .map(|m| (m.role.as_str(), m.content.as_str()))
+        .collect();
+    let expected: Vec<_> = repair_prompt()
+        .into_iter()
+        .map(|m| (m.role, m.content))
+        .collect();
+    assert_eq!(
+        sent,
+        expected
+            .iter()
+            .map(|(r, c)| (r.as_str(), c.as_str()))
+            .collect::<Vec<_>>()
+    );
+
+    assert_eq!(samples.len(), 4);
+    assert_eq!(indices(&samples), (0..4).collect());
+    assert_eq!(texts(&samples), patches(4).into_iter().collect());
+    assert!(samples
+        .iter()
+        .all(|s| s.finish_reason.as_deref() == Some("stop")));
+
+    let prompt_chars: usize = repair_prompt()
+        .iter()
+        .map(|m| m.content.len())
+        .sum::<usize>()
+        + 1;
+    assert_eq!(
+        usage,
+        Usage {
+            prompt_tokens: (prompt_chars / 4) as u64,
+            completion_tokens: 4 * ("patch number 0".len() / 4) as u64
+        }
+    );
+}
+
+#[tokio::test]
+async fn leaves_max_tokens_out_when_unset() {
+    let backend = ScriptedBackend::start(repair_script(1)).await;
+    sample(&client(&backend), 1).await.0.unwrap();
+    let body = &backend.requests()[0].body;
+    assert!(body.get("max_tokens").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn tops_up_a_server_that_ignores_n_to_exactly_n() {
+    let backend = ScriptedBackend::start(repair_script(10).ignore_n()).await;
+    let (result, samples) = sample(&client(&backend), 5).await;
+
+    result.unwrap();
+    assert_eq!(samples.len(), 5);
+    assert_eq!(indices(&samples), (0..5).collect());
+    assert_eq!(texts(&samples), patches(5).into_iter().collect());
+    let asked: Vec<_> = backend.requests().iter().map(|r| r.n).collect();
+    assert_eq!(asked, [Some(5), Some(1), Some(1), Some(1), Some(1)]);
+}
+
+#[tokio::test]
+async fn splits_n_over_two_endpoints() {
+    let first = ScriptedBackend::start(repair_script(10)).await;
+    let second = ScriptedBackend::start(repair_script(10)).await;
+    let client = BackendClient::new(config(vec![first.base_url(), second.base_url()])).unwrap();
+    let (result, samples) = sample(&client, 6).await;
+
+    result.unwrap();
+    assert_eq!(samples.len(), 6);
+    assert_eq!(indices(&samples), (0..6).collect());
+    for backend in [&first, &second] {
+        let asked: Vec<_> = backend.requests().iter().map(|r| r.n).collect();
+        assert_eq!(asked, [Some(3)]);
+    }
+}
+
+#[tokio::test]
+async fn hands_a_dead_endpoints_share_to_the_live_one() {
+    let live = ScriptedBackend::start(repair_script(10)).await;
+    let client = BackendClient::new(config(vec![refused_url(), live.base_url()])).unwrap();
+    let (result, samples) = sample(&client, 4).await;
+
+    result.unwrap();
+    assert_eq!(samples.len(), 4);
+    assert_eq!(indices(&samples), (0..4).collect());
+    let asked: u64 = live.requests().iter().filter_map(|r| r.n).sum();
+    assert_eq!(asked, 4);
+}
+
+#[tokio::test]
+async fn waits_as_long_as_retry_after_says() {
+    let backend = ScriptedBackend::start(
+        repair_script(3).fault(Fault::status(429, "slow down").with_retry_after(1)),
+    )
+    .await;
+    let (result, samples) = sample(&client(&backend), 3).await;
+
+    result.unwrap();
+    assert_eq!(samples.len(), 3);
+    let requests = backend.requests();
+    assert_eq!(requests.len(), 2);
+    // The configured backoff is 10 ms: only the header explains a pause of a second.
+    let pause = requests[1].received_at - requests[0].received_at;
+    assert!(
+        pause >= Duration::from_millis(950),
+        "retried after {pause:?}"
+    );
+}
+
+#[tokio::test]
+async fn retries_a_server_error() {
+    let backend = ScriptedBackend::start(repair_script(3).fault(Fault::status(500, "oops"))).await;
+    let (result, samples) = sample(&client(&backend), 3).await;
+
+    result.unwrap();
+    assert_eq!(samples.len(), 3);
+    assert_eq!(backend.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn gives_up_on_a_persistent_server_error_naming_url_and_status() {
+    let mut script = repair_script(3);
+    for _ in 0..10 {
+        script = script.fault(Fault::status(500, "engine overloaded"));
+    }
+    let backend = ScriptedBackend::start(script).await;
+    let (result, samples) = sample(&client(&backend), 3).await;
+
+    let err = result.unwrap_err();
+    assert!(
+        matches!(err, BackendError::Status { status: 500, attempts, .. } if attempts == MAX_RETRIES + 1),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.starts_with("failed to "), "{message}");
+    assert!(
+        message.contains(&format!("{}/chat/completions", backend.base_url())),
+        "{message}"
+    );
+    assert!(message.contains("HTTP 500"), "{message}");
+    assert!(message.contains("engine overloaded"), "{message}");
+    assert!(
+        message.contains(&format!("{} attempts", MAX_RETRIES + 1)),
+        "{message}"
+    );
+    assert!(samples.is_empty());
+    assert_eq!(backend.requests().len(), MAX_RETRIES as usize + 1);
+}
+
+#[tokio::test]
+async fn retries_garbage() {
+    let backend = ScriptedBackend::start(repair_script(3).fault(Fault::Garbage)).await;
+    let (result, samples) = sample(&client(&backend), 2).await;
+
+    result.unwrap();
+    assert_eq!(samples.len(), 2);
+    assert_eq!(backend.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn retries_a_dropped_connection_and_a_timeout() {
+    let backend = ScriptedBackend::start(
+        repair_script(3)
+            .fault(Fault::Drop)
+            .fault(Fault::Delay(Duration::from_secs(3))),
+    )
+    .await;
+    let config = BackendConfig {
+        request_timeout: Duration::from_millis(300),
+        ..config(vec![backend.base_url()])
+    };
+    let (result, samples) = sample(&BackendClient::new(config).unwrap(), 2).await;
+
+    result.unwrap();
+    assert_eq!(samples.len(), 2);
+    assert_eq!(backend.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn gives_up_on_persistent_empty_choices() {
+    let mut script = repair_script(3);
+    for _ in 0..10 {
+        script = script.fault(Fault::EmptyChoices);
+    }
+    let backend = ScriptedBackend::start(script).await;
+    let (result, samples) = sample(&client(&backend), 2).await;
+
+    let err = result.unwrap_err();
+    assert!(
+        matches!(err, BackendError::EmptyChoices { attempts, .. } if attempts == MAX_RETRIES + 1),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains(&backend.base_url()), "{err}");
+    assert!(samples.is_empty());
+}
+
+#[tokio::test]
+async fn reports_a_refused_connection_as_unreachable() {
+    let url = refused_url();
+    let client = BackendClient::new(config(vec![url.clone()])).unwrap();
+    let (result, _) = sample(&client, 2).await;
+
+    let err = result.unwrap_err();
+    assert!(matches!(err, BackendError::Unreachable { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.starts_with("failed to reach the backend at "),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("{url}/chat/completions")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!("{} attempts", MAX_RETRIES + 1)),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn cancel_abandons_a_hanging_request() {
+    let backend = ScriptedBackend::start(repair_script(3).fault(Fault::Hang)).await;
+    let client = client(&backend);
+    let cancel = CancellationToken::new();
+    let canceller = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            cancel.cancel();
+            Instant::now()
+        })
+    };
+    let (result, samples) = sample_with(&client, 3, &SamplingParams::default(), &cancel).await;
+    let returned = Instant::now();
+    let cancelled_at = canceller.await.unwrap();
+
+    assert!(matches!(result, Err(BackendError::Cancelled)), "{result:?}");
+    assert!(
+        returned - cancelled_at < Duration::from_secs(1),
+        "took {:?}",
+        returned - cancelled_at
+    );
+    assert!(samples.is_empty());
+    assert_eq!(backend.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn sends_nothing_when_already_cancelled() {
+    let backend = ScriptedBackend::start(repair_script(3)).await;
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let (result, _) = sample_with(&client(&backend), 3, &SamplingParams::default(), &cancel).await;
+
+    assert!(matches!(result, Err(BackendError::Cancelled)), "{result:?}");
+    assert!(backend.requests().is_empty());
+}
+
+#[tokio::test]
+async fn counts_missing_usage_as_zero() {
+    let backend = ScriptedBackend::start(repair_script(3).omit_usage()).await;
+    let (result, samples) = sample(&client(&backend), 3).await;
+
+    assert_eq!(result.unwrap(), Usage::default());
+    assert_eq!(samples.len(), 3);
+}
+
+#[tokio::test]
+async fn sends_the_key_as_bearer_and_keeps_it_out_of_errors() {
+    const KEY: &str = "sk-test-secret-42";
+    let backend = ScriptedBackend::start(repair_script(3)).await;
+    let config = BackendConfig {
+        api_key: Some(KEY.to_owned()),
+        ..config(vec![backend.base_url()])
+    };
+    assert!(!format!("{config:?}").contains(KEY));
+    let client = BackendClient::new(config).unwrap();
+    assert!(!format!("{client:?}").contains(KEY));
+
+    sample(&client, 1).await.0.unwrap();
+    assert_eq!(
+        backend.requests()[0].authorization.as_deref(),
+        Some("Bearer sk-test-secret-42")
+    );
+
+    backend.push_fault(Fault::status(401, format!("invalid api key {KEY}")));
+    let (result, _) = sample(&client, 1).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            BackendError::Status {
+                status: 401,
+                attempts: 1,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains(KEY), "{err}");
+    assert!(!format!("{err:?}").contains(KEY), "{err:?}");
+    assert!(
+        err.to_string().contains("invalid api key <redacted>"),
+        "{err}"
+    );
+    // A rejected request is not retried.
+    assert_eq!(backend.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn zero_samples_need_no_request() {
+    let backend = ScriptedBackend::start(repair_script(3)).await;
+    let (result, samples) = sample(&client(&backend), 0).await;
+
+    assert_eq!(result.unwrap(), Usage::default());
+    assert!(samples.is_empty());
+    assert!(backend.requests().is_empty());
+}
+
+#[test]
+fn refuses_a_bad_configuration() {
+    for urls in [
+        vec![],
+        vec!["localhost:8000/v1".to_owned()],
+        vec![
+            "http://127.0.0.1:8000/v1".to_owned(),
+            "ftp://x/v1".to_owned(),
+        ],
+    ] {
+        let err = BackendClient::new(config(urls.clone())).unwrap_err();
+        assert!(matches!(err, BackendError::Config(_)), "{urls:?}: {err:?}");
+        assert!(
+            err.to_string()
+                .starts_with("failed to configure the backend client"),
+            "{err}"
+        );
+    }
+}
