@@ -1,1 +1,3 @@
 //! Integration tests: one binary.
+mod backend;
+mod fix_cli;

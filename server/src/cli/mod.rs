@@ -1,5 +1,35 @@
-//! The `swiss` command line.
+//! The `swiss` command line: raw flags (clap) become `Options`, merged with the other sources
+//! into validated `Settings`, then one engine call.
 
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod args;
+mod exit;
+mod fix;
+mod progress;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, FixArgs};
+pub use exit::Exit;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let exit = match cli.command {
+        Command::Fix(args) => fix::run(args),
+    };
+    exit.code()
+}
+
+/// Logs go to stderr: stdout carries the result (and, for `swiss lsp`, the protocol).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWISS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

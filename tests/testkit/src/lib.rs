@@ -1,1 +1,9 @@
-//! Test support for Swiss.
+//! Test support for Swiss: the scripted OpenAI-compatible backend and fixture repositories.
+
+pub mod fixture_repo;
+pub mod scripted_backend;
+
+pub use fixture_repo::{calc, FixtureRepo};
+pub use scripted_backend::{
+    Fault, PromptKind, RecordedMessage, RecordedRequest, Script, ScriptedBackend,
+};

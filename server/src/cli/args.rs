@@ -1,0 +1,82 @@
+//! The raw command line. Flags become `Options`; validation happens in `Settings::resolve`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Options;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "swiss",
+    version,
+    about = "Turns an issue into a verified patch (the SWE-Swiss pipeline)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Localize the issue, sample candidate patches, rank them and print the winner.
+    Fix(FixArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// The repository to fix (any folder inside a git work tree).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// The issue: a text or Markdown file (first line = title), or `-` for standard input.
+    #[arg(long, value_name = "REF")]
+    pub issue: String,
+    /// An OpenAI-compatible base URL such as http://127.0.0.1:8000/v1; repeat to spread samples
+    /// over several servers. [env: SWISS_BACKEND_URL, comma-separated]
+    #[arg(long = "backend-url", value_name = "URL")]
+    pub backend_urls: Vec<String>,
+    /// The model name the backend serves. [default: SWE-Swiss-32B] [env: SWISS_MODEL]
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Bearer key for the backend. [env: SWISS_API_KEY]
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Repair samples to draw. [default: 40]
+    #[arg(long, value_name = "N")]
+    pub samples: Option<usize>,
+    /// Localization samples to draw. [default: 4]
+    #[arg(long, value_name = "N")]
+    pub localize_samples: Option<usize>,
+    /// Sampling temperature. [default: 0.6]
+    #[arg(long, value_name = "T")]
+    pub temperature: Option<f64>,
+    /// Nucleus sampling. [default: 0.95]
+    #[arg(long, value_name = "P")]
+    pub top_p: Option<f64>,
+    /// Most tokens per completion. [default: the server's]
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<u32>,
+    /// Print exactly one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the winning patch into the work tree.
+    #[arg(long)]
+    pub apply: bool,
+}
+
+impl FixArgs {
+    pub fn options(&self) -> Options {
+        let mut o = Options::default();
+        if !self.backend_urls.is_empty() {
+            o.backend.urls = Some(self.backend_urls.clone());
+        }
+        o.backend.model = self.model.clone();
+        o.backend.api_key = self.api_key.clone();
+        o.repair.samples = self.samples;
+        o.localize.samples = self.localize_samples;
+        o.sampling.temperature = self.temperature;
+        o.sampling.top_p = self.top_p;
+        o.sampling.max_tokens = self.max_tokens;
+        o
+    }
+}

@@ -1,0 +1,117 @@
+//! Stage-by-stage progress on stderr: a live line on a terminal, one line per stage elsewhere.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+use crate::job::{JobEvent, Stage};
+
+pub struct Progress {
+    enabled: bool,
+    live: bool,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    line_open: bool,
+    valid: usize,
+    candidates: u32,
+    last: Option<(Stage, usize, usize)>,
+}
+
+impl Progress {
+    /// Quiet in `--json` mode: a script reading stdout wants stderr for errors only.
+    pub fn new(enabled: bool) -> Progress {
+        Progress {
+            enabled,
+            live: std::io::stderr().is_terminal(),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    pub fn event(&self, event: JobEvent) {
+        if !self.enabled {
+            return;
+        }
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut err = std::io::stderr().lock();
+        match event {
+            JobEvent::StageStarted { stage, samples } => {
+                close_stage(&mut state, &mut err, self.live);
+                state.valid = 0;
+                let _ = writeln!(
+                    err,
+                    "swiss: {} ({samples} sample{})",
+                    stage.label(),
+                    plural(samples)
+                );
+            }
+            JobEvent::SampleDone {
+                stage,
+                done,
+                total,
+                valid,
+            } => {
+                state.valid += usize::from(valid);
+                state.last = Some((stage, done, total));
+                if self.live {
+                    let _ = write!(err, "\r\x1b[2K{}", sample_line(&state, stage, done, total));
+                    state.line_open = true;
+                }
+            }
+            JobEvent::Localized {
+                files,
+                skipped_for_budget,
+            } => {
+                close_stage(&mut state, &mut err, self.live);
+                let _ = writeln!(err, "swiss: localized: {}", files.join(", "));
+                if !skipped_for_budget.is_empty() {
+                    let _ = writeln!(
+                        err,
+                        "swiss: left out of the repair prompt (over the token budget): {}",
+                        skipped_for_budget.join(", ")
+                    );
+                }
+            }
+            JobEvent::CandidateFound { id, .. } => state.candidates = id,
+        }
+    }
+
+    pub fn finish(&self) {
+        if !self.enabled {
+            return;
+        }
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        close_stage(&mut state, &mut std::io::stderr().lock(), self.live);
+    }
+}
+
+fn close_stage(state: &mut State, err: &mut impl Write, live: bool) {
+    if let Some((stage, done, total)) = state.last.take() {
+        if live {
+            let _ = write!(err, "\r\x1b[2K");
+        }
+        let _ = writeln!(err, "{}", sample_line(state, stage, done, total));
+    }
+    state.line_open = false;
+}
+
+fn sample_line(state: &State, stage: Stage, done: usize, total: usize) -> String {
+    match stage {
+        Stage::Repair => format!(
+            "swiss: repair samples {done}/{total} ({} valid, {} unique candidate{})",
+            state.valid,
+            state.candidates,
+            plural(state.candidates as usize)
+        ),
+        other => format!("swiss: {} {done}/{total}", other.label()),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}

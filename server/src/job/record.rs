@@ -1,0 +1,65 @@
+//! Everything a job produced, as plain data that can be written to disk: re-ranking saved
+//! samples, replaying a job and exporting verified fixes all start from this.
+
+use serde::Serialize;
+
+use crate::backend::Usage;
+use crate::engine::apply::PatchedFiles;
+use crate::engine::edits::SearchReplace;
+use crate::engine::issue::Issue;
+use crate::engine::selection::Ranking;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalizationRecord {
+    /// The raw answers, in sample order.
+    pub samples: Vec<String>,
+    /// The files each answer named that exist in the repository.
+    pub parsed: Vec<Vec<String>>,
+    /// After voting: the files the repair prompt shows, most important first.
+    pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RepairSample {
+    pub index: usize,
+    pub raw: String,
+    pub edits: Vec<SearchReplace>,
+    /// The normalized key; empty when the sample gave no valid patch.
+    pub key: String,
+    /// Why the sample gave no valid patch.
+    pub error: Option<String>,
+    pub candidate: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateRecord {
+    pub id: u32,
+    pub key: String,
+    /// The patch of the first sample with this key: samples with one key differ only in
+    /// formatting, comments or docstrings.
+    pub patch: String,
+    #[serde(skip)]
+    pub files: PatchedFiles,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FixOutcome {
+    pub issue: Issue,
+    pub localization: LocalizationRecord,
+    pub samples: Vec<RepairSample>,
+    pub candidates: Vec<CandidateRecord>,
+    pub ranking: Ranking,
+    pub usage: Usage,
+}
+
+impl FixOutcome {
+    pub fn candidate(&self, id: u32) -> Option<&CandidateRecord> {
+        self.candidates.iter().find(|c| c.id == id)
+    }
+
+    /// The candidate selection picked, if any.
+    pub fn winner(&self) -> Option<&CandidateRecord> {
+        let ranked = &self.ranking.candidates[self.ranking.winner?];
+        self.candidates.iter().find(|c| c.key == ranked.key)
+    }
+}

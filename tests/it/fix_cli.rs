@@ -1,0 +1,584 @@
+//! `swiss fix` end to end: the built binary, a fixture repository with a real bug, and the
+//! scripted backend.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use swiss_testkit::calc;
+use swiss_testkit::{Fault, FixtureRepo, PromptKind, Script, ScriptedBackend};
+
+fn swiss(repo: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiss"));
+    cmd.arg("fix").arg("--repo").arg(repo).args(args);
+    for var in [
+        "SWISS_BACKEND_URL",
+        "SWISS_MODEL",
+        "SWISS_API_KEY",
+        "SWISS_LOG",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn write_issue(dir: &Path, text: &str) -> String {
+    let path = dir.join("issue.md");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn stdout_json(output: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}):\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The fixture's own tests, run the way its developers would: whether they passed, and what
+/// they printed.
+fn fixture_tests(repo: &Path) -> (bool, String) {
+    let output = Command::new("python3")
+        .args(["-m", "unittest", "discover", "-s", "tests", "-t", "."])
+        .current_dir(repo)
+        .output()
+        .expect("python3 runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Retries kept short so that failure tests take milliseconds, not the default backoff.
+fn fast_failing_config(repo: &FixtureRepo) {
+    repo.write(
+        "swiss.toml",
+        "[backend]\nmax_retries = 1\ntimeout_secs = 5\n",
+    );
+}
+
+fn calc_script() -> Script {
+    Script::new()
+        .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
+        .answer(
+            PromptKind::Repair,
+            [
+                calc::FIX_A,
+                calc::WRONG_ADD,
+                calc::FIX_B,
+                calc::NOT_FOUND,
+                calc::FIX_C,
+                calc::PROSE,
+                calc::ESCAPE,
+                calc::WRONG_ADD,
+            ],
+        )
+}
+
+#[test]
+fn json_picks_the_majority_fix_and_changes_nothing() {
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let backend = ScriptedBackend::start_in_background(calc_script());
+    let before = repo.contents();
+
+    let output = swiss(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--samples",
+            "8",
+            "--json",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let json = stdout_json(&output);
+
+    assert_eq!(json["issue"]["title"], "divide() floors its result");
+    assert_eq!(json["localized_files"][0], "calc/ops.py");
+    let candidates = json["candidates"].as_array().unwrap();
+    assert_eq!(
+        candidates.len(),
+        2,
+        "the three formattings of the fix are one candidate: {json:#}"
+    );
+    let winner = &candidates[0];
+    assert_eq!(winner["selected"], true);
+    assert_eq!(winner["votes"], 3);
+    assert_eq!(winner["sample_indices"], serde_json::json!([0, 2, 4]));
+    assert_eq!(json["winner"], winner["id"]);
+    let patch = json["winner_patch"].as_str().unwrap();
+    assert!(
+        patch.contains("-    return a // b\n+    return a / b\n"),
+        "{patch}"
+    );
+    assert!(
+        patch.starts_with("diff --git a/calc/ops.py b/calc/ops.py\n"),
+        "{patch}"
+    );
+    assert_eq!(winner["regression_failures"], Value::Null);
+    assert_eq!(winner["reproduced"], Value::Null);
+    let loser = &candidates[1];
+    assert_eq!(
+        (loser["votes"].as_u64(), loser["selected"].as_bool()),
+        (Some(2), Some(false))
+    );
+    assert!(winner["score"].as_f64().unwrap() > loser["score"].as_f64().unwrap());
+    assert_eq!(json["samples"]["total"], 8);
+    assert_eq!(json["samples"]["valid"], 5);
+    assert!(json["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
+
+    assert_eq!(
+        repo.contents(),
+        before,
+        "without --apply nothing in the repository changes"
+    );
+    assert!(!repo.path().parent().unwrap().join("outside.py").exists());
+
+    let requests = backend.requests();
+    let repair: Vec<_> = requests
+        .iter()
+        .filter(|r| r.kind == PromptKind::Repair)
+        .collect();
+    assert_eq!(
+        repair.len(),
+        1,
+        "all repair samples are asked for in one request"
+    );
+    assert_eq!(repair[0].n, Some(8));
+    assert_eq!(repair[0].model.as_deref(), Some("SWE-Swiss-32B"));
+    assert_eq!(
+        (repair[0].temperature, repair[0].top_p),
+        (Some(0.6), Some(0.95))
+    );
+    let prompt = &repair[0].messages[0].content;
+    assert!(
+        prompt.contains("--- BEGIN ISSUE ---\ndivide() floors its result"),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("### calc/ops.py\n--- BEGIN FILE ---\n"),
+        "{prompt}"
+    );
+    let localize: Vec<_> = requests
+        .iter()
+        .filter(|r| r.kind == PromptKind::Localize)
+        .collect();
+    assert_eq!(localize[0].n, Some(4));
+    let structure = &localize[0].messages[0].content;
+    assert!(
+        structure.contains("calc/\n    __init__.py\n    fmt.py\n    ops.py\n"),
+        "{structure}"
+    );
+    assert!(
+        !structure.contains("test_ops.py"),
+        "test files are left out of the structure"
+    );
+}
+
+#[test]
+fn apply_writes_the_winner_and_the_repos_own_tests_pass() {
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let backend = ScriptedBackend::start_in_background(calc_script());
+    let (passed, log) = fixture_tests(repo.path());
+    assert!(
+        !passed && log.contains("FAIL: test_divide_fraction"),
+        "the fixture's bug fails its tests: {log}"
+    );
+    assert!(log.contains("Ran 5 tests"), "{log}");
+
+    let output = swiss(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--samples",
+            "8",
+            "--apply",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Winning patch (candidate 1)"), "{stdout}");
+    assert!(stdout.contains("+    return a / b"), "{stdout}");
+    let err = stderr(&output);
+    assert!(err.contains("swiss: localized: calc/ops.py"), "{err}");
+    assert!(
+        err.contains("swiss: repair samples 8/8 (5 valid, 2 unique candidates)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("swiss: applied candidate 1 to 1 file(s)"),
+        "{err}"
+    );
+
+    assert!(repo.read("calc/ops.py").contains("    return a / b\n"));
+    let (passed, log) = fixture_tests(repo.path());
+    assert!(
+        passed && log.contains("Ran 5 tests"),
+        "after --apply the repository's own tests pass: {log}"
+    );
+}
+
+#[test]
+fn issue_from_stdin_and_backend_from_the_environment() {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start_in_background(calc_script().ignore_n().omit_usage());
+    let mut child = swiss(repo.path(), &["--issue", "-", "--samples", "8", "--json"])
+        .env("SWISS_BACKEND_URL", backend.base_url())
+        .env("SWISS_MODEL", "local-model")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(calc::ISSUE.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let json = stdout_json(&output);
+    assert_eq!(json["candidates"][0]["votes"], 3);
+    assert_eq!(
+        json["usage"]["prompt_tokens"], 0,
+        "a server without usage counts zero"
+    );
+
+    // A server that answers one choice per request is topped up to the N samples asked for.
+    let requests = backend.requests();
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.kind == PromptKind::Repair)
+            .count(),
+        8
+    );
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.kind == PromptKind::Localize)
+            .count(),
+        4
+    );
+    assert!(requests
+        .iter()
+        .all(|r| r.model.as_deref() == Some("local-model")));
+}
+
+#[test]
+fn a_model_without_usable_edits_exits_1_with_the_reasons() {
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let backend = ScriptedBackend::start_in_background(
+        Script::new()
+            .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
+            .answer(
+                PromptKind::Repair,
+                [calc::PROSE, calc::NOT_FOUND, calc::ESCAPE],
+            ),
+    );
+    let before = repo.contents();
+    let output = swiss(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--samples",
+            "3",
+            "--json",
+            "--apply",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
+    let json = stdout_json(&output);
+    assert_eq!(json["winner"], Value::Null);
+    assert_eq!(json["candidates"], serde_json::json!([]));
+    let err = stderr(&output);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("swiss: no valid candidate: none of the 3 repair samples"),
+        "{err}"
+    );
+    assert!(err.contains("SEARCH text not found"), "{err}");
+    assert!(
+        err.contains(".."),
+        "the escaping path is named as the reason: {err}"
+    );
+    assert_eq!(repo.contents(), before);
+    assert!(!repo.path().parent().unwrap().join("outside.py").exists());
+}
+
+#[test]
+fn a_localization_naming_no_repository_file_exits_1() {
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let backend = ScriptedBackend::start_in_background(
+        Script::new().answer(PromptKind::Localize, ["```\nsrc/missing.py\n```"]),
+    );
+    let output = swiss(
+        repo.path(),
+        &["--issue", &issue, "--backend-url", &backend.base_url()],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("none of the 4 localization answers named a file"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    let not_a_repo = tempfile::tempdir().unwrap();
+    let issue = write_issue(not_a_repo.path(), calc::ISSUE);
+    let output = swiss(not_a_repo.path(), &["--issue", &issue])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.starts_with("swiss: failed to open") && err.contains("git repository"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let repo = calc::repo();
+    let output = swiss(repo.path(), &["--issue", "/nonexistent/issue.md"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("failed to read the issue file /nonexistent/issue.md"));
+
+    let empty = not_a_repo.path().join("empty.md");
+    std::fs::write(&empty, "\n  \n").unwrap();
+    let empty = empty.display().to_string();
+    let output = swiss(repo.path(), &["--issue", &empty]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("is empty"), "{}", stderr(&output));
+
+    let output = swiss(repo.path(), &["--issue", &issue, "--samples", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("repair.samples"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = swiss(
+        repo.path(),
+        &["--issue", &issue, "--backend-url", "localhost:8000"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`localhost:8000` is not an http(s) URL"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_backend_that_is_down_or_failing_exits_3_naming_the_url() {
+    let repo = calc::repo();
+    fast_failing_config(&repo);
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+
+    // Nothing listens on a port just released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/v1");
+    let output = swiss(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &url,
+            "--api-key",
+            "sk-secret",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let err = stderr(&output);
+    assert!(err.contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(!err.contains("sk-secret"), "the key is never echoed: {err}");
+
+    for fault in [
+        Fault::status(500, "internal error"),
+        Fault::Garbage,
+        Fault::EmptyChoices,
+    ] {
+        let backend = ScriptedBackend::start_in_background(
+            calc_script()
+                .fault(fault.clone())
+                .fault(fault.clone())
+                .fault(fault.clone()),
+        );
+        let output = swiss(
+            repo.path(),
+            &[
+                "--issue",
+                &issue,
+                "--backend-url",
+                &backend.base_url(),
+                "--json",
+            ],
+        )
+        .output()
+        .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(3),
+            "{fault:?}: {}",
+            stderr(&output)
+        );
+        assert!(output.stdout.is_empty());
+        let err = stderr(&output);
+        assert!(
+            err.contains(&backend.base_url())
+                || err.contains(&backend.base_url().replace("/v1", "")),
+            "{err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{fault:?}: {err}");
+    }
+
+    // One fault, then a working server: the retry hides it.
+    let backend = ScriptedBackend::start_in_background(
+        calc_script().fault(Fault::status(503, "warming up").with_retry_after(0)),
+    );
+    let output = swiss(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--samples",
+            "8",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn settings_come_from_swiss_toml_and_a_bad_one_is_only_a_warning() {
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let backend = ScriptedBackend::start_in_background(calc_script());
+    repo.write(
+        "swiss.toml",
+        &format!(
+            "[backend]\nurls = [\"{}\"]\nmodel = \"from-toml\"\n[sampling]\ntemperature = \"warm\"\ntop_p = 0.5\n[repair]\nsamples = 8\n",
+            backend.base_url()
+        ),
+    );
+    let output = swiss(repo.path(), &["--issue", &issue, "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("swiss.toml: `sampling.temperature` is ignored"),
+        "{}",
+        stderr(&output)
+    );
+    let repair: Vec<_> = backend
+        .requests()
+        .into_iter()
+        .filter(|r| r.kind == PromptKind::Repair)
+        .collect();
+    assert_eq!(repair[0].n, Some(8));
+    assert_eq!(repair[0].model.as_deref(), Some("from-toml"));
+    assert_eq!(
+        (repair[0].temperature, repair[0].top_p),
+        (Some(0.6), Some(0.5))
+    );
+}
+
+#[test]
+fn a_prompt_override_in_the_repo_replaces_the_built_in_template() {
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let backend = ScriptedBackend::start_in_background(calc_script());
+    repo.write(
+        ".swiss/prompts/repair.md",
+        "House rules apply. SEARCH/REPLACE edits only.\n{{issue}}\n{{files}}\n",
+    );
+    let output = swiss(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--samples",
+            "8",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let repair = backend
+        .requests()
+        .into_iter()
+        .find(|r| r.kind == PromptKind::Repair)
+        .unwrap();
+    assert!(repair.messages[0].content.starts_with("House rules apply."));
+
+    repo.write(".swiss/prompts/localize.md", "no placeholders here\n");
+    let output = swiss(
+        repo.path(),
+        &["--issue", &issue, "--backend-url", &backend.base_url()],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("lacks the placeholder {{issue}}"),
+        "{}",
+        stderr(&output)
+    );
+}
