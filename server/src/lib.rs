@@ -5,4 +5,6 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod job;
 pub mod prompts;
+pub mod sandbox;

@@ -27,6 +27,9 @@ pub enum SnapshotError {
 pub struct RepoSnapshot {
     root: PathBuf,
     paths: BTreeSet<String>,
+    /// Every tracked regular file, whatever its size or content, with its executable bit: what a
+    /// test run needs, binary fixtures included.
+    tracked: Vec<(String, bool)>,
     overlays: HashMap<String, Arc<str>>,
     /// Read once, so every stage (and `--apply`'s check for concurrent edits) sees the same text.
     cache: Mutex<HashMap<String, Option<Arc<str>>>>,
@@ -43,25 +46,35 @@ impl RepoSnapshot {
         })?;
         let root = repo
             .workdir()
-            .ok_or_else(|| SnapshotError::Bare { path: shown.clone() })?
+            .ok_or_else(|| SnapshotError::Bare {
+                path: shown.clone(),
+            })?
             .to_path_buf();
         let index = repo.index().map_err(|e| SnapshotError::Index {
             path: shown.clone(),
             message: e.message().to_owned(),
         })?;
         let mut paths = BTreeSet::new();
+        let mut tracked = Vec::new();
         for entry in index.iter() {
-            if entry.mode & 0o170000 == GIT_MODE_SYMLINK || entry.mode & 0o170000 == GIT_MODE_SUBMODULE {
+            if entry.mode & 0o170000 == GIT_MODE_SYMLINK
+                || entry.mode & 0o170000 == GIT_MODE_SUBMODULE
+            {
                 continue;
             }
             // Only stage 0: conflicted entries appear once per side.
             if (entry.flags >> 12) & 0x3 != 0 {
                 continue;
             }
-            let Ok(path) = String::from_utf8(entry.path) else { continue };
+            let Ok(path) = String::from_utf8(entry.path) else {
+                continue;
+            };
             match std::fs::symlink_metadata(root.join(&path)) {
-                Ok(meta) if meta.is_file() && meta.len() <= max_file_bytes => {
-                    paths.insert(path);
+                Ok(meta) if meta.is_file() => {
+                    tracked.push((path.clone(), entry.mode & 0o111 != 0));
+                    if meta.len() <= max_file_bytes {
+                        paths.insert(path);
+                    }
                 }
                 _ => {}
             }
@@ -69,6 +82,7 @@ impl RepoSnapshot {
         Ok(RepoSnapshot {
             root,
             paths,
+            tracked,
             overlays: HashMap::new(),
             cache: Mutex::new(HashMap::new()),
             max_file_bytes,
@@ -100,6 +114,37 @@ impl RepoSnapshot {
     pub fn overlay(&mut self, path: &str, content: impl Into<Arc<str>>) {
         self.paths.insert(path.to_owned());
         self.overlays.insert(path.to_owned(), content.into());
+    }
+
+    /// Every tracked file's bytes (overlays applied, overlaid new files added), for a sandbox.
+    pub fn base_files(&self) -> std::io::Result<Vec<crate::sandbox::BaseFile>> {
+        let mut files = Vec::with_capacity(self.tracked.len() + self.overlays.len());
+        for (path, executable) in &self.tracked {
+            let bytes: Arc<[u8]> = match self.overlays.get(path) {
+                Some(text) => Arc::from(text.as_bytes()),
+                None => match std::fs::read(self.root.join(path)) {
+                    Ok(bytes) => Arc::from(bytes),
+                    // Deleted in the work tree since the index was read: the test run sees it gone.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => return Err(e),
+                },
+            };
+            files.push(crate::sandbox::BaseFile {
+                path: path.clone(),
+                bytes,
+                executable: *executable,
+            });
+        }
+        for (path, text) in &self.overlays {
+            if !self.tracked.iter().any(|(p, _)| p == path) {
+                files.push(crate::sandbox::BaseFile {
+                    path: path.clone(),
+                    bytes: Arc::from(text.as_bytes()),
+                    executable: false,
+                });
+            }
+        }
+        Ok(files)
     }
 
     fn read_disk(&self, path: &str) -> Option<Arc<str>> {
