@@ -12,7 +12,11 @@ pub enum PromptKind {
 }
 
 impl PromptKind {
-    pub const ALL: [PromptKind; 3] = [PromptKind::Localize, PromptKind::Repair, PromptKind::Reproduce];
+    pub const ALL: [PromptKind; 3] = [
+        PromptKind::Localize,
+        PromptKind::Repair,
+        PromptKind::Reproduce,
+    ];
 
     pub fn file_name(self) -> &'static str {
         match self {
@@ -47,7 +51,10 @@ pub enum PromptError {
         source: std::io::Error,
     },
     #[error("prompt template {path} lacks the placeholder {placeholder}")]
-    MissingPlaceholder { path: String, placeholder: &'static str },
+    MissingPlaceholder {
+        path: String,
+        placeholder: &'static str,
+    },
 }
 
 /// The templates a job uses.
@@ -124,7 +131,8 @@ impl Prompts {
 }
 
 fn render(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = String::with_capacity(template.len() + values.iter().map(|(_, v)| v.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(template.len() + values.iter().map(|(_, v)| v.len()).sum::<usize>());
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
@@ -154,7 +162,10 @@ mod tests {
 
     #[test]
     fn render_does_not_substitute_inside_inserted_text() {
-        let out = render("A {{issue}} B {{files}}", &[("issue", "see {{files}}"), ("files", "F")]);
+        let out = render(
+            "A {{issue}} B {{files}}",
+            &[("issue", "see {{files}}"), ("files", "F")],
+        );
         assert_eq!(out, "A see {{files}} B F");
     }
 
@@ -178,8 +189,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("repair.md"), "fix {{issue}} in {{files}}").unwrap();
         let prompts = Prompts::with_overrides(dir.path()).unwrap();
-        assert_eq!(prompts.template(PromptKind::Repair), "fix {{issue}} in {{files}}");
-        assert_eq!(prompts.template(PromptKind::Localize), PromptKind::Localize.embedded());
+        assert_eq!(
+            prompts.template(PromptKind::Repair),
+            "fix {{issue}} in {{files}}"
+        );
+        assert_eq!(
+            prompts.template(PromptKind::Localize),
+            PromptKind::Localize.embedded()
+        );
 
         std::fs::write(dir.path().join("localize.md"), "no placeholders").unwrap();
         let err = Prompts::with_overrides(dir.path()).unwrap_err();

@@ -91,17 +91,25 @@ impl Options {
 
     /// Field by field, so that one wrong value costs only itself. The editor sends its
     /// `initializationOptions` through here too.
-    pub fn from_value(value: serde_json::Value, origin: &str, warnings: &mut Vec<String>) -> Options {
+    pub fn from_value(
+        value: serde_json::Value,
+        origin: &str,
+        warnings: &mut Vec<String>,
+    ) -> Options {
         let serde_json::Value::Object(sections) = value else {
             if !value.is_null() {
-                warnings.push(format!("{origin}: settings must be a table; they are ignored"));
+                warnings.push(format!(
+                    "{origin}: settings must be a table; they are ignored"
+                ));
             }
             return Options::default();
         };
         let mut kept = serde_json::Map::new();
         for (section, fields) in sections {
             let serde_json::Value::Object(fields) = fields else {
-                warnings.push(format!("{origin}: `{section}` must be a table; it is ignored"));
+                warnings.push(format!(
+                    "{origin}: `{section}` must be a table; it is ignored"
+                ));
                 continue;
             };
             let mut kept_fields = serde_json::Map::new();
@@ -167,7 +175,10 @@ impl Options {
             },
             repair: RepairOptions {
                 samples: pick(self.repair.samples, other.repair.samples),
-                max_prompt_tokens: pick(self.repair.max_prompt_tokens, other.repair.max_prompt_tokens),
+                max_prompt_tokens: pick(
+                    self.repair.max_prompt_tokens,
+                    other.repair.max_prompt_tokens,
+                ),
             },
             prompts: PromptOptions {
                 dir: pick(self.prompts.dir, other.prompts.dir),
@@ -205,7 +216,10 @@ mod tests {
         let mut warnings = Vec::new();
         let options = Options::from_toml("[backend\nmodel=", "swiss.toml", &mut warnings);
         assert_eq!(options, Options::default());
-        assert!(warnings[0].starts_with("failed to parse swiss.toml"), "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("failed to parse swiss.toml"),
+            "{warnings:?}"
+        );
     }
 
     #[test]

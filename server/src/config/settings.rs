@@ -55,7 +55,10 @@ impl Settings {
         let o = options;
         let urls = o.backend.urls.clone().unwrap_or(d.backend_urls);
         if urls.is_empty() {
-            return Err(SettingsError { name: "backend.urls", reason: "no backend URL given".into() });
+            return Err(SettingsError {
+                name: "backend.urls",
+                reason: "no backend URL given".into(),
+            });
         }
         for url in &urls {
             let ok = reqwest::Url::parse(url)
@@ -64,13 +67,18 @@ impl Settings {
             if !ok {
                 return Err(SettingsError {
                     name: "backend.urls",
-                    reason: format!("`{url}` is not an http(s) URL such as http://127.0.0.1:8000/v1"),
+                    reason: format!(
+                        "`{url}` is not an http(s) URL such as http://127.0.0.1:8000/v1"
+                    ),
                 });
             }
         }
         let model = o.backend.model.clone().unwrap_or(d.model);
         if model.trim().is_empty() {
-            return Err(SettingsError { name: "backend.model", reason: "the model name is empty".into() });
+            return Err(SettingsError {
+                name: "backend.model",
+                reason: "the model name is empty".into(),
+            });
         }
         let temperature = o.sampling.temperature.unwrap_or(d.temperature);
         if !(0.0..=2.0).contains(&temperature) {
@@ -81,16 +89,25 @@ impl Settings {
         }
         let top_p = o.sampling.top_p.unwrap_or(d.top_p);
         if !(top_p > 0.0 && top_p <= 1.0) {
-            return Err(SettingsError { name: "sampling.top_p", reason: format!("{top_p} is outside (0, 1]") });
+            return Err(SettingsError {
+                name: "sampling.top_p",
+                reason: format!("{top_p} is outside (0, 1]"),
+            });
         }
         let positive = |name: &'static str, value: usize| {
             if value == 0 {
-                Err(SettingsError { name, reason: "must be at least 1".into() })
+                Err(SettingsError {
+                    name,
+                    reason: "must be at least 1".into(),
+                })
             } else {
                 Ok(value)
             }
         };
-        let timeout_secs = o.backend.timeout_secs.unwrap_or(d.request_timeout.as_secs());
+        let timeout_secs = o
+            .backend
+            .timeout_secs
+            .unwrap_or(d.request_timeout.as_secs());
         positive("backend.timeout_secs", timeout_secs as usize)?;
         if let Some(max_tokens) = o.sampling.max_tokens {
             positive("sampling.max_tokens", max_tokens as usize)?;
@@ -104,8 +121,14 @@ impl Settings {
             temperature,
             top_p,
             max_tokens: o.sampling.max_tokens,
-            localize_samples: positive("localize.samples", o.localize.samples.unwrap_or(d.localize_samples))?,
-            repair_samples: positive("repair.samples", o.repair.samples.unwrap_or(d.repair_samples))?,
+            localize_samples: positive(
+                "localize.samples",
+                o.localize.samples.unwrap_or(d.localize_samples),
+            )?,
+            repair_samples: positive(
+                "repair.samples",
+                o.repair.samples.unwrap_or(d.repair_samples),
+            )?,
             max_prompt_tokens: positive(
                 "repair.max_prompt_tokens",
                 o.repair.max_prompt_tokens.unwrap_or(d.max_prompt_tokens),

@@ -34,7 +34,11 @@ impl Issue {
         if title.is_empty() && body.is_empty() {
             return Err(IssueError::Empty(origin.to_owned()));
         }
-        Ok(Issue { title, body, url: None })
+        Ok(Issue {
+            title,
+            body,
+            url: None,
+        })
     }
 
     /// `-` reads standard input; anything else is a path to a text or Markdown file.
@@ -43,11 +47,17 @@ impl Issue {
             let mut text = String::new();
             std::io::stdin()
                 .read_to_string(&mut text)
-                .map_err(|source| IssueError::Read { path: "standard input".into(), source })?;
+                .map_err(|source| IssueError::Read {
+                    path: "standard input".into(),
+                    source,
+                })?;
             return Issue::from_text(&text, "standard input");
         }
-        let text = std::fs::read_to_string(Path::new(reference))
-            .map_err(|source| IssueError::Read { path: reference.to_owned(), source })?;
+        let text =
+            std::fs::read_to_string(Path::new(reference)).map_err(|source| IssueError::Read {
+                path: reference.to_owned(),
+                source,
+            })?;
         Issue::from_text(&text, reference)
     }
 
@@ -67,15 +77,22 @@ mod tests {
 
     #[test]
     fn first_line_is_the_title() {
-        let issue = Issue::from_text("\n# Division by zero\n\nWhen b is 0 it crashes.\n", "x").unwrap();
+        let issue =
+            Issue::from_text("\n# Division by zero\n\nWhen b is 0 it crashes.\n", "x").unwrap();
         assert_eq!(issue.title, "Division by zero");
         assert_eq!(issue.body, "When b is 0 it crashes.");
-        assert_eq!(issue.prompt_text(), "Division by zero\n\nWhen b is 0 it crashes.");
+        assert_eq!(
+            issue.prompt_text(),
+            "Division by zero\n\nWhen b is 0 it crashes."
+        );
     }
 
     #[test]
     fn blank_text_is_refused() {
         let err = Issue::from_text(" \n\n  \n", "issue.md").unwrap_err();
-        assert_eq!(err.to_string(), "failed to read the issue: issue.md is empty");
+        assert_eq!(
+            err.to_string(),
+            "failed to read the issue: issue.md is empty"
+        );
     }
 }

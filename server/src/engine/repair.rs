@@ -9,14 +9,21 @@ pub fn estimate_tokens(text: &str) -> usize {
 
 /// One file as the prompt shows it.
 pub fn file_block(path: &str, content: &str) -> String {
-    let newline = if content.ends_with('\n') || content.is_empty() { "" } else { "\n" };
+    let newline = if content.ends_with('\n') || content.is_empty() {
+        ""
+    } else {
+        "\n"
+    };
     format!("### {path}\n--- BEGIN FILE ---\n```\n{content}{newline}```\n--- END FILE ---\n")
 }
 
 /// The localized files, most important first, as many as fit in `budget_tokens`: a file that
 /// would overflow is skipped and the next tried; when none fits, the first goes in whole,
 /// since a prompt without code cannot produce an edit.
-pub fn files_section(files: &[(String, std::sync::Arc<str>)], budget_tokens: usize) -> FilesSection {
+pub fn files_section(
+    files: &[(String, std::sync::Arc<str>)],
+    budget_tokens: usize,
+) -> FilesSection {
     let mut text = String::new();
     let mut included = Vec::new();
     let mut skipped = Vec::new();
@@ -40,7 +47,11 @@ pub fn files_section(files: &[(String, std::sync::Arc<str>)], budget_tokens: usi
             skipped.retain(|p| p != path);
         }
     }
-    FilesSection { text, included, skipped }
+    FilesSection {
+        text,
+        included,
+        skipped,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,10 @@ pub enum WriteBackError {
     #[error("failed to apply the patch: {path} now exists, and the patch would create it; nothing was written")]
     CreatedMeanwhile { path: String },
     #[error("failed to write {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Checks every file first, then writes each through a temporary file and a rename, so that a
@@ -22,14 +25,25 @@ pub fn write_patch(root: &Path, files: &PatchedFiles) -> Result<(), WriteBackErr
         let full = root.join(&change.path);
         match (&change.before, std::fs::read(&full)) {
             (Some(before), Ok(now)) if now == before.as_bytes() => {}
-            (Some(_), _) => return Err(WriteBackError::ChangedSinceSnapshot { path: change.path.clone() }),
+            (Some(_), _) => {
+                return Err(WriteBackError::ChangedSinceSnapshot {
+                    path: change.path.clone(),
+                })
+            }
             (None, Err(e)) if e.kind() == std::io::ErrorKind::NotFound => {}
-            (None, _) => return Err(WriteBackError::CreatedMeanwhile { path: change.path.clone() }),
+            (None, _) => {
+                return Err(WriteBackError::CreatedMeanwhile {
+                    path: change.path.clone(),
+                })
+            }
         }
     }
     for change in &files.changes {
         let full = root.join(&change.path);
-        let io = |source| WriteBackError::Io { path: change.path.clone(), source };
+        let io = |source| WriteBackError::Io {
+            path: change.path.clone(),
+            source,
+        };
         let dir = full.parent().unwrap_or(root);
         std::fs::create_dir_all(dir).map_err(io)?;
         let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
@@ -63,9 +77,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.py"), "old\n").unwrap();
         write_patch(dir.path(), &patch("a.py", Some("old\n"), "new\n")).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.path().join("a.py")).unwrap(), "new\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+            "new\n"
+        );
         write_patch(dir.path(), &patch("pkg/b.py", None, "b\n")).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.path().join("pkg/b.py")).unwrap(), "b\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("pkg/b.py")).unwrap(),
+            "b\n"
+        );
     }
 
     #[test]
@@ -73,10 +93,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.py"), "edited by the user\n").unwrap();
         let err = write_patch(dir.path(), &patch("a.py", Some("old\n"), "new\n")).unwrap_err();
-        assert!(matches!(err, WriteBackError::ChangedSinceSnapshot { .. }), "{err}");
-        assert_eq!(std::fs::read_to_string(dir.path().join("a.py")).unwrap(), "edited by the user\n");
+        assert!(
+            matches!(err, WriteBackError::ChangedSinceSnapshot { .. }),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("a.py")).unwrap(),
+            "edited by the user\n"
+        );
         std::fs::write(dir.path().join("c.py"), "mine\n").unwrap();
         let err = write_patch(dir.path(), &patch("c.py", None, "theirs\n")).unwrap_err();
-        assert!(matches!(err, WriteBackError::CreatedMeanwhile { .. }), "{err}");
+        assert!(
+            matches!(err, WriteBackError::CreatedMeanwhile { .. }),
+            "{err}"
+        );
     }
 }
