@@ -8,3 +8,4 @@ pub mod engine;
 pub mod job;
 pub mod prompts;
 pub mod sandbox;
+pub mod verify;

@@ -100,6 +100,8 @@ fn json_picks_the_majority_fix_and_changes_nothing() {
             "--samples",
             "8",
             "--json",
+            "--sandbox",
+            "none",
         ],
     )
     .output()
@@ -313,6 +315,8 @@ fn a_model_without_usable_edits_exits_1_with_the_reasons() {
             "3",
             "--json",
             "--apply",
+            "--sandbox",
+            "none",
         ],
     )
     .output()

@@ -1,3 +1,6 @@
 //! Integration tests: one binary.
 mod backend;
 mod fix_cli;
+mod sandbox;
+mod docker_env;
+mod verify_cli;

@@ -18,6 +18,8 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+// Parsed once per process: boxing `FixArgs` would save nothing worth the indirection.
+#[allow(clippy::large_enum_variant)]
 pub enum Command {
     /// Localize the issue, sample candidate patches, rank them and print the winner.
     Fix(FixArgs),
@@ -56,6 +58,22 @@ pub struct FixArgs {
     /// Most tokens per completion. [default: the server's]
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<u32>,
+    /// Where candidates are tested: docker, local, auto (Docker when an engine answers and an
+    /// image is set, else local with a warning) or none (no verification). [default: auto]
+    #[arg(long, value_name = "KIND")]
+    pub sandbox: Option<String>,
+    /// The Docker image to test in: the project's interpreter and dependencies.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// The test command, run with `sh -c` from the repository root. [default: detected]
+    #[arg(long = "test-cmd", value_name = "COMMAND")]
+    pub test_cmd: Option<String>,
+    /// Seconds one test run may take. [default: 900]
+    #[arg(long, value_name = "SECS")]
+    pub test_timeout: Option<u64>,
+    /// Skip the model-written reproduction tests (regression tests still run).
+    #[arg(long)]
+    pub no_reproduction: bool,
     /// Print exactly one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
@@ -77,6 +95,13 @@ impl FixArgs {
         o.sampling.temperature = self.temperature;
         o.sampling.top_p = self.top_p;
         o.sampling.max_tokens = self.max_tokens;
+        o.sandbox.kind = self.sandbox.clone();
+        o.sandbox.image = self.image.clone();
+        o.test.command = self.test_cmd.clone();
+        o.test.timeout_secs = self.test_timeout;
+        if self.no_reproduction {
+            o.reproduction.enabled = Some(false);
+        }
         o
     }
 }

@@ -93,6 +93,7 @@ pub fn run(args: FixArgs) -> Exit {
         }
         Err(e @ JobError::Backend(_)) => return Exit::Backend.with_message(e),
         Err(e @ JobError::NothingLocalized { .. }) => return Exit::NoCandidate.with_message(e),
+        Err(e @ JobError::Verification(_)) => return Exit::BadInput.with_message(e),
     };
 
     let mut stdout = std::io::stdout().lock();

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
 use crate::job::{JobEvent, Stage};
+use crate::verify::reproduction::ScriptVerdict;
 
 pub struct Progress {
     enabled: bool,
@@ -31,6 +32,10 @@ impl Progress {
 
     pub fn event(&self, event: JobEvent) {
         if !self.enabled {
+            // Even a script reading the JSON wants to know why a result is weaker than asked.
+            if let JobEvent::Warning(message) = event {
+                let _ = writeln!(std::io::stderr(), "swiss: warning: {message}");
+            }
             return;
         }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -74,6 +79,45 @@ impl Progress {
                 }
             }
             JobEvent::CandidateFound { id, .. } => state.candidates = id,
+            JobEvent::Warning(message) => {
+                clear_live(&mut state, &mut err);
+                let _ = writeln!(err, "swiss: warning: {message}");
+            }
+            JobEvent::VerificationStarted { sandbox, test_command } => {
+                clear_live(&mut state, &mut err);
+                let _ = writeln!(err, "swiss: verifying in a {sandbox} sandbox with `{test_command}`");
+            }
+            JobEvent::BaselineDone { passed, failed } => {
+                clear_live(&mut state, &mut err);
+                let _ = writeln!(err, "swiss: baseline: {passed} passing test(s) form the regression set, {failed} already failing");
+            }
+            JobEvent::ReproductionChosen { generated, reproducing, chosen } => {
+                clear_live(&mut state, &mut err);
+                let _ = match chosen {
+                    Some(index) => writeln!(
+                        err,
+                        "swiss: reproduction test: sample {index} chosen ({reproducing} of {generated} reproduce the issue)"
+                    ),
+                    None => writeln!(err, "swiss: no reproduction test reproduces the issue ({generated} written); regression tests only"),
+                };
+            }
+            JobEvent::CandidateVerified { id, done, found, regression_failures, reproduction } => {
+                let line = format!(
+                    "swiss: verified {done}/{found} candidates (candidate {id}: {} regression failure(s){})",
+                    regression_failures.map_or("?".to_owned(), |n| n.to_string()),
+                    match reproduction {
+                        Some(ScriptVerdict::Resolved) => ", reproduction passes",
+                        Some(_) => ", reproduction fails",
+                        None => "",
+                    }
+                );
+                if self.live {
+                    let _ = write!(err, "\r\x1b[2K{line}");
+                    state.line_open = true;
+                } else {
+                    let _ = writeln!(err, "{line}");
+                }
+            }
         }
     }
 
@@ -83,6 +127,14 @@ impl Progress {
         }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         close_stage(&mut state, &mut std::io::stderr().lock(), self.live);
+    }
+}
+
+/// A message between live updates must not end up glued to the progress line.
+fn clear_live(state: &mut State, err: &mut impl Write) {
+    if state.line_open {
+        let _ = write!(err, "\r\x1b[2K");
+        state.line_open = false;
     }
 }
 

@@ -71,6 +71,7 @@ pub fn json_value(outcome: &FixOutcome) -> Value {
             "valid": outcome.samples.iter().filter(|s| s.error.is_none()).count(),
             "invalid_reasons": invalid_reasons(outcome),
         },
+        "verification": outcome.verification,
         "usage": {
             "prompt_tokens": outcome.usage.prompt_tokens,
             "completion_tokens": outcome.usage.completion_tokens,

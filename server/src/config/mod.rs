@@ -6,4 +6,4 @@ mod options;
 mod settings;
 
 pub use options::{Options, ENV_API_KEY, ENV_BACKEND_URL, ENV_MODEL};
-pub use settings::{Settings, SettingsError};
+pub use settings::{SandboxChoice, Settings, SettingsError};

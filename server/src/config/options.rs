@@ -15,6 +15,44 @@ pub struct Options {
     pub localize: LocalizeOptions,
     pub repair: RepairOptions,
     pub prompts: PromptOptions,
+    pub sandbox: SandboxOptions,
+    pub test: TestOptions,
+    pub reproduction: ReproductionOptions,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SandboxOptions {
+    /// `auto`, `docker`, `local` or `none`.
+    pub kind: Option<String>,
+    /// The Docker image with the project's interpreter and dependencies.
+    pub image: Option<String>,
+    pub memory_mb: Option<u64>,
+    pub cpus: Option<f64>,
+    pub pids_limit: Option<i64>,
+    /// Sandbox runs at once.
+    pub concurrency: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TestOptions {
+    /// Run with `sh -c` from the repository root; detected when absent.
+    pub command: Option<String>,
+    /// `pytest`, `cargo-test` or `exit-code`; inferred from the command when absent.
+    pub format: Option<String>,
+    pub timeout_secs: Option<u64>,
+    /// The interpreter for reproduction scripts, e.g. `.venv/bin/python`.
+    pub python: Option<String>,
+    /// Extra environment for test runs and reproduction scripts (e.g. `PYTHONPATH = "src"`).
+    pub env: Option<std::collections::BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReproductionOptions {
+    pub enabled: Option<bool>,
+    pub samples: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -182,6 +220,25 @@ impl Options {
             },
             prompts: PromptOptions {
                 dir: pick(self.prompts.dir, other.prompts.dir),
+            },
+            sandbox: SandboxOptions {
+                kind: pick(self.sandbox.kind, other.sandbox.kind),
+                image: pick(self.sandbox.image, other.sandbox.image),
+                memory_mb: pick(self.sandbox.memory_mb, other.sandbox.memory_mb),
+                cpus: pick(self.sandbox.cpus, other.sandbox.cpus),
+                pids_limit: pick(self.sandbox.pids_limit, other.sandbox.pids_limit),
+                concurrency: pick(self.sandbox.concurrency, other.sandbox.concurrency),
+            },
+            test: TestOptions {
+                command: pick(self.test.command, other.test.command),
+                format: pick(self.test.format, other.test.format),
+                timeout_secs: pick(self.test.timeout_secs, other.test.timeout_secs),
+                python: pick(self.test.python, other.test.python),
+                env: pick(self.test.env, other.test.env),
+            },
+            reproduction: ReproductionOptions {
+                enabled: pick(self.reproduction.enabled, other.reproduction.enabled),
+                samples: pick(self.reproduction.samples, other.reproduction.samples),
             },
         }
     }

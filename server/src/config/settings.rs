@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::options::Options;
+use crate::verify::test_results::OutputFormat;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -18,6 +19,42 @@ pub struct Settings {
     pub repair_samples: usize,
     pub max_prompt_tokens: usize,
     pub prompts_dir: String,
+    pub sandbox: SandboxChoice,
+    pub image: Option<String>,
+    pub memory_mb: u64,
+    pub cpus: f64,
+    pub pids_limit: i64,
+    pub concurrency: usize,
+    pub test_command: Option<String>,
+    pub test_format: Option<OutputFormat>,
+    pub test_timeout: Duration,
+    pub python: String,
+    pub test_env: Vec<(String, String)>,
+    pub reproduction: bool,
+    pub reproduction_samples: usize,
+}
+
+/// Where candidates are tested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxChoice {
+    /// Docker when an engine answers and an image is set, else local with a warning.
+    Auto,
+    Docker,
+    Local,
+    /// No verification: selection by votes and similarity alone.
+    None,
+}
+
+impl SandboxChoice {
+    pub fn parse(text: &str) -> Option<SandboxChoice> {
+        match text {
+            "auto" => Some(SandboxChoice::Auto),
+            "docker" => Some(SandboxChoice::Docker),
+            "local" => Some(SandboxChoice::Local),
+            "none" => Some(SandboxChoice::None),
+            _ => None,
+        }
+    }
 }
 
 /// A value that makes the job impossible, as opposed to one we can ignore.
@@ -44,6 +81,19 @@ impl Default for Settings {
             repair_samples: 40,
             max_prompt_tokens: 24_000,
             prompts_dir: ".swiss/prompts".to_owned(),
+            sandbox: SandboxChoice::Auto,
+            image: None,
+            memory_mb: 4096,
+            cpus: 2.0,
+            pids_limit: 512,
+            concurrency: 2,
+            test_command: None,
+            test_format: None,
+            test_timeout: Duration::from_secs(900),
+            python: "python3".to_owned(),
+            test_env: Vec::new(),
+            reproduction: true,
+            reproduction_samples: 4,
         }
     }
 }
@@ -134,6 +184,44 @@ impl Settings {
                 o.repair.max_prompt_tokens.unwrap_or(d.max_prompt_tokens),
             )?,
             prompts_dir: o.prompts.dir.clone().unwrap_or(d.prompts_dir),
+            sandbox: match &o.sandbox.kind {
+                None => d.sandbox,
+                Some(kind) => SandboxChoice::parse(kind).ok_or_else(|| SettingsError {
+                    name: "sandbox.kind",
+                    reason: format!("`{kind}` is not one of auto, docker, local, none"),
+                })?,
+            },
+            image: o.sandbox.image.clone().filter(|i| !i.trim().is_empty()),
+            memory_mb: positive("sandbox.memory_mb", o.sandbox.memory_mb.unwrap_or(d.memory_mb) as usize)? as u64,
+            cpus: match o.sandbox.cpus.unwrap_or(d.cpus) {
+                cpus if cpus > 0.0 => cpus,
+                cpus => {
+                    return Err(SettingsError { name: "sandbox.cpus", reason: format!("{cpus} is not positive") })
+                }
+            },
+            pids_limit: positive("sandbox.pids_limit", o.sandbox.pids_limit.unwrap_or(d.pids_limit).max(0) as usize)?
+                as i64,
+            concurrency: positive("sandbox.concurrency", o.sandbox.concurrency.unwrap_or(d.concurrency))?,
+            test_command: o.test.command.clone().filter(|c| !c.trim().is_empty()),
+            test_format: match &o.test.format {
+                None => None,
+                Some(format) => Some(
+                    serde_json::from_value(serde_json::Value::String(format.clone())).map_err(|_| SettingsError {
+                        name: "test.format",
+                        reason: format!("`{format}` is not one of pytest, cargo-test, exit-code"),
+                    })?,
+                ),
+            },
+            test_timeout: Duration::from_secs(
+                positive("test.timeout_secs", o.test.timeout_secs.unwrap_or(d.test_timeout.as_secs()) as usize)? as u64,
+            ),
+            python: o.test.python.clone().filter(|p| !p.trim().is_empty()).unwrap_or(d.python),
+            test_env: o.test.env.clone().unwrap_or_default().into_iter().collect(),
+            reproduction: o.reproduction.enabled.unwrap_or(d.reproduction),
+            reproduction_samples: positive(
+                "reproduction.samples",
+                o.reproduction.samples.unwrap_or(d.reproduction_samples),
+            )?,
         })
     }
 }

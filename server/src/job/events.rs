@@ -1,9 +1,12 @@
 //! What a running job tells whoever watches it.
 
+use crate::verify::reproduction::ScriptVerdict;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     Localize,
     Repair,
+    Verify,
     Select,
 }
 
@@ -12,6 +15,7 @@ impl Stage {
         match self {
             Stage::Localize => "localizing",
             Stage::Repair => "sampling repairs",
+            Stage::Verify => "verifying",
             Stage::Select => "selecting",
         }
     }
@@ -38,5 +42,28 @@ pub enum JobEvent {
     CandidateFound {
         id: u32,
         key_len: usize,
+    },
+    /// Something the user should know that does not stop the job.
+    Warning(String),
+    VerificationStarted {
+        sandbox: &'static str,
+        test_command: String,
+    },
+    BaselineDone {
+        passed: usize,
+        failed: usize,
+    },
+    ReproductionChosen {
+        generated: usize,
+        reproducing: usize,
+        chosen: Option<usize>,
+    },
+    /// `done` of the `found` unique candidates so far are tested.
+    CandidateVerified {
+        id: u32,
+        done: usize,
+        found: usize,
+        regression_failures: Option<u32>,
+        reproduction: Option<ScriptVerdict>,
     },
 }

@@ -5,7 +5,9 @@
 mod events;
 mod record;
 mod run;
+mod verification;
 
 pub use events::{JobEvent, Stage};
 pub use record::{CandidateRecord, FixOutcome, LocalizationRecord, RepairSample};
 pub use run::{run_fix, FixRequest, JobError};
+pub use verification::{ReproductionReport, VerificationError, VerificationReport};

@@ -8,6 +8,7 @@ use crate::engine::apply::PatchedFiles;
 use crate::engine::edits::SearchReplace;
 use crate::engine::issue::Issue;
 use crate::engine::selection::Ranking;
+use super::verification::VerificationReport;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LocalizationRecord {
@@ -49,6 +50,8 @@ pub struct FixOutcome {
     pub samples: Vec<RepairSample>,
     pub candidates: Vec<CandidateRecord>,
     pub ranking: Ranking,
+    /// `None` with `--sandbox none`.
+    pub verification: Option<VerificationReport>,
     pub usage: Usage,
 }
 

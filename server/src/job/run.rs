@@ -1,13 +1,20 @@
 //! The stages of a fix job, in order: localize, repair (parsing each sample as it arrives), select.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+
+use futures::stream::{FuturesUnordered, StreamExt};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::events::{JobEvent, Stage};
 use super::record::{CandidateRecord, FixOutcome, LocalizationRecord, RepairSample};
+use super::verification::{prepare, test_command, Ready, VerificationError};
+use crate::config::SandboxChoice;
+use crate::sandbox::SandboxError;
+use crate::verify::reproduction::ScriptVerdict;
+use crate::verify::verifier::CandidateTests;
 use crate::backend::{BackendClient, BackendError, ChatMessage, Sample, SamplingParams, Usage};
 use crate::config::Settings;
 use crate::engine::apply::{apply_edits, FileSource};
@@ -38,6 +45,8 @@ pub enum JobError {
     Backend(#[from] BackendError),
     #[error("failed to localize the issue: none of the {samples} localization answers named a file of the repository")]
     NothingLocalized { samples: usize },
+    #[error(transparent)]
+    Verification(#[from] VerificationError),
     #[error("the job was cancelled")]
     Cancelled,
 }
@@ -86,26 +95,88 @@ pub async fn run_fix(
     );
 
     let total = settings.repair_samples;
-    on_event(JobEvent::StageStarted {
-        stage: Stage::Repair,
-        samples: total,
-    });
+    on_event(JobEvent::StageStarted { stage: Stage::Repair, samples: total });
     let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
     let messages = [ChatMessage::user(prompt)];
     let sampling = client.sample(&messages, total, &params, tx, cancel);
     tokio::pin!(sampling);
 
+    // Verification gets ready (sandbox, baseline, reproduction test) while samples come in.
+    let test = match (settings.sandbox, test_command(settings, &snapshot)) {
+        (SandboxChoice::None, _) => None,
+        (_, Some(test)) => Some(test),
+        (SandboxChoice::Auto, None) => {
+            on_event(JobEvent::Warning(
+                "no test command found for this repository; candidates are not verified (set test.command in swiss.toml or pass --test-cmd)".to_owned(),
+            ));
+            None
+        }
+        (_, None) => return Err(VerificationError::NoTestCommand.into()),
+    };
+    let verify = test.is_some();
+    let reproduce_prompt = (verify && settings.reproduction).then(|| {
+        request.prompts.render(
+            PromptKind::Reproduce,
+            &[("issue", &issue_text), ("files", &section.text)],
+        )
+    });
+    let preparing = async {
+        match test {
+            Some(test) => Some(
+                prepare(
+                    snapshot.clone(),
+                    settings,
+                    test,
+                    reproduce_prompt,
+                    client,
+                    &params,
+                    on_event,
+                    cancel,
+                )
+                .await,
+            ),
+            None => None,
+        }
+    };
+    tokio::pin!(preparing);
+
     let mut samples: Vec<RepairSample> = Vec::with_capacity(total);
     let mut candidates: Vec<CandidateRecord> = Vec::new();
     let mut by_key: HashMap<String, u32> = HashMap::new();
-    let mut sampling_result = None;
-    // Parse each sample as it arrives, so candidates exist before the last sample is in.
+    let mut sampling_done = false;
+    let mut samples_open = true;
+    let mut ready: Option<Arc<Ready>> = None;
+    let mut prepared = !verify;
+    let mut failure: Option<JobError> = None;
+    let mut waiting: Vec<u32> = Vec::new();
+    let mut verifying = FuturesUnordered::new();
+    let mut tested: BTreeMap<u32, Result<CandidateTests, String>> = BTreeMap::new();
+    // One loop drives sampling, parsing, preparation and candidate tests together, so a
+    // candidate is tested as soon as it exists and the baseline is in.
     loop {
         tokio::select! {
-            result = &mut sampling, if sampling_result.is_none() => sampling_result = Some(result),
-            sample = rx.recv() => match sample {
+            result = &mut sampling, if !sampling_done => {
+                sampling_done = true;
+                match result {
+                    Ok(sampled) => usage += sampled,
+                    Err(e) => failure = Some(map_backend_error(e)),
+                }
+            }
+            sample = rx.recv(), if samples_open => match sample {
                 Some(sample) => {
-                    let record = parse_sample(&snapshot, sample, &mut candidates, &mut by_key, on_event);
+                    let (record, new_candidate) =
+                        parse_sample(&snapshot, sample, &mut candidates, &mut by_key, on_event);
+                    if let Some(id) = new_candidate {
+                        match &ready {
+                            Some(ready) => verifying.push(ready.clone().verify(
+                                id,
+                                candidates[id as usize - 1].files.clone(),
+                                cancel.clone(),
+                            )),
+                            None if verify => waiting.push(id),
+                            None => {}
+                        }
+                    }
                     on_event(JobEvent::SampleDone {
                         stage: Stage::Repair,
                         done: samples.len() + 1,
@@ -114,28 +185,82 @@ pub async fn run_fix(
                     });
                     samples.push(record);
                 }
-                None => break,
+                None => samples_open = false,
             },
+            outcome = &mut preparing, if !prepared => {
+                prepared = true;
+                match outcome {
+                    Some(Ok(r)) => {
+                        let r = Arc::new(r);
+                        usage += r.usage;
+                        for id in waiting.drain(..) {
+                            verifying.push(r.clone().verify(
+                                id,
+                                candidates[id as usize - 1].files.clone(),
+                                cancel.clone(),
+                            ));
+                        }
+                        ready = Some(r);
+                    }
+                    Some(Err(VerificationError::Sandbox(SandboxError::Cancelled))) => failure = Some(JobError::Cancelled),
+                    Some(Err(e)) => failure = Some(JobError::Verification(e)),
+                    None => {}
+                }
+            }
+            Some((id, result)) = verifying.next(), if !verifying.is_empty() => {
+                let result = match result {
+                    Ok(tests) => Ok(tests),
+                    Err(SandboxError::Cancelled) => {
+                        failure = Some(JobError::Cancelled);
+                        Err("cancelled".to_owned())
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                let (failures, reproduction) = match &result {
+                    Ok(t) => (Some(t.regression_failures), t.reproduction),
+                    Err(_) => (None, None),
+                };
+                tested.insert(id, result);
+                on_event(JobEvent::CandidateVerified {
+                    id,
+                    done: tested.len(),
+                    found: candidates.len(),
+                    regression_failures: failures,
+                    reproduction,
+                });
+            }
+            else => break,
+        }
+        if failure.is_some() || cancel.is_cancelled() {
+            break;
         }
     }
-    let sampling_result = match sampling_result {
-        Some(result) => result,
-        None => sampling.await,
-    };
-    usage += map_backend(sampling_result)?;
+    if let Some(ready) = &ready {
+        drop(verifying);
+        ready.sandbox.cleanup().await;
+    }
+    if cancel.is_cancelled() {
+        return Err(JobError::Cancelled);
+    }
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
     // Selection reads keys in sample order, whatever order the answers came in.
     samples.sort_by_key(|s| s.index);
 
-    on_event(JobEvent::StageStarted {
-        stage: Stage::Select,
-        samples: samples.len(),
-    });
+    on_event(JobEvent::StageStarted { stage: Stage::Select, samples: samples.len() });
     let keys: Vec<String> = samples.iter().map(|s| s.key.clone()).collect();
-    let unverified = |_: &str| Verdict {
-        regression_failures: None,
-        reproduction_passed: None,
+    let verdict = |key: &str| {
+        let tests = by_key.get(key).and_then(|id| tested.get(id)).and_then(|r| r.as_ref().ok());
+        Verdict {
+            regression_failures: tests.map(|t| t.regression_failures),
+            reproduction_passed: tests
+                .and_then(|t| t.reproduction)
+                .map(|v| v == ScriptVerdict::Resolved),
+        }
     };
-    let ranking = select(&keys, &unverified);
+    let ranking = select(&keys, &verdict);
+    let verification = ready.map(|r| r.report(tested));
 
     Ok(FixOutcome {
         issue: request.issue.clone(),
@@ -143,6 +268,7 @@ pub async fn run_fix(
         samples,
         candidates,
         ranking,
+        verification,
         usage,
     })
 }
@@ -211,8 +337,9 @@ fn parse_sample(
     candidates: &mut Vec<CandidateRecord>,
     by_key: &mut HashMap<String, u32>,
     on_event: &(dyn Fn(JobEvent) + Send + Sync),
-) -> RepairSample {
+) -> (RepairSample, Option<u32>) {
     let edits = parse_search_replace(&sample.text);
+    let mut new_candidate = None;
     let patched = apply_edits(snapshot, &edits);
     let (key, error, candidate) = match patched {
         Ok(files) => {
@@ -226,6 +353,7 @@ fn parse_sample(
                         id,
                         key_len: key.len(),
                     });
+                    new_candidate = Some(id);
                     candidates.push(CandidateRecord {
                         id,
                         key: key.clone(),
@@ -239,20 +367,24 @@ fn parse_sample(
         }
         Err(e) => (String::new(), Some(e.to_string()), None),
     };
-    RepairSample {
+    let record = RepairSample {
         index: sample.index,
         raw: sample.text,
         edits,
         key,
         error,
         candidate,
-    }
+    };
+    (record, new_candidate)
 }
 
 fn map_backend(result: Result<Usage, BackendError>) -> Result<Usage, JobError> {
-    match result {
-        Ok(usage) => Ok(usage),
-        Err(BackendError::Cancelled) => Err(JobError::Cancelled),
-        Err(e) => Err(JobError::Backend(e)),
+    result.map_err(map_backend_error)
+}
+
+fn map_backend_error(error: BackendError) -> JobError {
+    match error {
+        BackendError::Cancelled => JobError::Cancelled,
+        e => JobError::Backend(e),
     }
 }

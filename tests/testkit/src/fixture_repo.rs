@@ -193,5 +193,19 @@ if __name__ == "__main__":
     pub const NOT_FOUND: &str = "```python\n### calc/ops.py\n<<<<<<< SEARCH\n    return a % b\n=======\n    return a / b\n>>>>>>> REPLACE\n```\n";
     /// Unusable: it edits a file outside the repository.
     pub const ESCAPE: &str = "```python\n### ../outside.py\n<<<<<<< SEARCH\n=======\nprint('owned')\n>>>>>>> REPLACE\n```\n";
+    /// Wrong, and the majority in the verification tests: true division, but dividing by zero
+    /// now returns 0.0, which breaks `test_divide_by_zero` (a test that passed before).
+    pub const WRONG_BREAKS_TEST: &str = "```python\n### calc/ops.py\n<<<<<<< SEARCH\n    if b == 0:\n        raise ZeroDivisionError(\"cannot divide by zero\")\n    return a // b\n=======\n    return a / b if b else 0.0\n>>>>>>> REPLACE\n```\n";
+    /// Wrong in a way only the reproduction test sees: `mean` no longer goes through `divide`,
+    /// so every old test passes, but `divide(7, 2)` is still 3.
+    pub const WRONG_KEEPS_BUG: &str = "```python\n### calc/ops.py\n<<<<<<< SEARCH\n    return divide(sum(values), len(values))\n=======\n    return sum(values) / len(values)\n>>>>>>> REPLACE\n```\n";
+
+    /// A reproduction script as the model writes it: it prints "Issue reproduced" on the buggy code.
+    pub const REPRODUCE_SCRIPT: &str = "```python\nfrom calc.ops import divide\n\ntry:\n    result = divide(7, 2)\nexcept Exception:\n    print(\"Other issues\")\nelse:\n    if result == 3.5:\n        print(\"Issue resolved\")\n    elif result == 3:\n        print(\"Issue reproduced\")\n    else:\n        print(\"Other issues\")\n```\n";
+    /// The same script, formatted differently: one vote with the first.
+    pub const REPRODUCE_SCRIPT_REFORMATTED: &str = "Here is the test.\n```python\nfrom calc.ops import divide\n\ntry:\n    result = divide(7,2)  # the example from the issue\nexcept Exception:\n    print(\"Other issues\")\nelse:\n    if result == 3.5:\n        print(\"Issue resolved\")\n    elif result == 3:\n        print(\"Issue reproduced\")\n    else:\n        print(\"Other issues\")\n```\n";
+    /// A script that does not reproduce the issue on the buggy code: it must not be chosen.
+    pub const REPRODUCE_SCRIPT_WRONG: &str = "```python\nfrom calc.ops import add\n\nif add(1, 1) == 2:\n    print(\"Issue resolved\")\nelse:\n    print(\"Issue reproduced\")\n```\n";
+
     pub const PROSE: &str = "I am not sure how to fix this.";
 }

@@ -1,0 +1,172 @@
+//! Running tests for a job: the baseline once, then each unique candidate. Everything here works
+//! through the `Sandbox` trait, so Docker and local runs behave alike.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use super::reproduction::{read_verdict, ScriptVerdict, SCRIPT_PATH};
+use super::test_command::TestCommand;
+use super::test_results::{parse, OutputFormat, TestResults, TestStatus};
+use crate::engine::apply::PatchedFiles;
+use crate::sandbox::{RunOutput, RunSpec, Sandbox, SandboxError};
+
+/// How tests run for a job.
+#[derive(Debug, Clone)]
+pub struct TestPlan {
+    pub test: TestCommand,
+    pub timeout: Duration,
+    /// The interpreter for reproduction scripts: the project's venv python when it has one.
+    pub python: String,
+    pub env: Vec<(String, String)>,
+}
+
+/// The unpatched repository's test run. Tests that pass here are the regression set; tests that
+/// already fail never count against a candidate.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Baseline {
+    pub exit_code: Option<i32>,
+    pub timed_out: bool,
+    pub passed: usize,
+    pub failed: usize,
+    #[serde(skip)]
+    pub regression_set: BTreeSet<String>,
+    #[serde(with = "crate::sandbox::duration_secs")]
+    pub duration: Duration,
+    /// The tail of the output, so a user can see why a baseline failed.
+    pub output_tail: String,
+}
+
+/// One candidate's test results.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CandidateTests {
+    pub regression_failures: u32,
+    /// Up to a handful of the regression tests it broke, for the report.
+    pub broken: Vec<String>,
+    pub timed_out: bool,
+    pub reproduction: Option<ScriptVerdict>,
+    #[serde(with = "crate::sandbox::duration_secs")]
+    pub duration: Duration,
+}
+
+/// Tests named in the report; the count is always complete.
+const BROKEN_SHOWN: usize = 10;
+const OUTPUT_TAIL: usize = 4000;
+/// The regression "test" of a runner whose output names no tests: the command's exit status.
+const EXIT_STATUS_TEST: &str = "<exit status>";
+
+impl TestPlan {
+    /// Every command exports the run folder first on PYTHONPATH: a project installed in
+    /// editable mode would otherwise import the user's unpatched tree instead of the copy under test.
+    fn spec(&self, command: &str, files: Vec<(String, Option<Arc<str>>)>) -> RunSpec {
+        RunSpec {
+            command: format!("export PYTHONPATH=\"$PWD${{PYTHONPATH:+:$PYTHONPATH}}\"; {command}"),
+            files,
+            env: self.env.clone(),
+            timeout: self.timeout,
+        }
+    }
+
+    fn results(&self, output: &RunOutput) -> TestResults {
+        let mut results = parse(self.test.format, &output.stdout, &output.stderr);
+        if self.test.format == OutputFormat::ExitCode || results.tests.is_empty() {
+            let status = if output.exit_code == Some(0) { TestStatus::Passed } else { TestStatus::Failed };
+            results.tests.insert(EXIT_STATUS_TEST.to_owned(), status);
+        }
+        results
+    }
+
+    pub async fn baseline(&self, sandbox: &dyn Sandbox, cancel: &CancellationToken) -> Result<Baseline, SandboxError> {
+        let output = sandbox.run(self.spec(&self.test.command, Vec::new()), cancel.clone()).await?;
+        let results = self.results(&output);
+        let regression_set: BTreeSet<String> = results
+            .tests
+            .iter()
+            .filter(|(_, status)| **status == TestStatus::Passed)
+            .map(|(name, _)| name.clone())
+            .collect();
+        let failed = results
+            .tests
+            .values()
+            .filter(|s| matches!(s, TestStatus::Failed | TestStatus::Error))
+            .count();
+        Ok(Baseline {
+            exit_code: output.exit_code,
+            timed_out: output.timed_out,
+            passed: regression_set.len(),
+            failed,
+            regression_set,
+            duration: output.duration,
+            output_tail: tail(&format!("{}{}", output.stdout, output.stderr), OUTPUT_TAIL),
+        })
+    }
+
+    /// What a reproduction script prints on the unpatched repository.
+    pub async fn run_script(
+        &self,
+        sandbox: &dyn Sandbox,
+        script: &str,
+        candidate: Option<&PatchedFiles>,
+        cancel: &CancellationToken,
+    ) -> Result<ScriptVerdict, SandboxError> {
+        let mut files = candidate.map(candidate_files).unwrap_or_default();
+        files.push((SCRIPT_PATH.to_owned(), Some(Arc::from(script))));
+        let command = format!("{} {SCRIPT_PATH}", self.python);
+        let output = sandbox.run(self.spec(&command, files), cancel.clone()).await?;
+        Ok(read_verdict(&output.stdout))
+    }
+
+    /// The candidate's regression failures and, when a reproduction script was chosen, its verdict.
+    pub async fn candidate(
+        &self,
+        sandbox: &dyn Sandbox,
+        baseline: &Baseline,
+        script: Option<&str>,
+        files: &PatchedFiles,
+        cancel: &CancellationToken,
+    ) -> Result<CandidateTests, SandboxError> {
+        let tests = sandbox.run(self.spec(&self.test.command, candidate_files(files)), cancel.clone());
+        let reproduction = async {
+            match script {
+                Some(script) => self.run_script(sandbox, script, Some(files), cancel).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (output, reproduction) = tokio::try_join!(tests, reproduction)?;
+        let results = self.results(&output);
+        let broken: Vec<String> = baseline
+            .regression_set
+            .iter()
+            .filter(|name| results.tests.get(*name) != Some(&TestStatus::Passed))
+            .cloned()
+            .collect();
+        Ok(CandidateTests {
+            regression_failures: broken.len() as u32,
+            broken: broken.into_iter().take(BROKEN_SHOWN).collect(),
+            timed_out: output.timed_out,
+            reproduction,
+            duration: output.duration,
+        })
+    }
+}
+
+fn candidate_files(files: &PatchedFiles) -> Vec<(String, Option<Arc<str>>)> {
+    files
+        .changes
+        .iter()
+        .map(|c| (c.path.clone(), Some(Arc::from(c.after.as_str()))))
+        .collect()
+}
+
+fn tail(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut start = text.len() - max;
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    format!("…{}", &text[start..])
+}

@@ -1,0 +1,167 @@
+//! `swiss fix` with verification, end to end in both sandboxes: the majority patch breaks a test
+//! that passed before, the runner-up passes the old tests but not the reproduction test, and the
+//! right patch, written once, must win.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+use swiss_testkit::calc;
+use swiss_testkit::{PromptKind, Script, ScriptedBackend};
+
+use crate::docker_env::docker_test_image;
+
+fn verification_script() -> Script {
+    Script::new()
+        .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
+        .answer(
+            PromptKind::Repair,
+            [
+                calc::WRONG_BREAKS_TEST,
+                calc::WRONG_KEEPS_BUG,
+                calc::WRONG_BREAKS_TEST,
+                calc::FIX_A,
+                calc::WRONG_KEEPS_BUG,
+                calc::WRONG_BREAKS_TEST,
+            ],
+        )
+        .answer(
+            PromptKind::Reproduce,
+            [
+                calc::REPRODUCE_SCRIPT_WRONG,
+                calc::REPRODUCE_SCRIPT,
+                calc::REPRODUCE_SCRIPT_REFORMATTED,
+                calc::PROSE,
+            ],
+        )
+}
+
+fn run_fix(repo: &Path, backend: &ScriptedBackend, extra: &[&str]) -> (Option<i32>, Value, String) {
+    let issues = tempfile::tempdir().unwrap();
+    let issue = issues.path().join("issue.md");
+    std::fs::write(&issue, calc::ISSUE).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiss"));
+    cmd.arg("fix")
+        .arg("--repo")
+        .arg(repo)
+        .arg("--issue")
+        .arg(&issue)
+        .args(["--backend-url", &backend.base_url(), "--samples", "6", "--json"])
+        .args(extra)
+        .env_remove("SWISS_BACKEND_URL");
+    let output = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let json = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr:\n{stderr}"));
+    (output.status.code(), json, stderr)
+}
+
+fn candidate_with<'a>(json: &'a Value, patch_line: &str) -> &'a Value {
+    json["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["patch"].as_str().unwrap().contains(patch_line))
+        .unwrap_or_else(|| panic!("no candidate adds {patch_line:?}: {json:#}"))
+}
+
+fn assert_verified_choice(code: Option<i32>, json: &Value, stderr: &str, sandbox: &str) {
+    assert_eq!(code, Some(0), "stderr: {stderr}");
+    let right = candidate_with(json, "+    return a / b\n");
+    let breaks = candidate_with(json, "+    return a / b if b else 0.0\n");
+    let keeps = candidate_with(json, "+    return sum(values) / len(values)\n");
+
+    assert_eq!(breaks["votes"], 3);
+    assert_eq!(breaks["regression_failures"], 1, "{json:#}");
+    assert_eq!(breaks["filtered_out"], true);
+    assert_eq!(keeps["votes"], 2);
+    assert_eq!(keeps["regression_failures"], 0);
+    assert_eq!(keeps["reproduced"], true, "the bug is still there with it");
+    assert_eq!(keeps["filtered_out"], true);
+    assert_eq!(right["votes"], 1);
+    assert_eq!(right["regression_failures"], 0);
+    assert_eq!(right["reproduced"], false);
+    assert_eq!(right["selected"], true);
+    assert_eq!(json["winner"], right["id"]);
+
+    let verification = &json["verification"];
+    assert_eq!(verification["sandbox"], sandbox);
+    assert_eq!(verification["test_command"], "python3 -m pytest -rA -v -p no:cacheprovider");
+    assert_eq!(verification["baseline"]["passed"], 3, "test_add, test_divide_by_zero, test_divide_exact");
+    assert_eq!(verification["baseline"]["failed"], 2, "test_divide_fraction and test_mean fail before any change");
+    assert_eq!(verification["reproduction"]["generated"], 3);
+    assert_eq!(verification["reproduction"]["chosen_index"], 1, "two votes (one reformatted) beat the early wrong script");
+    let broken = &verification["candidates"][breaks["id"].to_string()]["Ok"]["broken"];
+    assert_eq!(broken, &serde_json::json!(["tests/test_ops.py::OpsTest::test_divide_by_zero"]), "{verification:#}");
+}
+
+#[test]
+fn without_verification_the_majority_wins() {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start_in_background(verification_script());
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "none"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let winner = &json["candidates"][0];
+    assert!(winner["patch"].as_str().unwrap().contains("return a / b if b else 0.0"), "{json:#}");
+    assert_eq!(json["verification"], Value::Null);
+    assert!(backend.requests().iter().all(|r| r.kind != PromptKind::Reproduce));
+}
+
+#[test]
+fn local_sandbox_picks_the_only_verified_patch() {
+    let repo = calc::repo();
+    let before = repo.contents();
+    let backend = ScriptedBackend::start_in_background(verification_script());
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local"]);
+    assert_verified_choice(code, &json, &stderr, "local");
+    assert_eq!(repo.contents(), before, "verification never touches the user's tree");
+}
+
+#[test]
+fn docker_sandbox_picks_the_only_verified_patch() {
+    let Some(image) = docker_test_image() else { return };
+    let repo = calc::repo();
+    let before = repo.contents();
+    let backend = ScriptedBackend::start_in_background(verification_script());
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "docker", "--image", &image]);
+    assert_verified_choice(code, &json, &stderr, "docker");
+    assert_eq!(json["verification"]["image"], image.as_str());
+    assert_eq!(repo.contents(), before);
+}
+
+#[test]
+fn auto_without_an_image_warns_and_tests_locally() {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start_in_background(verification_script());
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &[]);
+    assert!(stderr.contains("swiss: warning: no sandbox.image set; testing candidates locally"), "{stderr}");
+    assert_verified_choice(code, &json, &stderr, "local");
+}
+
+#[test]
+fn no_reproduction_falls_back_to_the_regression_filter() {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start_in_background(verification_script());
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local", "--no-reproduction"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // Without the reproduction filter the two regression-clean candidates remain, and the
+    // wrong one has more votes.
+    let keeps = candidate_with(&json, "+    return sum(values) / len(values)\n");
+    assert_eq!(keeps["selected"], true, "{json:#}");
+    assert_eq!(keeps["reproduced"], Value::Null);
+    assert!(backend.requests().iter().all(|r| r.kind != PromptKind::Reproduce));
+}
+
+#[test]
+fn apply_after_verification_makes_the_repos_tests_pass() {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start_in_background(verification_script());
+    let (code, _, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local", "--apply"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let pytest = Command::new("python3")
+        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        .current_dir(repo.path())
+        .output()
+        .unwrap();
+    assert!(pytest.status.success(), "{}", String::from_utf8_lossy(&pytest.stdout));
+}
