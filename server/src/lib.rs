@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod job;
+pub mod lsp;
 pub mod prompts;
 pub mod sandbox;
 pub mod verify;

@@ -4,3 +4,4 @@ mod fix_cli;
 mod sandbox;
 mod docker_env;
 mod verify_cli;
+mod lsp;

@@ -23,6 +23,16 @@ pub struct Cli {
 pub enum Command {
     /// Localize the issue, sample candidate patches, rank them and print the winner.
     Fix(FixArgs),
+    /// Serve the Language Server Protocol on stdin/stdout (docs/lsp.md).
+    Lsp(LspArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Accepted for editors that always pass it (vscode-languageclient does); stdio is the only
+    /// transport.
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, FixArgs};
+pub use args::{Cli, Command, FixArgs, LspArgs};
+// The language server answers `swiss.candidates` with exactly what `swiss fix --json` prints.
+pub(crate) use report::{json_value, no_candidate_summary};
 pub use exit::Exit;
 
 pub fn main() -> ExitCode {
@@ -19,6 +21,7 @@ pub fn main() -> ExitCode {
     init_logging();
     let exit = match cli.command {
         Command::Fix(args) => fix::run(args),
+        Command::Lsp(_) => return crate::lsp::run(),
     };
     exit.code()
 }

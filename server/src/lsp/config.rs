@@ -1,0 +1,98 @@
+//! Editor settings (`initializationOptions`, `workspace/didChangeConfiguration`,
+//! `workspace/configuration`) merged with the other sources as DESIGN 5 orders them: defaults,
+//! `swiss.toml`, environment, editor, later winning.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::config::{Options, Settings};
+use crate::prompts::Prompts;
+
+/// The section editors keep Swiss's settings under (`"swiss": {...}` in VS Code's settings).
+pub const SECTION: &str = "swiss";
+
+#[derive(Debug, Default, Clone)]
+pub struct EditorOptions {
+    initialization: Options,
+    /// The latest pushed or pulled settings; they win over `initializationOptions`.
+    workspace: Options,
+}
+
+impl EditorOptions {
+    pub fn set_initialization(&mut self, value: Value, warnings: &mut Vec<String>) {
+        self.initialization =
+            Options::from_value(unwrap_section(value), "initializationOptions", warnings);
+    }
+
+    pub fn set_workspace(&mut self, value: Value, warnings: &mut Vec<String>) {
+        self.workspace = Options::from_value(unwrap_section(value), "editor settings", warnings);
+    }
+
+    pub fn options(&self) -> Options {
+        self.initialization.clone().merged(self.workspace.clone())
+    }
+}
+
+/// Clients differ: some send the settings themselves, some wrap them in their section name.
+/// `swiss` is no section of the schema, so unwrapping it is unambiguous.
+fn unwrap_section(value: Value) -> Value {
+    match value {
+        Value::Object(mut map) if map.get(SECTION).is_some_and(Value::is_object) => {
+            map.remove(SECTION).unwrap_or(Value::Null)
+        }
+        other => other,
+    }
+}
+
+/// What a job runs with.
+pub struct JobConfig {
+    pub settings: Settings,
+    pub prompts: Prompts,
+}
+
+/// Reads `swiss.toml` and the environment afresh for every job, so editing either takes effect
+/// without restarting the server.
+pub fn resolve(
+    root: &Path,
+    editor: &EditorOptions,
+    warnings: &mut Vec<String>,
+) -> Result<JobConfig, String> {
+    let options = Options::from_repo_file(root, warnings)
+        .merged(Options::from_env(|name| std::env::var(name).ok()))
+        .merged(editor.options());
+    let settings = Settings::resolve(&options).map_err(|e| e.to_string())?;
+    let prompts =
+        Prompts::with_overrides(&root.join(&settings.prompts_dir)).map_err(|e| e.to_string())?;
+    Ok(JobConfig { settings, prompts })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn workspace_settings_win_over_initialization_options() {
+        let mut editor = EditorOptions::default();
+        let mut warnings = Vec::new();
+        editor.set_initialization(
+            json!({"backend": {"model": "a", "max_retries": 1}}),
+            &mut warnings,
+        );
+        editor.set_workspace(json!({"swiss": {"backend": {"model": "b"}}}), &mut warnings);
+        let options = editor.options();
+        assert_eq!(options.backend.model.as_deref(), Some("b"));
+        assert_eq!(options.backend.max_retries, Some(1));
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
+    fn a_bad_editor_field_is_reported_and_ignored() {
+        let mut editor = EditorOptions::default();
+        let mut warnings = Vec::new();
+        editor.set_initialization(json!({"repair": {"samples": "many"}}), &mut warnings);
+        assert_eq!(editor.options().repair.samples, None);
+        assert!(warnings[0].contains("repair.samples"), "{warnings:?}");
+    }
+}

@@ -1,0 +1,186 @@
+//! `textDocument/codeAction`: "Fix issue…" everywhere, "Fix issue #123" on a line that mentions
+//! one, and for each job what can be done with it now (cancel, apply, show a diff, dismiss).
+//! Actions tied to a Swiss diagnostic in the request are quick fixes; the rest are source
+//! actions.
+
+use serde_json::json;
+use tower_lsp_server::lsp_types::{
+    CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse, Diagnostic,
+};
+
+use crate::lsp::convert::{command_action, diagnostic_data, kind_wanted};
+use crate::lsp::issue_refs;
+use crate::lsp::jobs::{Job, JobState};
+use crate::lsp::protocol::{APPLY_CANDIDATE, CANCEL, DISMISS, FIX_ISSUE, SHOW_DIFF};
+use crate::lsp::session::Session;
+
+/// Candidates besides the winner offered as actions; `swiss.candidates` lists them all.
+const MORE_CANDIDATES: usize = 4;
+/// Lines of a selection searched for issue references.
+const MAX_LINES: u32 = 50;
+
+pub fn handle(session: &Session, params: CodeActionParams) -> Option<CodeActionResponse> {
+    let swiss_diagnostics: Vec<Diagnostic> = params
+        .context
+        .diagnostics
+        .iter()
+        .filter(|d| diagnostic_data(d).is_some())
+        .cloned()
+        .collect();
+    let jobs = session.jobs_in_order();
+    let several = jobs.len() > 1;
+    let mut actions = Vec::new();
+    for job in &jobs {
+        let related: Vec<Diagnostic> = swiss_diagnostics
+            .iter()
+            .filter(|d| diagnostic_data(d).is_some_and(|data| data.job == job.id))
+            .cloned()
+            .collect();
+        job_actions(job, related, several, &mut actions);
+    }
+
+    if let Some(doc) = session.documents.get(&params.text_document.uri) {
+        let first = params.range.start.line;
+        let last = params.range.end.line.min(first + MAX_LINES);
+        let mut seen = Vec::new();
+        for line in doc
+            .text
+            .lines()
+            .skip(first as usize)
+            .take((last - first + 1) as usize)
+        {
+            for reference in issue_refs::find(line) {
+                if !seen.contains(&reference) {
+                    seen.push(reference);
+                }
+            }
+        }
+        for reference in seen {
+            actions.push(command_action(
+                format!("Fix issue {reference}"),
+                CodeActionKind::SOURCE,
+                FIX_ISSUE,
+                Some(json!({ "issue": reference })),
+                Vec::new(),
+                false,
+            ));
+        }
+    }
+    // Without arguments: the editor shim asks the user for the issue (docs/lsp.md).
+    actions.push(command_action(
+        "Fix issue…".to_owned(),
+        CodeActionKind::SOURCE,
+        FIX_ISSUE,
+        None,
+        Vec::new(),
+        false,
+    ));
+
+    let only = params.context.only.as_deref();
+    actions.retain(|action| match action {
+        CodeActionOrCommand::CodeAction(action) => action
+            .kind
+            .as_ref()
+            .is_none_or(|kind| kind_wanted(only, kind)),
+        CodeActionOrCommand::Command(_) => only.is_none(),
+    });
+    Some(actions)
+}
+
+fn job_actions(
+    job: &Job,
+    related: Vec<Diagnostic>,
+    several: bool,
+    out: &mut Vec<CodeActionOrCommand>,
+) {
+    let kind = if related.is_empty() {
+        CodeActionKind::SOURCE
+    } else {
+        CodeActionKind::QUICKFIX
+    };
+    let suffix = if several {
+        format!(" [{}]", job.id)
+    } else {
+        String::new()
+    };
+    let job_arg = json!({ "job": job.id });
+    let mut push = |title: String, command: &str, argument, preferred| {
+        out.push(command_action(
+            format!("{title}{suffix}"),
+            kind.clone(),
+            command,
+            Some(argument),
+            related.clone(),
+            preferred,
+        ));
+    };
+    match job.state() {
+        JobState::Running { .. } => push(
+            format!("Cancel Swiss job (“{}”)", job.issue.title),
+            CANCEL,
+            job_arg,
+            false,
+        ),
+        JobState::Done {
+            report,
+            applied: None,
+            ..
+        } => {
+            let candidates = report["candidates"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            if let Some(winner) = candidates.iter().find(|c| c["selected"] == true) {
+                push(
+                    format!(
+                        "Apply winning patch (score {:.2})",
+                        winner["score"].as_f64().unwrap_or_default()
+                    ),
+                    APPLY_CANDIDATE,
+                    job_arg.clone(),
+                    true,
+                );
+                push(
+                    format!("Show candidate diff ({}, the winner)", winner["id"]),
+                    SHOW_DIFF,
+                    json!({ "job": job.id, "candidate": winner["id"] }),
+                    false,
+                );
+            }
+            for c in candidates
+                .iter()
+                .filter(|c| c["selected"] != true && c["filtered_out"] != true)
+                .take(MORE_CANDIDATES)
+            {
+                push(
+                    format!(
+                        "Apply candidate {} (score {:.2})",
+                        c["id"],
+                        c["score"].as_f64().unwrap_or_default()
+                    ),
+                    APPLY_CANDIDATE,
+                    json!({ "job": job.id, "candidate": c["id"] }),
+                    false,
+                );
+                push(
+                    format!("Show candidate diff ({})", c["id"]),
+                    SHOW_DIFF,
+                    json!({ "job": job.id, "candidate": c["id"] }),
+                    false,
+                );
+            }
+            push(
+                format!("Dismiss Swiss job (“{}”)", job.issue.title),
+                DISMISS,
+                job_arg,
+                false,
+            );
+        }
+        JobState::Done { .. } | JobState::Failed(_) | JobState::Cancelled => push(
+            format!("Dismiss Swiss job (“{}”)", job.issue.title),
+            DISMISS,
+            job_arg,
+            false,
+        ),
+    }
+}

@@ -1,0 +1,222 @@
+//! The task that runs one job: the engine's `run_fix`, with its events turned into progress
+//! reports and diagnostics as they happen, and the outcome into the job's final state.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tower_lsp_server::lsp_types::{MessageType, Uri};
+use tracing::Instrument;
+
+use super::convert::{self, ProgressTally};
+use super::diagnostics;
+use super::jobs::{Job, JobState};
+use super::progress::JobProgress;
+use super::session::Session;
+use crate::backend::BackendClient;
+use crate::cli::{json_value, no_candidate_summary};
+use crate::engine::issue::Issue;
+use crate::engine::snapshot::RepoSnapshot;
+use crate::job::{run_fix, FixOutcome, FixRequest, JobError, JobEvent};
+
+/// How long a cancelled job may take to wind down by itself (the engine stops sampling and
+/// kills sandbox runs on the token) before its future is dropped.
+const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
+pub struct Inputs {
+    pub snapshot: Arc<RepoSnapshot>,
+    pub issue: Issue,
+    pub config: super::config::JobConfig,
+    pub client: BackendClient,
+}
+
+pub async fn run(session: Arc<Session>, job: Arc<Job>, inputs: Inputs) {
+    let span = tracing::info_span!("job", id = %job.id);
+    async move {
+        let progress = JobProgress::begin(&session, &job).await;
+        let request = FixRequest {
+            issue: inputs.issue,
+            settings: inputs.config.settings,
+            prompts: inputs.config.prompts,
+        };
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let watcher = tokio::spawn(
+            watch(session.clone(), job.clone(), progress.clone(), events_rx)
+                .instrument(tracing::Span::current()),
+        );
+        let on_event = move |event: JobEvent| {
+            let _ = events_tx.send(event);
+        };
+        let result = {
+            let fix = run_fix(
+                inputs.snapshot,
+                &request,
+                &inputs.client,
+                &on_event,
+                &job.cancel,
+            );
+            tokio::pin!(fix);
+            tokio::select! {
+                result = &mut fix => result,
+                () = async {
+                    job.cancel.cancelled().await;
+                    tokio::time::sleep(CANCEL_GRACE).await;
+                } => {
+                    tracing::warn!("the engine did not stop within the grace period; dropping it");
+                    Err(JobError::Cancelled)
+                }
+            }
+        };
+        // The sender lives in `on_event`; dropping it lets the watcher drain and stop, so every
+        // report is out before the progress ends.
+        drop(on_event);
+        let _ = watcher.await;
+        finish(&session, &job, &progress, result).await;
+    }
+    .instrument(span)
+    .await;
+}
+
+/// Turns events into progress reports and, once localization is done, diagnostics on the
+/// localized files. Events arrive in order through one channel.
+async fn watch(
+    session: Arc<Session>,
+    job: Arc<Job>,
+    progress: JobProgress,
+    mut events: mpsc::UnboundedReceiver<JobEvent>,
+) {
+    let mut tally = ProgressTally::default();
+    let mut stage_span = tracing::Span::none();
+    while let Some(event) = events.recv().await {
+        if let JobEvent::StageStarted { stage, samples } = &event {
+            stage_span = tracing::info_span!("stage", name = stage.label(), samples);
+            tracing::info!(parent: &stage_span, "stage started");
+            if job.is_running() {
+                job.set_state(JobState::Running {
+                    stage: Some(*stage),
+                });
+            }
+        }
+        tracing::debug!(parent: &stage_span, ?event, "job event");
+        if let Some((message, percentage)) = tally.report(&event) {
+            progress.report(message, percentage).await;
+        }
+        if let JobEvent::Localized { files, .. } = &event {
+            if job.cancel.is_cancelled() {
+                continue;
+            }
+            let mut by_file: HashMap<Uri, Vec<_>> = HashMap::new();
+            for (rank, path) in files.iter().enumerate() {
+                if let Some(uri) = convert::file_uri(&job.root, path) {
+                    by_file
+                        .entry(uri)
+                        .or_default()
+                        .push(convert::localized_diagnostic(
+                            &job.id,
+                            &job.link,
+                            rank + 1,
+                            files.len(),
+                        ));
+                }
+            }
+            diagnostics::set(&session, &job, by_file).await;
+        }
+    }
+}
+
+async fn finish(
+    session: &Session,
+    job: &Job,
+    progress: &JobProgress,
+    result: Result<FixOutcome, JobError>,
+) {
+    // A job cancelled (or dismissed) while its last stage ran ends as cancelled, whatever the
+    // engine returned: the user asked for it to go away.
+    let result = match result {
+        Ok(_) if job.cancel.is_cancelled() => Err(JobError::Cancelled),
+        other => other,
+    };
+    match result {
+        Ok(outcome) => {
+            let report = Arc::new(json_value(&outcome));
+            let outcome = Arc::new(outcome);
+            job.set_state(JobState::Done {
+                outcome: outcome.clone(),
+                report,
+                applied: None,
+            });
+            let Some(winner) = outcome.winner() else {
+                diagnostics::clear(session, job).await;
+                let summary = no_candidate_summary(&outcome);
+                progress.end(format!("finished: {summary}")).await;
+                session
+                    .show_message(MessageType::WARNING, format!("Swiss {}: {summary}", job.id))
+                    .await;
+                return;
+            };
+            let ranked = outcome
+                .ranking
+                .winning_candidate()
+                .map(|r| (r.score, r.votes))
+                .unwrap_or_default();
+            let mut by_file: HashMap<Uri, Vec<_>> = HashMap::new();
+            for change in &winner.files.changes {
+                if let Some(uri) = convert::file_uri(&job.root, &change.path) {
+                    by_file
+                        .entry(uri)
+                        .or_default()
+                        .extend(convert::winner_diagnostics(
+                            &job.id, &job.link, winner.id, ranked.0, ranked.1, change,
+                        ));
+                }
+            }
+            diagnostics::set(session, job, by_file).await;
+            let summary = format!(
+                "winner: candidate {} (score {:.2}, {} vote(s)) of {} unique candidate(s) from {} sample(s)",
+                winner.id,
+                ranked.0,
+                ranked.1,
+                outcome.candidates.len(),
+                outcome.samples.len()
+            );
+            tracing::info!(%summary, "job finished");
+            progress.end(summary.clone()).await;
+            if !progress.is_visible() {
+                session
+                    .show_message(
+                        MessageType::INFO,
+                        format!("Swiss {}: {summary}; the code actions apply it", job.id),
+                    )
+                    .await;
+            }
+        }
+        Err(JobError::Cancelled) => {
+            tracing::info!("job cancelled");
+            job.set_state(JobState::Cancelled);
+            diagnostics::clear(session, job).await;
+            progress.end("cancelled; nothing was changed").await;
+            if !progress.is_visible() {
+                session
+                    .show_message(
+                        MessageType::INFO,
+                        format!("Swiss {} cancelled; nothing was changed", job.id),
+                    )
+                    .await;
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            tracing::warn!(error = %message, "job failed");
+            job.set_state(JobState::Failed(message.clone()));
+            diagnostics::clear(session, job).await;
+            progress.end(format!("failed: {message}")).await;
+            session
+                .show_message(
+                    MessageType::ERROR,
+                    format!("Swiss {} failed: {message}", job.id),
+                )
+                .await;
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! A job as the server tracks it: its issue, its cancellation token, what its snapshot saw of the
+//! open buffers, and where it stands. Starting one prepares everything that can fail on bad
+//! input first (repository, issue, settings), so the caller gets those errors as the reply, and
+//! then hands the long work to a task: no handler ever waits for a job.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use tower_lsp_server::jsonrpc::Error;
+use tower_lsp_server::lsp_types::{Diagnostic, MessageType, ProgressToken, Uri};
+
+use super::config::{self, EditorOptions, JobConfig};
+use super::convert::{self, IssueLink};
+use super::documents::Document;
+use super::job_task;
+use super::protocol::{invalid_params, request_failed};
+use super::session::Session;
+use crate::backend::{BackendClient, BackendConfig};
+use crate::engine::issue::Issue;
+use crate::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
+use crate::job::{FixOutcome, Stage};
+
+pub struct Job {
+    pub id: String,
+    pub number: u64,
+    pub issue: Issue,
+    /// What the user passed to `swiss.fixIssue`, to start the same job again.
+    pub issue_ref: String,
+    pub link: IssueLink,
+    pub cancel: CancellationToken,
+    pub progress_token: ProgressToken,
+    pub root: PathBuf,
+    /// The version of each open buffer the snapshot took in, by repository-relative path: an
+    /// apply is refused when the buffer has moved on since.
+    pub versions: HashMap<String, i32>,
+    pub state: Mutex<JobState>,
+    /// What this job has published, by file; the server publishes the union over all jobs.
+    pub diagnostics: Mutex<HashMap<Uri, Vec<Diagnostic>>>,
+    pub apply_lock: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, Clone)]
+pub enum JobState {
+    Running {
+        stage: Option<Stage>,
+    },
+    Done {
+        outcome: Arc<FixOutcome>,
+        /// `swiss fix --json`'s object, computed once: `swiss.candidates` returns it and hovers
+        /// render it.
+        report: Arc<Value>,
+        applied: Option<u32>,
+    },
+    Failed(String),
+    Cancelled,
+}
+
+/// What a finished job offers the commands.
+pub struct Finished {
+    pub outcome: Arc<FixOutcome>,
+    pub report: Arc<Value>,
+    pub applied: Option<u32>,
+}
+
+impl Job {
+    pub fn state(&self) -> JobState {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    pub fn set_state(&self, state: JobState) {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = state;
+    }
+
+    pub fn is_running(&self) -> bool {
+        matches!(self.state(), JobState::Running { .. })
+    }
+
+    /// The finished job's outcome, or an error saying why there is none (yet).
+    pub fn finished(&self) -> Result<Finished, Error> {
+        match self.state() {
+            JobState::Done {
+                outcome,
+                report,
+                applied,
+            } => Ok(Finished {
+                outcome,
+                report,
+                applied,
+            }),
+            JobState::Running { stage } => Err(request_failed(format!(
+                "{} is still running ({}); its candidates are known when it finishes",
+                self.id,
+                stage.map_or("starting", Stage::label)
+            ))),
+            JobState::Failed(message) => Err(request_failed(format!(
+                "{} failed, so it has no candidates: {message}",
+                self.id
+            ))),
+            JobState::Cancelled => Err(request_failed(format!(
+                "{} was cancelled, so it has no candidates",
+                self.id
+            ))),
+        }
+    }
+}
+
+/// Everything a job needs that is read from disk; built off the async threads.
+struct Prepared {
+    snapshot: Arc<RepoSnapshot>,
+    versions: HashMap<String, i32>,
+    issue: Issue,
+    issue_file: Option<PathBuf>,
+    config: JobConfig,
+    client: BackendClient,
+    warnings: Vec<String>,
+}
+
+/// Starts a job for `issue_ref` and returns its id at once.
+pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, Error> {
+    if issue_ref.trim().is_empty() {
+        return Err(invalid_params(
+            "swiss.fixIssue needs an issue: a file path, the issue text, or a reference such as #123",
+        ));
+    }
+    // The buffers are taken before the first await: a didChange that arrives after the command
+    // must not leak into this job's snapshot.
+    let buffers = session.documents.all();
+    let root = session.root();
+    let editor = session.editor();
+    let reference = issue_ref.clone();
+    let prepared =
+        tokio::task::spawn_blocking(move || prepare(&root, &reference, buffers, &editor))
+            .await
+            .map_err(|e| request_failed(format!("failed to prepare the job: {e}")))?
+            .map_err(request_failed)?;
+    for warning in &prepared.warnings {
+        session
+            .show_message(MessageType::WARNING, format!("Swiss: {warning}"))
+            .await;
+    }
+
+    let number = session.next_job_number();
+    let id = format!("job-{number}");
+    let job = Arc::new(Job {
+        progress_token: convert::progress_token(&id),
+        id: id.clone(),
+        number,
+        link: IssueLink::new(&prepared.issue, prepared.issue_file.as_deref()),
+        issue: prepared.issue.clone(),
+        issue_ref,
+        cancel: CancellationToken::new(),
+        root: prepared.snapshot.root().to_path_buf(),
+        versions: prepared.versions,
+        state: Mutex::new(JobState::Running { stage: None }),
+        diagnostics: Mutex::new(HashMap::new()),
+        apply_lock: tokio::sync::Mutex::new(()),
+    });
+    session.insert_job(job.clone());
+    tracing::info!(job = %id, issue = %job.issue.title, "job started");
+    tokio::spawn(job_task::run(
+        session.clone(),
+        job,
+        job_task::Inputs {
+            snapshot: prepared.snapshot,
+            issue: prepared.issue,
+            config: prepared.config,
+            client: prepared.client,
+        },
+    ));
+    Ok(id)
+}
+
+/// Stops a running job: its task sees the token, ends the progress and clears the diagnostics.
+pub fn cancel(job: &Job) -> Result<(), Error> {
+    match job.state() {
+        JobState::Running { .. } | JobState::Cancelled => {
+            job.cancel.cancel();
+            Ok(())
+        }
+        _ => Err(request_failed(format!(
+            "{} has finished; there is nothing to cancel (swiss.dismiss clears its diagnostics)",
+            job.id
+        ))),
+    }
+}
+
+fn prepare(
+    root: &Path,
+    issue_ref: &str,
+    buffers: Vec<(Uri, Document)>,
+    editor: &EditorOptions,
+) -> Result<Prepared, String> {
+    let mut snapshot =
+        RepoSnapshot::open(root, DEFAULT_MAX_FILE_BYTES).map_err(|e| e.to_string())?;
+    let repo_root = snapshot.root().to_path_buf();
+    let (issue, issue_file) = read_issue(&repo_root, root, issue_ref)?;
+    let mut warnings = Vec::new();
+    let config = config::resolve(&repo_root, editor, &mut warnings)?;
+    let client = BackendClient::new(BackendConfig {
+        base_urls: config.settings.backend_urls.clone(),
+        model: config.settings.model.clone(),
+        api_key: config.settings.api_key.clone(),
+        request_timeout: config.settings.request_timeout,
+        max_retries: config.settings.max_retries,
+        ..BackendConfig::default()
+    })
+    .map_err(|e| e.to_string())?;
+
+    let mut versions = HashMap::new();
+    for (uri, doc) in buffers {
+        let Some(path) = convert::uri_to_path(&uri) else {
+            continue;
+        };
+        let Some(relative) = convert::repo_relative(&repo_root, &path) else {
+            continue;
+        };
+        if relative == ".git" || relative.starts_with(".git/") {
+            continue;
+        }
+        // Tracked files, and new files that exist only in the editor. An open untracked file
+        // (build output, a virtualenv module) is not part of the repository.
+        if snapshot.contains(&relative) || !repo_root.join(&relative).exists() {
+            snapshot.overlay(&relative, doc.text.clone());
+            versions.insert(relative, doc.version);
+        }
+    }
+    Ok(Prepared {
+        snapshot: Arc::new(snapshot),
+        versions,
+        issue,
+        issue_file,
+        config,
+        client,
+        warnings,
+    })
+}
+
+/// A string that names an existing file (absolute, or relative to the repository or workspace
+/// root) is read as an issue file; anything else is the issue text itself.
+fn read_issue(
+    repo_root: &Path,
+    workspace_root: &Path,
+    reference: &str,
+) -> Result<(Issue, Option<PathBuf>), String> {
+    let trimmed = reference.trim();
+    if !trimmed.contains('\n') && trimmed.len() < 4096 {
+        let as_path = Path::new(trimmed);
+        let candidates = if as_path.is_absolute() {
+            vec![as_path.to_path_buf()]
+        } else {
+            vec![workspace_root.join(as_path), repo_root.join(as_path)]
+        };
+        if let Some(file) = candidates.into_iter().find(|p| p.is_file()) {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| format!("failed to read the issue file {}: {e}", file.display()))?;
+            let issue =
+                Issue::from_text(&text, &file.display().to_string()).map_err(|e| e.to_string())?;
+            return Ok((issue, Some(file)));
+        }
+    }
+    let issue = Issue::from_text(trimmed, "the issue text").map_err(|e| e.to_string())?;
+    Ok((issue, None))
+}
