@@ -38,6 +38,8 @@ fn bench(c: &mut Criterion) {
     let mut options = Options::default();
     options.backend.urls = Some(vec![backend.base_url()]);
     options.repair.samples = Some(SAMPLES);
+    // Verification has its own bench (sandbox_overhead); this one measures the engine alone.
+    options.sandbox.kind = Some("none".to_owned());
     let settings = Settings::resolve(&options).expect("settings");
     let client = BackendClient::new(BackendConfig {
         base_urls: settings.backend_urls.clone(),

@@ -64,30 +64,12 @@ fn fast_failing_config(repo: &FixtureRepo) {
     );
 }
 
-fn calc_script() -> Script {
-    Script::new()
-        .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
-        .answer(
-            PromptKind::Repair,
-            [
-                calc::FIX_A,
-                calc::WRONG_ADD,
-                calc::FIX_B,
-                calc::NOT_FOUND,
-                calc::FIX_C,
-                calc::PROSE,
-                calc::ESCAPE,
-                calc::WRONG_ADD,
-            ],
-        )
-}
-
 #[test]
 fn json_picks_the_majority_fix_and_changes_nothing() {
     let repo = calc::repo();
     let issues = tempfile::tempdir().unwrap();
     let issue = write_issue(issues.path(), calc::ISSUE);
-    let backend = ScriptedBackend::start_in_background(calc_script());
+    let backend = ScriptedBackend::start_in_background(calc::script());
     let before = repo.contents();
 
     let output = swiss(
@@ -196,7 +178,7 @@ fn apply_writes_the_winner_and_the_repos_own_tests_pass() {
     let repo = calc::repo();
     let issues = tempfile::tempdir().unwrap();
     let issue = write_issue(issues.path(), calc::ISSUE);
-    let backend = ScriptedBackend::start_in_background(calc_script());
+    let backend = ScriptedBackend::start_in_background(calc::script());
     let (passed, log) = fixture_tests(repo.path());
     assert!(
         !passed && log.contains("FAIL: test_divide_fraction"),
@@ -244,7 +226,7 @@ fn apply_writes_the_winner_and_the_repos_own_tests_pass() {
 #[test]
 fn issue_from_stdin_and_backend_from_the_environment() {
     let repo = calc::repo();
-    let backend = ScriptedBackend::start_in_background(calc_script().ignore_n().omit_usage());
+    let backend = ScriptedBackend::start_in_background(calc::script().ignore_n().omit_usage());
     let mut child = swiss(repo.path(), &["--issue", "-", "--samples", "8", "--json"])
         .env("SWISS_BACKEND_URL", backend.base_url())
         .env("SWISS_MODEL", "local-model")
@@ -453,7 +435,7 @@ fn a_backend_that_is_down_or_failing_exits_3_naming_the_url() {
         Fault::EmptyChoices,
     ] {
         let backend = ScriptedBackend::start_in_background(
-            calc_script()
+            calc::script()
                 .fault(fault.clone())
                 .fault(fault.clone())
                 .fault(fault.clone()),
@@ -488,7 +470,7 @@ fn a_backend_that_is_down_or_failing_exits_3_naming_the_url() {
 
     // One fault, then a working server: the retry hides it.
     let backend = ScriptedBackend::start_in_background(
-        calc_script().fault(Fault::status(503, "warming up").with_retry_after(0)),
+        calc::script().fault(Fault::status(503, "warming up").with_retry_after(0)),
     );
     let output = swiss(
         repo.path(),
@@ -511,7 +493,7 @@ fn settings_come_from_swiss_toml_and_a_bad_one_is_only_a_warning() {
     let repo = calc::repo();
     let issues = tempfile::tempdir().unwrap();
     let issue = write_issue(issues.path(), calc::ISSUE);
-    let backend = ScriptedBackend::start_in_background(calc_script());
+    let backend = ScriptedBackend::start_in_background(calc::script());
     repo.write(
         "swiss.toml",
         &format!(
@@ -546,7 +528,7 @@ fn a_prompt_override_in_the_repo_replaces_the_built_in_template() {
     let repo = calc::repo();
     let issues = tempfile::tempdir().unwrap();
     let issue = write_issue(issues.path(), calc::ISSUE);
-    let backend = ScriptedBackend::start_in_background(calc_script());
+    let backend = ScriptedBackend::start_in_background(calc::script());
     repo.write(
         ".swiss/prompts/repair.md",
         "House rules apply. SEARCH/REPLACE edits only.\n{{issue}}\n{{files}}\n",

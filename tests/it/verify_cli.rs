@@ -7,34 +7,10 @@ use std::process::Command;
 
 use serde_json::Value;
 use swiss_testkit::calc;
-use swiss_testkit::{PromptKind, Script, ScriptedBackend};
+use swiss_testkit::{PromptKind, ScriptedBackend};
 
 use crate::docker_env::docker_test_image;
 
-fn verification_script() -> Script {
-    Script::new()
-        .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
-        .answer(
-            PromptKind::Repair,
-            [
-                calc::WRONG_BREAKS_TEST,
-                calc::WRONG_KEEPS_BUG,
-                calc::WRONG_BREAKS_TEST,
-                calc::FIX_A,
-                calc::WRONG_KEEPS_BUG,
-                calc::WRONG_BREAKS_TEST,
-            ],
-        )
-        .answer(
-            PromptKind::Reproduce,
-            [
-                calc::REPRODUCE_SCRIPT_WRONG,
-                calc::REPRODUCE_SCRIPT,
-                calc::REPRODUCE_SCRIPT_REFORMATTED,
-                calc::PROSE,
-            ],
-        )
-}
 
 fn run_fix(repo: &Path, backend: &ScriptedBackend, extra: &[&str]) -> (Option<i32>, Value, String) {
     let issues = tempfile::tempdir().unwrap();
@@ -98,7 +74,7 @@ fn assert_verified_choice(code: Option<i32>, json: &Value, stderr: &str, sandbox
 #[test]
 fn without_verification_the_majority_wins() {
     let repo = calc::repo();
-    let backend = ScriptedBackend::start_in_background(verification_script());
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
     let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "none"]);
     assert_eq!(code, Some(0), "{stderr}");
     let winner = &json["candidates"][0];
@@ -111,7 +87,7 @@ fn without_verification_the_majority_wins() {
 fn local_sandbox_picks_the_only_verified_patch() {
     let repo = calc::repo();
     let before = repo.contents();
-    let backend = ScriptedBackend::start_in_background(verification_script());
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
     let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local"]);
     assert_verified_choice(code, &json, &stderr, "local");
     assert_eq!(repo.contents(), before, "verification never touches the user's tree");
@@ -122,7 +98,7 @@ fn docker_sandbox_picks_the_only_verified_patch() {
     let Some(image) = docker_test_image() else { return };
     let repo = calc::repo();
     let before = repo.contents();
-    let backend = ScriptedBackend::start_in_background(verification_script());
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
     let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "docker", "--image", &image]);
     assert_verified_choice(code, &json, &stderr, "docker");
     assert_eq!(json["verification"]["image"], image.as_str());
@@ -132,7 +108,7 @@ fn docker_sandbox_picks_the_only_verified_patch() {
 #[test]
 fn auto_without_an_image_warns_and_tests_locally() {
     let repo = calc::repo();
-    let backend = ScriptedBackend::start_in_background(verification_script());
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
     let (code, json, stderr) = run_fix(repo.path(), &backend, &[]);
     assert!(stderr.contains("swiss: warning: no sandbox.image set; testing candidates locally"), "{stderr}");
     assert_verified_choice(code, &json, &stderr, "local");
@@ -141,7 +117,7 @@ fn auto_without_an_image_warns_and_tests_locally() {
 #[test]
 fn no_reproduction_falls_back_to_the_regression_filter() {
     let repo = calc::repo();
-    let backend = ScriptedBackend::start_in_background(verification_script());
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
     let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local", "--no-reproduction"]);
     assert_eq!(code, Some(0), "{stderr}");
     // Without the reproduction filter the two regression-clean candidates remain, and the
@@ -155,7 +131,7 @@ fn no_reproduction_falls_back_to_the_regression_filter() {
 #[test]
 fn apply_after_verification_makes_the_repos_tests_pass() {
     let repo = calc::repo();
-    let backend = ScriptedBackend::start_in_background(verification_script());
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
     let (code, _, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local", "--apply"]);
     assert_eq!(code, Some(0), "{stderr}");
     let pytest = Command::new("python3")

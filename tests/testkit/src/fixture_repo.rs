@@ -102,6 +102,40 @@ impl FixtureRepo {
 /// shows the bug, and model answers for the scripted backend.
 pub mod calc {
     use super::FixtureRepo;
+    use crate::scripted_backend::{PromptKind, Script};
+
+    /// The model of the engine tests: the fix is the majority (three formattings of it), a
+    /// wrong patch comes second, and three answers are unusable.
+    pub fn script() -> Script {
+        Script::new().answer(PromptKind::Localize, [LOCALIZE_ANSWER]).answer(
+            PromptKind::Repair,
+            [FIX_A, WRONG_ADD, FIX_B, NOT_FOUND, FIX_C, PROSE, ESCAPE, WRONG_ADD],
+        )
+    }
+
+    /// The model of the verification tests: the majority patch breaks a test that passed
+    /// before, the runner-up passes the old tests but not the reproduction test, and the right
+    /// patch comes once. Reproduction scripts: one that never reproduces, the right one twice
+    /// (formatted differently), and prose.
+    pub fn verification_script() -> Script {
+        Script::new()
+            .answer(PromptKind::Localize, [LOCALIZE_ANSWER])
+            .answer(
+                PromptKind::Repair,
+                [
+                    WRONG_BREAKS_TEST,
+                    WRONG_KEEPS_BUG,
+                    WRONG_BREAKS_TEST,
+                    FIX_A,
+                    WRONG_KEEPS_BUG,
+                    WRONG_BREAKS_TEST,
+                ],
+            )
+            .answer(
+                PromptKind::Reproduce,
+                [REPRODUCE_SCRIPT_WRONG, REPRODUCE_SCRIPT, REPRODUCE_SCRIPT_REFORMATTED, PROSE],
+            )
+    }
 
     pub const OPS: &str = r#""""Arithmetic helpers."""
 
