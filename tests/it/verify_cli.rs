@@ -11,7 +11,6 @@ use swiss_testkit::{PromptKind, ScriptedBackend};
 
 use crate::docker_env::docker_test_image;
 
-
 fn run_fix(repo: &Path, backend: &ScriptedBackend, extra: &[&str]) -> (Option<i32>, Value, String) {
     let issues = tempfile::tempdir().unwrap();
     let issue = issues.path().join("issue.md");
@@ -22,7 +21,13 @@ fn run_fix(repo: &Path, backend: &ScriptedBackend, extra: &[&str]) -> (Option<i3
         .arg(repo)
         .arg("--issue")
         .arg(&issue)
-        .args(["--backend-url", &backend.base_url(), "--samples", "6", "--json"])
+        .args([
+            "--backend-url",
+            &backend.base_url(),
+            "--samples",
+            "6",
+            "--json",
+        ])
         .args(extra)
         .env_remove("SWISS_BACKEND_URL");
     let output = cmd.output().unwrap();
@@ -62,13 +67,29 @@ fn assert_verified_choice(code: Option<i32>, json: &Value, stderr: &str, sandbox
 
     let verification = &json["verification"];
     assert_eq!(verification["sandbox"], sandbox);
-    assert_eq!(verification["test_command"], "python3 -m pytest -rA -v -p no:cacheprovider");
-    assert_eq!(verification["baseline"]["passed"], 3, "test_add, test_divide_by_zero, test_divide_exact");
-    assert_eq!(verification["baseline"]["failed"], 2, "test_divide_fraction and test_mean fail before any change");
+    assert_eq!(
+        verification["test_command"],
+        "python3 -m pytest -rA -v -p no:cacheprovider"
+    );
+    assert_eq!(
+        verification["baseline"]["passed"], 3,
+        "test_add, test_divide_by_zero, test_divide_exact"
+    );
+    assert_eq!(
+        verification["baseline"]["failed"], 2,
+        "test_divide_fraction and test_mean fail before any change"
+    );
     assert_eq!(verification["reproduction"]["generated"], 3);
-    assert_eq!(verification["reproduction"]["chosen_index"], 1, "two votes (one reformatted) beat the early wrong script");
+    assert_eq!(
+        verification["reproduction"]["chosen_index"], 1,
+        "two votes (one reformatted) beat the early wrong script"
+    );
     let broken = &verification["candidates"][breaks["id"].to_string()]["Ok"]["broken"];
-    assert_eq!(broken, &serde_json::json!(["tests/test_ops.py::OpsTest::test_divide_by_zero"]), "{verification:#}");
+    assert_eq!(
+        broken,
+        &serde_json::json!(["tests/test_ops.py::OpsTest::test_divide_by_zero"]),
+        "{verification:#}"
+    );
 }
 
 #[test]
@@ -78,9 +99,18 @@ fn without_verification_the_majority_wins() {
     let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "none"]);
     assert_eq!(code, Some(0), "{stderr}");
     let winner = &json["candidates"][0];
-    assert!(winner["patch"].as_str().unwrap().contains("return a / b if b else 0.0"), "{json:#}");
+    assert!(
+        winner["patch"]
+            .as_str()
+            .unwrap()
+            .contains("return a / b if b else 0.0"),
+        "{json:#}"
+    );
     assert_eq!(json["verification"], Value::Null);
-    assert!(backend.requests().iter().all(|r| r.kind != PromptKind::Reproduce));
+    assert!(backend
+        .requests()
+        .iter()
+        .all(|r| r.kind != PromptKind::Reproduce));
 }
 
 #[test]
@@ -90,16 +120,26 @@ fn local_sandbox_picks_the_only_verified_patch() {
     let backend = ScriptedBackend::start_in_background(calc::verification_script());
     let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local"]);
     assert_verified_choice(code, &json, &stderr, "local");
-    assert_eq!(repo.contents(), before, "verification never touches the user's tree");
+    assert_eq!(
+        repo.contents(),
+        before,
+        "verification never touches the user's tree"
+    );
 }
 
 #[test]
 fn docker_sandbox_picks_the_only_verified_patch() {
-    let Some(image) = docker_test_image() else { return };
+    let Some(image) = docker_test_image() else {
+        return;
+    };
     let repo = calc::repo();
     let before = repo.contents();
     let backend = ScriptedBackend::start_in_background(calc::verification_script());
-    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "docker", "--image", &image]);
+    let (code, json, stderr) = run_fix(
+        repo.path(),
+        &backend,
+        &["--sandbox", "docker", "--image", &image],
+    );
     assert_verified_choice(code, &json, &stderr, "docker");
     assert_eq!(json["verification"]["image"], image.as_str());
     assert_eq!(repo.contents(), before);
@@ -110,7 +150,10 @@ fn auto_without_an_image_warns_and_tests_locally() {
     let repo = calc::repo();
     let backend = ScriptedBackend::start_in_background(calc::verification_script());
     let (code, json, stderr) = run_fix(repo.path(), &backend, &[]);
-    assert!(stderr.contains("swiss: warning: no sandbox.image set; testing candidates locally"), "{stderr}");
+    assert!(
+        stderr.contains("swiss: warning: no sandbox.image set; testing candidates locally"),
+        "{stderr}"
+    );
     assert_verified_choice(code, &json, &stderr, "local");
 }
 
@@ -118,14 +161,21 @@ fn auto_without_an_image_warns_and_tests_locally() {
 fn no_reproduction_falls_back_to_the_regression_filter() {
     let repo = calc::repo();
     let backend = ScriptedBackend::start_in_background(calc::verification_script());
-    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local", "--no-reproduction"]);
+    let (code, json, stderr) = run_fix(
+        repo.path(),
+        &backend,
+        &["--sandbox", "local", "--no-reproduction"],
+    );
     assert_eq!(code, Some(0), "{stderr}");
     // Without the reproduction filter the two regression-clean candidates remain, and the
     // wrong one has more votes.
     let keeps = candidate_with(&json, "+    return sum(values) / len(values)\n");
     assert_eq!(keeps["selected"], true, "{json:#}");
     assert_eq!(keeps["reproduced"], Value::Null);
-    assert!(backend.requests().iter().all(|r| r.kind != PromptKind::Reproduce));
+    assert!(backend
+        .requests()
+        .iter()
+        .all(|r| r.kind != PromptKind::Reproduce));
 }
 
 #[test]
@@ -139,5 +189,183 @@ fn apply_after_verification_makes_the_repos_tests_pass() {
         .current_dir(repo.path())
         .output()
         .unwrap();
-    assert!(pytest.status.success(), "{}", String::from_utf8_lossy(&pytest.stdout));
+    assert!(
+        pytest.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pytest.stdout)
+    );
+}
+
+#[test]
+fn no_valid_candidate_does_not_wait_for_the_baseline() {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start_in_background(
+        swiss_testkit::Script::new()
+            .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
+            .answer(PromptKind::Repair, [calc::PROSE, calc::NOT_FOUND])
+            .answer(PromptKind::Reproduce, [calc::REPRODUCE_SCRIPT]),
+    );
+    let started = std::time::Instant::now();
+    let (code, json, stderr) = run_fix(
+        repo.path(),
+        &backend,
+        &["--sandbox", "local", "--test-cmd", "sleep 60"],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(json["winner"], Value::Null);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}: the job waited for a baseline it could not use",
+        started.elapsed()
+    );
+}
+
+/// Starts `swiss fix` whose test command sleeps, waits until `running` says a test run is under
+/// way, interrupts it like Ctrl-C does, and returns its exit code and how long it took to exit.
+fn interrupt_during_tests(
+    repo: &Path,
+    extra: &[&str],
+    running: &dyn Fn() -> bool,
+) -> (Option<i32>, std::time::Duration) {
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
+    let issues = tempfile::tempdir().unwrap();
+    let issue = issues.path().join("issue.md");
+    std::fs::write(&issue, calc::ISSUE).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_swiss"))
+        .arg("fix")
+        .arg("--repo")
+        .arg(repo)
+        .arg("--issue")
+        .arg(&issue)
+        .args([
+            "--backend-url",
+            &backend.base_url(),
+            "--samples",
+            "6",
+            "--json",
+        ])
+        .args(extra)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !running() {
+        assert!(std::time::Instant::now() < deadline, "no test run started");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "swiss exited before its tests ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let interrupted = std::time::Instant::now();
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cancelled; nothing was changed"),
+        "{stderr}"
+    );
+    (output.status.code(), interrupted.elapsed())
+}
+
+fn pgrep(pattern: &str) -> bool {
+    Command::new("pgrep")
+        .args(["-f", pattern])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[test]
+fn ctrl_c_kills_the_local_test_run() {
+    let repo = calc::repo();
+    let before = repo.contents();
+    let marker = format!("sleep 7{}.25", std::process::id());
+    let (code, took) = interrupt_during_tests(
+        repo.path(),
+        &["--sandbox", "local", "--test-cmd", &marker],
+        &|| pgrep(&marker),
+    );
+    assert_eq!(code, Some(130));
+    assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+    assert!(!pgrep(&marker), "the test run outlived swiss");
+    assert_eq!(repo.contents(), before);
+}
+
+#[test]
+fn ctrl_c_removes_the_containers_and_the_job_image() {
+    let Some(image) = docker_test_image() else {
+        return;
+    };
+    // An image of this test's own, so that its descendants are told apart from those of tests
+    // running in parallel.
+    let docker = |args: &[&str]| {
+        let out = Command::new("docker").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "docker {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let tag = format!("swiss-test-ctrl-c:{}", std::process::id());
+    let container = docker(&[
+        "create",
+        "--label",
+        &format!("swiss.test={tag}"),
+        &image,
+        "true",
+    ]);
+    docker(&["commit", &container, &tag]);
+    docker(&["rm", &container]);
+    let own_id = docker(&["image", "inspect", "--format", "{{.Id}}", &tag]);
+
+    let descendants = || {
+        let containers = docker(&["ps", "-aq", "--filter", &format!("ancestor={own_id}")]);
+        let images = docker(&[
+            "images",
+            "-q",
+            "--no-trunc",
+            "--filter",
+            "label=swiss.managed=1",
+        ]);
+        let job_images: Vec<String> = images
+            .lines()
+            .filter(|id| docker(&["image", "inspect", "--format", "{{.Parent}}", id]) == own_id)
+            .map(str::to_owned)
+            .collect();
+        (containers, job_images)
+    };
+    let repo = calc::repo();
+    let (code, took) = interrupt_during_tests(
+        repo.path(),
+        &[
+            "--sandbox",
+            "docker",
+            "--image",
+            &tag,
+            "--test-cmd",
+            "sleep 60",
+        ],
+        // Both seen, so that the check after the interrupt could see them too.
+        &|| {
+            let (containers, job_images) = descendants();
+            !containers.is_empty() && !job_images.is_empty()
+        },
+    );
+    assert_eq!(code, Some(130));
+    assert!(took < std::time::Duration::from_secs(15), "took {took:?}");
+    let (containers, job_images) = descendants();
+    docker(&["rmi", &tag]);
+    assert_eq!(containers, "", "containers left behind");
+    assert!(
+        job_images.is_empty(),
+        "job images left behind: {job_images:?}"
+    );
 }

@@ -11,11 +11,8 @@ use tokio_util::sync::CancellationToken;
 use super::events::{JobEvent, Stage};
 use super::record::{CandidateRecord, FixOutcome, LocalizationRecord, RepairSample};
 use super::verification::{prepare, test_command, Ready, VerificationError};
-use crate::config::SandboxChoice;
-use crate::sandbox::SandboxError;
-use crate::verify::reproduction::ScriptVerdict;
-use crate::verify::verifier::CandidateTests;
 use crate::backend::{BackendClient, BackendError, ChatMessage, Sample, SamplingParams, Usage};
+use crate::config::SandboxChoice;
 use crate::config::Settings;
 use crate::engine::apply::{apply_edits, FileSource};
 use crate::engine::edits::parse_search_replace;
@@ -29,6 +26,9 @@ use crate::engine::selection::{select, Verdict};
 use crate::engine::snapshot::RepoSnapshot;
 use crate::engine::unified_diff::unified_diff;
 use crate::prompts::{PromptKind, Prompts};
+use crate::sandbox::SandboxError;
+use crate::verify::reproduction::ScriptVerdict;
+use crate::verify::verifier::CandidateTests;
 
 /// The most files the repair prompt shows, as in SWE-Swiss.
 const MAX_LOCALIZED_FILES: usize = 5;
@@ -95,7 +95,10 @@ pub async fn run_fix(
     );
 
     let total = settings.repair_samples;
-    on_event(JobEvent::StageStarted { stage: Stage::Repair, samples: total });
+    on_event(JobEvent::StageStarted {
+        stage: Stage::Repair,
+        samples: total,
+    });
     let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
     let messages = [ChatMessage::user(prompt)];
     let sampling = client.sample(&messages, total, &params, tx, cancel);
@@ -234,6 +237,10 @@ pub async fn run_fix(
         if failure.is_some() || cancel.is_cancelled() {
             break;
         }
+        // No candidate to test: waiting for the baseline would only delay "no valid candidate".
+        if sampling_done && !samples_open && candidates.is_empty() {
+            break;
+        }
     }
     if let Some(ready) = &ready {
         drop(verifying);
@@ -248,10 +255,16 @@ pub async fn run_fix(
     // Selection reads keys in sample order, whatever order the answers came in.
     samples.sort_by_key(|s| s.index);
 
-    on_event(JobEvent::StageStarted { stage: Stage::Select, samples: samples.len() });
+    on_event(JobEvent::StageStarted {
+        stage: Stage::Select,
+        samples: samples.len(),
+    });
     let keys: Vec<String> = samples.iter().map(|s| s.key.clone()).collect();
     let verdict = |key: &str| {
-        let tests = by_key.get(key).and_then(|id| tested.get(id)).and_then(|r| r.as_ref().ok());
+        let tests = by_key
+            .get(key)
+            .and_then(|id| tested.get(id))
+            .and_then(|r| r.as_ref().ok());
         Verdict {
             regression_failures: tests.map(|t| t.regression_failures),
             reproduction_passed: tests
