@@ -83,15 +83,25 @@ impl Progress {
                 clear_live(&mut state, &mut err);
                 let _ = writeln!(err, "swiss: warning: {message}");
             }
-            JobEvent::VerificationStarted { sandbox, test_command } => {
+            JobEvent::VerificationStarted {
+                sandbox,
+                test_command,
+            } => {
                 clear_live(&mut state, &mut err);
-                let _ = writeln!(err, "swiss: verifying in a {sandbox} sandbox with `{test_command}`");
+                let _ = writeln!(
+                    err,
+                    "swiss: verifying in a {sandbox} sandbox with `{test_command}`"
+                );
             }
             JobEvent::BaselineDone { passed, failed } => {
                 clear_live(&mut state, &mut err);
                 let _ = writeln!(err, "swiss: baseline: {passed} passing test(s) form the regression set, {failed} already failing");
             }
-            JobEvent::ReproductionChosen { generated, reproducing, chosen } => {
+            JobEvent::ReproductionChosen {
+                generated,
+                reproducing,
+                chosen,
+            } => {
                 clear_live(&mut state, &mut err);
                 let _ = match chosen {
                     Some(index) => writeln!(
@@ -101,7 +111,13 @@ impl Progress {
                     None => writeln!(err, "swiss: no reproduction test reproduces the issue ({generated} written); regression tests only"),
                 };
             }
-            JobEvent::CandidateVerified { id, done, found, regression_failures, reproduction } => {
+            JobEvent::CandidateVerified {
+                id,
+                done,
+                found,
+                regression_failures,
+                reproduction,
+            } => {
                 let line = format!(
                     "swiss: verified {done}/{found} candidates (candidate {id}: {} regression failure(s){})",
                     regression_failures.map_or("?".to_owned(), |n| n.to_string()),

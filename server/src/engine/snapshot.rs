@@ -188,7 +188,7 @@ impl FileSource for RepoSnapshot {
         if parts.is_empty() {
             return Err("the path names no file".into());
         }
-        if parts.iter().any(|p| *p == ".git") {
+        if parts.contains(&".git") {
             return Err("paths inside .git are refused".into());
         }
         let path = parts.join("/");
