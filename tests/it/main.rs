@@ -5,3 +5,4 @@ mod sandbox;
 mod docker_env;
 mod verify_cli;
 mod lsp;
+mod nvim;

@@ -1,0 +1,64 @@
+-- User commands and the progress hook. Everything else loads on first use.
+if vim.g.loaded_swiss then
+  return
+end
+vim.g.loaded_swiss = true
+
+local function swiss()
+  return require('swiss')
+end
+
+-- A completion function rather than `complete = 'file'`: that would also expand `#` and `%`
+-- in the argument, and `#123` must reach the server as written.
+local function complete_issue(arglead)
+  return vim.fn.getcompletion(arglead, 'file')
+end
+
+local function complete_jobs(arglead)
+  return vim.tbl_filter(function(job)
+    return vim.startswith(job, arglead)
+  end, swiss().complete_jobs())
+end
+
+vim.api.nvim_create_user_command('SwissFix', function(args)
+  if vim.trim(args.args) == '' then
+    swiss().prompt_fix()
+  else
+    swiss().fix(args.args)
+  end
+end, {
+  nargs = '?',
+  complete = complete_issue,
+  desc = 'Swiss: fix an issue (#123, owner/repo#123, URL, file or text)',
+})
+
+vim.api.nvim_create_user_command('SwissCancel', function(args)
+  swiss().cancel(args.args ~= '' and args.args or nil)
+end, { nargs = '?', complete = complete_jobs, desc = 'Swiss: cancel a job (the last one by default)' })
+
+vim.api.nvim_create_user_command('SwissCandidates', function(args)
+  swiss().candidates(args.args ~= '' and args.args or nil)
+end, { nargs = '?', complete = complete_jobs, desc = "Swiss: pick a job's candidate and preview its diff" })
+
+vim.api.nvim_create_user_command('SwissApply', function(args)
+  local candidate = nil
+  if args.args ~= '' then
+    candidate = tonumber(args.args)
+    if not candidate then
+      vim.notify('Swiss: :SwissApply takes a candidate number, not ' .. args.args, vim.log.levels.ERROR)
+      return
+    end
+  end
+  swiss().apply(candidate)
+end, { nargs = '?', desc = 'Swiss: apply the winning patch, or candidate N' })
+
+vim.api.nvim_create_autocmd('LspProgress', {
+  group = vim.api.nvim_create_augroup('swiss.progress', {}),
+  callback = function(args)
+    -- Every server's progress passes here; only Swiss tokens are worth loading the module for.
+    local params = args.data and args.data.params
+    if params and type(params.token) == 'string' and vim.startswith(params.token, 'swiss/') then
+      swiss().on_progress(args)
+    end
+  end,
+})

@@ -1,0 +1,252 @@
+-- Unit tests for the plugin's Lua logic, no framework: `nvim --headless --clean -l tests/unit.lua`
+-- from editors/nvim (or any directory). Exits non-zero when a test fails.
+local root = vim.fs.dirname(vim.fs.dirname(vim.fs.normalize(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p'))))
+vim.opt.runtimepath:prepend(root)
+vim.cmd('runtime plugin/swiss.lua')
+
+local refs = require('swiss.refs')
+local format = require('swiss.format')
+local health = require('swiss.health')
+local swiss = require('swiss')
+
+local tests = {}
+local function test(name, fn)
+  table.insert(tests, { name = name, fn = fn })
+end
+
+local function eq(expected, actual, what)
+  if not vim.deep_equal(expected, actual) then
+    error(('%s:\n  expected %s\n  got      %s'):format(what or 'value', vim.inspect(expected), vim.inspect(actual)), 2)
+  end
+end
+
+local function refs_of(line)
+  return vim.tbl_map(function(r)
+    return r.ref
+  end, refs.find(line))
+end
+
+test('refs: the three kinds, as the server finds them', function()
+  eq({ '#123' }, refs_of('    # FIXME: see #123.'))
+  eq({ 'swiss-org/swiss#45', '#45' }, refs_of('// fixes swiss-org/swiss#45, also #45'))
+  eq(
+    { 'https://github.com/o/r/issues/7', 'https://gitlab.com/g/p/-/issues/9' },
+    refs_of('# https://github.com/o/r/issues/7 and (https://gitlab.com/g/p/-/issues/9)')
+  )
+end)
+
+test('refs: what is not a reference', function()
+  eq({}, refs_of('x = a # b'))
+  eq({}, refs_of('color: #fff; issue#12 a/b/c#3 #12345678901'))
+  eq({}, refs_of('https://github.com/o/r/pull/7 https://example.com/issues/'))
+  eq({ '#7' }, refs_of('#7 #7 (#7)'), 'duplicates')
+end)
+
+test('refs: URL fragments and queries stay with the URL', function()
+  eq({ 'https://github.com/o/r/issues/7#issuecomment-1' }, refs_of('see https://github.com/o/r/issues/7#issuecomment-1'))
+  eq({ 'http://git.local/o/r/issues/12?x=1' }, refs_of('<http://git.local/o/r/issues/12?x=1>'))
+end)
+
+test('refs: columns cover the reference without trailing punctuation', function()
+  local found = refs.find('see #12: and o/r#3!')
+  eq({ { ref = '#12', first = 5, last = 7 }, { ref = 'o/r#3', first = 14, last = 18 } }, found)
+end)
+
+test('refs: the one under the cursor, else the first on the line', function()
+  local line = 'fixes #1 and owner/repo#22'
+  eq('owner/repo#22', refs.at(line, 14), 'cursor on the second')
+  eq('owner/repo#22', refs.at(line, #line - 1), 'cursor on its last byte')
+  eq('#1', refs.at(line, 6), 'cursor on the #')
+  eq('#1', refs.at(line, 0), 'cursor before any')
+  eq(nil, refs.at('def divide(a, b):', 3))
+end)
+
+local winner = {
+  id = 1,
+  votes = 3,
+  similarity = 0.9375,
+  score = 3.9375,
+  regression_failures = 0,
+  reproduced = false,
+  filtered_out = false,
+  selected = true,
+  patch = 'diff --git a/calc/ops.py b/calc/ops.py\n--- a/calc/ops.py\n+++ b/calc/ops.py\n@@ -1 +1 @@\n-x\n+y\n',
+}
+
+test('format: the winner', function()
+  eq(
+    '#1 ★ score 3.9375 · 3 votes · similarity 0.9375 · regressions 0 · reproduction passes · calc/ops.py',
+    format.candidate(winner)
+  )
+end)
+
+test('format: a filtered candidate with results missing (JSON nulls)', function()
+  local c = {
+    id = 2,
+    votes = 1,
+    similarity = 0.5,
+    score = 1.5,
+    regression_failures = vim.NIL,
+    reproduced = vim.NIL,
+    filtered_out = true,
+    selected = false,
+    patch = 'diff --git a/a.py b/a.py\n@@\ndiff --git a/b/c.py b/b/c.py\n',
+  }
+  eq('#2 score 1.5000 · 1 vote · similarity 0.5000 · regressions not run · reproduction not run · filtered out · a.py, b/c.py', format.candidate(c))
+  eq('fails', format.reproduction(true))
+  eq({}, format.files(nil))
+end)
+
+test('format: the picker title', function()
+  eq('Swiss job-2 candidates (divide() floors)', format.prompt('job-2', { issue = { title = 'divide() floors' } }))
+  eq('Swiss job-2 candidates', format.prompt('job-2', { issue = vim.NIL }))
+end)
+
+test('health: [backend] of swiss.toml, wherever it sits', function()
+  eq({ urls = { 'http://a/v1', 'http://b/v1' }, model = 'm' },
+    health.toml_backend('[backend]\nurls = [\n  "http://a/v1",\n  "http://b/v1",\n]\nmodel = "m"\n'))
+  eq({ api_key = 'k' }, health.toml_backend('[sandbox]\nkind = "docker"\n\n[backend] # remote\napi_key = "k"\n[repair]\nsamples = 4\n'))
+  eq({}, health.toml_backend('[sandbox]\nimage = "x"\n'))
+end)
+
+test('health: editor settings over the environment over swiss.toml', function()
+  local toml = { urls = { 'http://toml/v1' }, model = 'toml-model' }
+  local env = { SWISS_BACKEND_URL = 'http://e1/v1, http://e2/v1', SWISS_API_KEY = 'env-key' }
+  local urls, source, key, model = health.backend({ backend = { urls = { 'http://ed/v1' } } }, env, toml)
+  eq({ { 'http://ed/v1' }, 'editor settings', 'env-key', 'toml-model' }, { urls, source, key, model })
+  urls, source = health.backend({}, env, toml)
+  eq({ { 'http://e1/v1', 'http://e2/v1' }, '$SWISS_BACKEND_URL' }, { urls, source })
+  urls, source, key, model = health.backend({}, {}, toml)
+  eq({ { 'http://toml/v1' }, 'swiss.toml', nil, 'toml-model' }, { urls, source, key, model })
+  urls, source, key, model = health.backend({}, {}, {})
+  eq({ {}, 'nowhere', nil, 'SWE-Swiss-32B' }, { urls, source, key, model })
+end)
+
+test('resolve_issue: files become absolute, the rest passes through', function()
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir, 'p')
+  vim.fn.writefile({ 'title' }, dir .. '/issue.md')
+  local cwd = vim.uv.cwd()
+  vim.api.nvim_set_current_dir(dir)
+  local ok, err = pcall(function()
+    eq(dir .. '/issue.md', vim.fs.normalize(swiss.resolve_issue(' issue.md ')))
+    eq('#123', swiss.resolve_issue('#123'))
+    eq('divide() floors its result', swiss.resolve_issue('divide() floors its result'))
+    eq('a\nb', swiss.resolve_issue('a\nb'))
+  end)
+  vim.api.nvim_set_current_dir(cwd)
+  vim.fn.delete(dir, 'rf')
+  assert(ok, err)
+end)
+
+--- Runs `fn` with `swiss.<name>` replaced by a recorder; returns the recorded calls.
+local function recording(name, fn)
+  local calls, original = {}, swiss[name]
+  swiss[name] = function(...)
+    table.insert(calls, { ... })
+  end
+  local ok, err = pcall(fn)
+  swiss[name] = original
+  assert(ok, err)
+  return calls
+end
+
+test(':SwissFix passes its argument as written (no # or % expansion)', function()
+  vim.cmd('edit ' .. vim.fn.fnameescape(vim.fn.tempname() .. '.py'))
+  vim.cmd('edit ' .. vim.fn.fnameescape(vim.fn.tempname() .. '.py'))
+  local calls = recording('fix', function()
+    vim.cmd('SwissFix #123')
+    vim.cmd('SwissFix divide() floors | 100% wrong')
+  end)
+  eq({ { '#123' }, { 'divide() floors | 100% wrong' } }, calls)
+end)
+
+test(':SwissFix with no argument prompts, prefilled from the cursor', function()
+  local buf = vim.api.nvim_create_buf(true, true)
+  vim.api.nvim_set_current_buf(buf)
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { 'x = 1', '# regressed in owner/repo#77, see #5' })
+  vim.api.nvim_win_set_cursor(0, { 2, 35 })
+  local asked = {}
+  local input = vim.ui.input
+  vim.ui.input = function(opts, on_confirm)
+    table.insert(asked, opts)
+    on_confirm(nil)
+  end
+  local ok, err = pcall(function()
+    vim.cmd('SwissFix')
+    vim.api.nvim_win_set_cursor(0, { 2, 0 })
+    vim.cmd('SwissFix')
+    vim.api.nvim_win_set_cursor(0, { 1, 0 })
+    vim.cmd('SwissFix')
+  end)
+  vim.ui.input = input
+  assert(ok, err)
+  eq({ '#5', 'owner/repo#77' }, { asked[1].default, asked[2].default })
+  eq(nil, asked[3].default)
+  assert(asked[1].prompt:find('#123'), asked[1].prompt)
+end)
+
+test(':SwissApply takes a candidate number', function()
+  local calls = recording('apply', function()
+    vim.cmd('SwissApply')
+    vim.cmd('SwissApply 3')
+  end)
+  eq({ {}, { 3 } }, calls)
+end)
+
+test('setup: settings go out as initializationOptions and as section swiss', function()
+  swiss.setup({ binary = '/opt/swiss', settings = { repair = { samples = 4 } }, enable = false, keymaps = { cancel = '<leader>X' } })
+  local cfg = vim.lsp.config.swiss
+  eq({ '/opt/swiss', 'lsp' }, cfg.cmd)
+  eq({ repair = { samples = 4 } }, cfg.init_options)
+  eq({ swiss = { repair = { samples = 4 } } }, cfg.settings)
+  eq({ '.git', 'swiss.toml' }, cfg.root_markers)
+  eq(nil, cfg.filetypes)
+  assert(type(cfg.commands['swiss.fixIssue']) == 'function', 'the client handles swiss.fixIssue')
+  local map = vim.fn.maparg('<leader>X', 'n', false, true)
+  eq('Swiss: cancel the job', map.desc)
+  eq('Swiss: fix an issue', vim.fn.maparg('<leader>sf', 'n', false, true).desc)
+end)
+
+test('the code action command without arguments asks for the issue', function()
+  local prompted = recording('prompt_fix', function()
+    swiss.fix_issue_command({ command = 'swiss.fixIssue' }, { bufnr = 1, client_id = 7 })
+  end)
+  eq({ { { bufnr = 1, client_id = 7 } } }, prompted)
+  local fixed = recording('fix', function()
+    swiss.fix_issue_command({ command = 'swiss.fixIssue', arguments = { { issue = '#9' } } }, { bufnr = 1, client_id = 7 })
+  end)
+  eq({ { '#9', { bufnr = 1, client_id = 7 } } }, fixed)
+end)
+
+test('doc/swiss.txt: tags are unique and every command has one', function()
+  local dir = vim.fn.tempname()
+  vim.fn.mkdir(dir, 'p')
+  vim.fn.writefile(vim.fn.readfile(root .. '/doc/swiss.txt'), dir .. '/swiss.txt')
+  vim.cmd('helptags ' .. vim.fn.fnameescape(dir))
+  local tags = {}
+  for _, line in ipairs(vim.fn.readfile(dir .. '/tags')) do
+    tags[line:match('^[^\t]+')] = true
+  end
+  vim.fn.delete(dir, 'rf')
+  for _, tag in ipairs({ 'swiss.txt', ':SwissFix', ':SwissCancel', ':SwissCandidates', ':SwissApply', 'swiss.setup()', 'swiss-health' }) do
+    assert(tags[tag], 'no tag *' .. tag .. '*')
+  end
+  for i, line in ipairs(vim.fn.readfile(root .. '/doc/swiss.txt')) do
+    assert(vim.fn.strdisplaywidth(line) <= 78, ('doc/swiss.txt:%d is wider than 78 columns'):format(i))
+  end
+end)
+
+local passed, failed = 0, 0
+for _, t in ipairs(tests) do
+  local ok, err = pcall(t.fn)
+  if ok then
+    passed = passed + 1
+    io.stdout:write('ok   ' .. t.name .. '\n')
+  else
+    failed = failed + 1
+    io.stdout:write('FAIL ' .. t.name .. '\n  ' .. tostring(err):gsub('\n', '\n  ') .. '\n')
+  end
+end
+io.stdout:write(('%d passed, %d failed\n'):format(passed, failed))
+os.exit(failed == 0 and 0 or 1)
