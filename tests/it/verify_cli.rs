@@ -12,6 +12,15 @@ use swiss_testkit::{PromptKind, ScriptedBackend};
 use crate::docker_env::docker_test_image;
 
 fn run_fix(repo: &Path, backend: &ScriptedBackend, extra: &[&str]) -> (Option<i32>, Value, String) {
+    run_fix_with_env(repo, backend, extra, &[])
+}
+
+fn run_fix_with_env(
+    repo: &Path,
+    backend: &ScriptedBackend,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (Option<i32>, Value, String) {
     let issues = tempfile::tempdir().unwrap();
     let issue = issues.path().join("issue.md");
     std::fs::write(&issue, calc::ISSUE).unwrap();
@@ -29,11 +38,16 @@ fn run_fix(repo: &Path, backend: &ScriptedBackend, extra: &[&str]) -> (Option<i3
             "--json",
         ])
         .args(extra)
+        .envs(env.iter().copied())
         .env_remove("SWISS_BACKEND_URL");
     let output = cmd.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let json = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr:\n{stderr}"));
+    let json = if output.stdout.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr:\n{stderr}"))
+    };
     (output.status.code(), json, stderr)
 }
 
@@ -367,5 +381,67 @@ fn ctrl_c_removes_the_containers_and_the_job_image() {
     assert!(
         job_images.is_empty(),
         "job images left behind: {job_images:?}"
+    );
+}
+
+/// Emptying the test file makes every regression test vanish: missing counts as failing.
+const DELETES_TESTS: &str = "```python\n### tests/test_ops.py\n<<<<<<< SEARCH\nclass OpsTest(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n=======\nclass OpsTest(unittest.TestCase):\n    pass\n\n\nclass Removed:\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n>>>>>>> REPLACE\n```\n";
+
+#[test]
+fn a_patch_that_removes_tests_counts_them_as_failures() {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start_in_background(
+        swiss_testkit::Script::new()
+            .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
+            .answer(
+                PromptKind::Repair,
+                [
+                    DELETES_TESTS,
+                    DELETES_TESTS,
+                    calc::FIX_A,
+                    DELETES_TESTS,
+                    calc::PROSE,
+                    calc::PROSE,
+                ],
+            )
+            .answer(PromptKind::Reproduce, [calc::REPRODUCE_SCRIPT]),
+    );
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let cheat = candidate_with(&json, "+    pass\n");
+    assert_eq!(cheat["votes"], 3);
+    assert_eq!(cheat["regression_failures"], 3, "{json:#}");
+    assert_eq!(cheat["filtered_out"], true);
+    let right = candidate_with(&json, "+    return a / b\n");
+    assert_eq!(right["selected"], true);
+}
+
+#[test]
+fn auto_falls_back_to_local_when_no_docker_engine_answers() {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
+    let (code, json, stderr) = run_fix_with_env(
+        repo.path(),
+        &backend,
+        &["--image", "swiss-python:ci"],
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+    );
+    assert!(
+        stderr.contains("swiss: warning: no Docker engine answered"),
+        "{stderr}"
+    );
+    assert_verified_choice(code, &json, &stderr, "local");
+
+    // Asked for Docker by name, the same engine failure is an error, not a silent fallback.
+    let (code, json, stderr) = run_fix_with_env(
+        repo.path(),
+        &backend,
+        &["--sandbox", "docker", "--image", "swiss-python:ci"],
+        &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+    );
+    assert_eq!(code, Some(2), "{stderr} {json}");
+    assert!(
+        stderr.contains("failed to reach the Docker engine"),
+        "{stderr}"
     );
 }
