@@ -214,6 +214,14 @@ fn apply_writes_the_winner_and_the_repos_own_tests_pass() {
         err.contains("swiss: applied candidate 1 to 1 file(s)"),
         "{err}"
     );
+    assert!(
+        err.contains("swiss: baseline: 3 passing test(s) form the regression set, 2 already failing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("swiss: verifying [####################] 2/2 candidates"),
+        "{err}"
+    );
 
     assert!(repo.read("calc/ops.py").contains("    return a / b\n"));
     let (passed, log) = fixture_tests(repo.path());

@@ -119,7 +119,8 @@ impl Progress {
                 reproduction,
             } => {
                 let line = format!(
-                    "swiss: verified {done}/{found} candidates (candidate {id}: {} regression failure(s){})",
+                    "swiss: verifying {} {done}/{found} candidates (candidate {id}: {} regression failure(s){})",
+                    bar(done, found),
                     regression_failures.map_or("?".to_owned(), |n| n.to_string()),
                     match reproduction {
                         Some(ScriptVerdict::Resolved) => ", reproduction passes",
@@ -174,6 +175,13 @@ fn sample_line(state: &State, stage: Stage, done: usize, total: usize) -> String
         ),
         other => format!("swiss: {} {done}/{total}", other.label()),
     }
+}
+
+/// A 20-cell bar: candidates keep arriving while others are verified, so `total` may grow.
+fn bar(done: usize, total: usize) -> String {
+    const CELLS: usize = 20;
+    let filled = (done * CELLS).checked_div(total).unwrap_or(0).min(CELLS);
+    format!("[{}{}]", "#".repeat(filled), "-".repeat(CELLS - filled))
 }
 
 fn plural(n: usize) -> &'static str {
