@@ -5,6 +5,7 @@ pub mod backend;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod issue_source;
 pub mod job;
 pub mod lsp;
 pub mod prompts;

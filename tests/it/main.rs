@@ -6,3 +6,4 @@ mod docker_env;
 mod verify_cli;
 mod lsp;
 mod nvim;
+mod issue_sources;

@@ -40,7 +40,9 @@ pub struct FixArgs {
     /// The repository to fix (any folder inside a git work tree).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
-    /// The issue: a text or Markdown file (first line = title), or `-` for standard input.
+    /// The issue: a GitHub or GitLab issue URL, owner/repo#N, #N or N (an issue of the
+    /// repository's `origin`), a text or Markdown file (first line = title), or `-` for standard
+    /// input. [env: GITHUB_TOKEN, GITLAB_TOKEN for private issues and higher rate limits]
     #[arg(long, value_name = "REF")]
     pub issue: String,
     /// An OpenAI-compatible base URL such as http://127.0.0.1:8000/v1; repeat to spread samples

@@ -1,6 +1,7 @@
 //! `swiss fix`: one job, headless.
 
 use std::io::Write;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
@@ -11,19 +12,15 @@ use super::progress::Progress;
 use super::report;
 use crate::backend::{BackendClient, BackendConfig};
 use crate::config::{Options, Settings};
-use crate::engine::issue::Issue;
 use crate::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
 use crate::engine::write_back::write_patch;
+use crate::issue_source::{IssueSourceError, IssueSources, Lookup, Resolved};
 use crate::job::{run_fix, FixRequest, JobError};
 use crate::prompts::Prompts;
 
 pub fn run(args: FixArgs) -> Exit {
     let snapshot = match RepoSnapshot::open(&args.repo, DEFAULT_MAX_FILE_BYTES) {
         Ok(snapshot) => Arc::new(snapshot),
-        Err(e) => return Exit::BadInput.with_message(e),
-    };
-    let issue = match Issue::from_reference(&args.issue) {
-        Ok(issue) => issue,
         Err(e) => return Exit::BadInput.with_message(e),
     };
     let mut warnings = Vec::new();
@@ -36,6 +33,20 @@ pub fn run(args: FixArgs) -> Exit {
     let settings = match Settings::resolve(&options) {
         Ok(settings) => settings,
         Err(e) => return Exit::BadInput.with_message(e),
+    };
+    let sources = match IssueSources::new(&settings) {
+        Ok(sources) => sources,
+        Err(e) => return issue_exit(e),
+    };
+    let lookup = Lookup {
+        repo_root: Some(snapshot.root()),
+        dirs: vec![PathBuf::new()],
+        stdin: true,
+        pasted_text: false,
+    };
+    let resolved = match sources.resolve(&args.issue, &lookup) {
+        Ok(resolved) => resolved,
+        Err(e) => return issue_exit(e),
     };
     let prompts = match Prompts::with_overrides(&snapshot.root().join(&settings.prompts_dir)) {
         Ok(prompts) => prompts,
@@ -62,6 +73,13 @@ pub fn run(args: FixArgs) -> Exit {
         }
     };
 
+    let issue = match resolved {
+        Resolved::Ready(loaded) => loaded.issue,
+        Resolved::Remote(remote) => match runtime.block_on(sources.fetch(&remote)) {
+            Ok(issue) => issue,
+            Err(e) => return issue_exit(e),
+        },
+    };
     let request = FixRequest {
         issue,
         settings,
@@ -120,4 +138,15 @@ pub fn run(args: FixArgs) -> Exit {
         );
     }
     Exit::Winner
+}
+
+/// A tracker that does not answer (or fails on its side) is "unreachable" like the backend;
+/// a wrong reference, token or permission is bad input.
+fn issue_exit(error: IssueSourceError) -> Exit {
+    let exit = if error.is_service_failure() {
+        Exit::Backend
+    } else {
+        Exit::BadInput
+    };
+    exit.with_message(error)
 }

@@ -3,7 +3,14 @@
 //! editor, command-line flags.
 
 mod options;
+mod secret;
 mod settings;
 
-pub use options::{Options, ENV_API_KEY, ENV_BACKEND_URL, ENV_MODEL};
-pub use settings::{SandboxChoice, Settings, SettingsError};
+pub use options::{
+    Options, ENV_API_KEY, ENV_BACKEND_URL, ENV_GITHUB_TOKEN, ENV_GITLAB_TOKEN, ENV_MODEL,
+};
+pub use secret::Secret;
+pub use settings::{
+    GithubSettings, GitlabSettings, SandboxChoice, Settings, SettingsError, DEFAULT_GITHUB_API,
+    DEFAULT_GITLAB_API,
+};

@@ -3,9 +3,13 @@
 
 use std::path::Path;
 
+use super::secret::Secret;
+
 pub const ENV_BACKEND_URL: &str = "SWISS_BACKEND_URL";
 pub const ENV_MODEL: &str = "SWISS_MODEL";
 pub const ENV_API_KEY: &str = "SWISS_API_KEY";
+pub const ENV_GITHUB_TOKEN: &str = "GITHUB_TOKEN";
+pub const ENV_GITLAB_TOKEN: &str = "GITLAB_TOKEN";
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -18,6 +22,27 @@ pub struct Options {
     pub sandbox: SandboxOptions,
     pub test: TestOptions,
     pub reproduction: ReproductionOptions,
+    pub github: GithubOptions,
+    pub gitlab: GitlabOptions,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GithubOptions {
+    /// The REST API root: `https://api.github.com`, or `https://HOST/api/v3` for GitHub
+    /// Enterprise.
+    pub api_url: Option<String>,
+    pub token: Option<Secret>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GitlabOptions {
+    /// The REST v4 API root: `https://gitlab.com/api/v4`, or a self-hosted instance's.
+    pub api_url: Option<String>,
+    pub token: Option<Secret>,
+    /// Host names of self-hosted GitLab instances, so their URLs and remotes are recognised.
+    pub hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -171,7 +196,8 @@ impl Options {
         serde_json::from_value(serde_json::Value::Object(kept)).unwrap_or_default()
     }
 
-    /// `SWISS_BACKEND_URL` (comma-separated for several), `SWISS_MODEL`, `SWISS_API_KEY`.
+    /// `SWISS_BACKEND_URL` (comma-separated for several), `SWISS_MODEL`, `SWISS_API_KEY`,
+    /// `GITHUB_TOKEN`, `GITLAB_TOKEN`.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Options {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         Options {
@@ -185,6 +211,14 @@ impl Options {
                 model: non_empty(ENV_MODEL),
                 api_key: non_empty(ENV_API_KEY),
                 ..BackendOptions::default()
+            },
+            github: GithubOptions {
+                token: non_empty(ENV_GITHUB_TOKEN).map(Secret::new),
+                ..GithubOptions::default()
+            },
+            gitlab: GitlabOptions {
+                token: non_empty(ENV_GITLAB_TOKEN).map(Secret::new),
+                ..GitlabOptions::default()
             },
             ..Options::default()
         }
@@ -240,6 +274,15 @@ impl Options {
                 enabled: pick(self.reproduction.enabled, other.reproduction.enabled),
                 samples: pick(self.reproduction.samples, other.reproduction.samples),
             },
+            github: GithubOptions {
+                api_url: pick(self.github.api_url, other.github.api_url),
+                token: pick(self.github.token, other.github.token),
+            },
+            gitlab: GitlabOptions {
+                api_url: pick(self.gitlab.api_url, other.gitlab.api_url),
+                token: pick(self.gitlab.token, other.gitlab.token),
+                hosts: pick(self.gitlab.hosts, other.gitlab.hosts),
+            },
         }
     }
 }
@@ -294,6 +337,38 @@ mod tests {
         assert_eq!(
             merged.backend.urls,
             Some(vec!["http://b/v1".to_owned(), "http://c/v1".to_owned()])
+        );
+    }
+
+    #[test]
+    fn tracker_tokens_come_from_the_environment_and_never_show() {
+        let file = Options::from_toml(
+            "[github]\napi_url = \"https://ghe.example.com/api/v3\"\ntoken = \"from-file\"\n[gitlab]\nhosts = [\"git.example.org\"]\n",
+            "swiss.toml",
+            &mut Vec::new(),
+        );
+        let env = Options::from_env(|name| match name {
+            ENV_GITHUB_TOKEN => Some("ghp_secret".to_owned()),
+            ENV_GITLAB_TOKEN => Some("glpat_secret".to_owned()),
+            _ => None,
+        });
+        let merged = file.merged(env);
+        assert_eq!(
+            merged.github.api_url.as_deref(),
+            Some("https://ghe.example.com/api/v3")
+        );
+        assert_eq!(
+            merged.github.token.as_ref().map(Secret::expose),
+            Some("ghp_secret")
+        );
+        assert_eq!(
+            merged.gitlab.hosts,
+            Some(vec!["git.example.org".to_owned()])
+        );
+        let debug = format!("{merged:?}");
+        assert!(
+            !debug.contains("ghp_secret") && !debug.contains("glpat_secret"),
+            "{debug}"
         );
     }
 }

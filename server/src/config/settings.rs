@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::options::Options;
+use super::secret::Secret;
 use crate::verify::test_results::OutputFormat;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +33,28 @@ pub struct Settings {
     pub test_env: Vec<(String, String)>,
     pub reproduction: bool,
     pub reproduction_samples: usize,
+    pub github: GithubSettings,
+    pub gitlab: GitlabSettings,
+}
+
+pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
+pub const DEFAULT_GITLAB_API: &str = "https://gitlab.com/api/v4";
+
+/// Where GitHub issues are fetched from; `Debug` shows no token (it is a [`Secret`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GithubSettings {
+    /// Without a trailing `/`.
+    pub api_url: String,
+    pub token: Option<Secret>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GitlabSettings {
+    /// Without a trailing `/`.
+    pub api_url: String,
+    pub token: Option<Secret>,
+    /// Lower-case host names, beyond gitlab.com and the API's own host.
+    pub hosts: Vec<String>,
 }
 
 /// Where candidates are tested.
@@ -94,6 +117,15 @@ impl Default for Settings {
             test_env: Vec::new(),
             reproduction: true,
             reproduction_samples: 4,
+            github: GithubSettings {
+                api_url: DEFAULT_GITHUB_API.to_owned(),
+                token: None,
+            },
+            gitlab: GitlabSettings {
+                api_url: DEFAULT_GITLAB_API.to_owned(),
+                token: None,
+                hosts: Vec::new(),
+            },
         }
     }
 }
@@ -162,6 +194,30 @@ impl Settings {
         if let Some(max_tokens) = o.sampling.max_tokens {
             positive("sampling.max_tokens", max_tokens as usize)?;
         }
+        let github = GithubSettings {
+            api_url: api_url(
+                "github.api_url",
+                o.github.api_url.as_deref(),
+                &d.github.api_url,
+            )?,
+            token: o.github.token.clone().filter(|t| !t.is_blank()),
+        };
+        let gitlab = GitlabSettings {
+            api_url: api_url(
+                "gitlab.api_url",
+                o.gitlab.api_url.as_deref(),
+                &d.gitlab.api_url,
+            )?,
+            token: o.gitlab.token.clone().filter(|t| !t.is_blank()),
+            hosts: o
+                .gitlab
+                .hosts
+                .iter()
+                .flatten()
+                .filter(|h| !h.trim().is_empty())
+                .map(|h| host_name(h))
+                .collect::<Result<_, _>>()?,
+        };
         Ok(Settings {
             backend_urls: urls,
             model,
@@ -222,8 +278,50 @@ impl Settings {
                 "reproduction.samples",
                 o.reproduction.samples.unwrap_or(d.reproduction_samples),
             )?,
+            github,
+            gitlab,
         })
     }
+}
+
+fn api_url(
+    name: &'static str,
+    given: Option<&str>,
+    default: &str,
+) -> Result<String, SettingsError> {
+    let Some(url) = given.map(str::trim).filter(|u| !u.is_empty()) else {
+        return Ok(default.to_owned());
+    };
+    let ok = reqwest::Url::parse(url)
+        .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .unwrap_or(false);
+    if !ok {
+        return Err(SettingsError {
+            name,
+            reason: format!("`{url}` is not an http(s) URL such as {default}"),
+        });
+    }
+    Ok(url.trim_end_matches('/').to_owned())
+}
+
+/// People paste `https://git.example.org/` as readily as `git.example.org`; both mean the host.
+fn host_name(given: &str) -> Result<String, SettingsError> {
+    let trimmed = given.trim();
+    let bare = trimmed
+        .split_once("://")
+        .map_or(trimmed, |(_, rest)| rest)
+        .trim_end_matches('/');
+    let valid = !bare.is_empty()
+        && bare
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if !valid {
+        return Err(SettingsError {
+            name: "gitlab.hosts",
+            reason: format!("`{given}` is not a host name such as gitlab.example.com"),
+        });
+    }
+    Ok(bare.to_ascii_lowercase())
 }
 
 #[cfg(test)]
@@ -247,5 +345,25 @@ mod tests {
         o.backend.urls = Some(vec!["localhost:8000".into()]);
         let err = Settings::resolve(&o).unwrap_err();
         assert!(err.to_string().contains("localhost:8000"), "{err}");
+    }
+
+    #[test]
+    fn issue_trackers_default_to_the_public_apis() {
+        let s = Settings::resolve(&Options::default()).unwrap();
+        assert_eq!(s.github.api_url, "https://api.github.com");
+        assert_eq!(s.gitlab.api_url, "https://gitlab.com/api/v4");
+        let mut o = Options::default();
+        o.github.api_url = Some("https://ghe.example.com/api/v3/".into());
+        o.github.token = Some(Secret::new("  "));
+        o.gitlab.hosts = Some(vec!["https://Git.Example.org/".into(), "".into()]);
+        let s = Settings::resolve(&o).unwrap();
+        assert_eq!(s.github.api_url, "https://ghe.example.com/api/v3");
+        assert_eq!(s.github.token, None, "a blank token is no token");
+        assert_eq!(s.gitlab.hosts, ["git.example.org"]);
+        o.gitlab.api_url = Some("gitlab.example.org".into());
+        assert_eq!(Settings::resolve(&o).unwrap_err().name, "gitlab.api_url");
+        o.gitlab.api_url = None;
+        o.gitlab.hosts = Some(vec!["git example".into()]);
+        assert_eq!(Settings::resolve(&o).unwrap_err().name, "gitlab.hosts");
     }
 }

@@ -21,6 +21,7 @@ use super::session::Session;
 use crate::backend::{BackendClient, BackendConfig};
 use crate::engine::issue::Issue;
 use crate::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
+use crate::issue_source::{IssueSources, LoadedIssue, Lookup, Resolved};
 use crate::job::{FixOutcome, Stage};
 
 pub struct Job {
@@ -111,8 +112,9 @@ impl Job {
 struct Prepared {
     snapshot: Arc<RepoSnapshot>,
     versions: HashMap<String, i32>,
-    issue: Issue,
-    issue_file: Option<PathBuf>,
+    /// Read already, or a tracker's issue to fetch on the async side.
+    issue: Resolved,
+    sources: IssueSources,
     config: JobConfig,
     client: BackendClient,
     warnings: Vec<String>,
@@ -141,6 +143,19 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
             .show_message(MessageType::WARNING, format!("Swiss: {warning}"))
             .await;
     }
+    // Fetched before the reply, so that a wrong reference or token is the command's error
+    // rather than a job that fails at once.
+    let LoadedIssue { issue, file } = match prepared.issue {
+        Resolved::Ready(loaded) => loaded,
+        Resolved::Remote(remote) => LoadedIssue {
+            issue: prepared
+                .sources
+                .fetch(&remote)
+                .await
+                .map_err(|e| request_failed(e.to_string()))?,
+            file: None,
+        },
+    };
 
     let number = session.next_job_number();
     let id = format!("job-{number}");
@@ -148,8 +163,8 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
         progress_token: convert::progress_token(&id),
         id: id.clone(),
         number,
-        link: IssueLink::new(&prepared.issue, prepared.issue_file.as_deref()),
-        issue: prepared.issue.clone(),
+        link: IssueLink::new(&issue, file.as_deref()),
+        issue: issue.clone(),
         issue_ref,
         cancel: CancellationToken::new(),
         root: prepared.snapshot.root().to_path_buf(),
@@ -165,7 +180,7 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
         job,
         job_task::Inputs {
             snapshot: prepared.snapshot,
-            issue: prepared.issue,
+            issue,
             config: prepared.config,
             client: prepared.client,
         },
@@ -196,9 +211,12 @@ fn prepare(
     let mut snapshot =
         RepoSnapshot::open(root, DEFAULT_MAX_FILE_BYTES).map_err(|e| e.to_string())?;
     let repo_root = snapshot.root().to_path_buf();
-    let (issue, issue_file) = read_issue(&repo_root, root, issue_ref)?;
     let mut warnings = Vec::new();
     let config = config::resolve(&repo_root, editor, &mut warnings)?;
+    let sources = IssueSources::new(&config.settings).map_err(|e| e.to_string())?;
+    let issue = sources
+        .resolve(issue_ref, &issue_lookup(&repo_root, root))
+        .map_err(|e| e.to_string())?;
     let client = BackendClient::new(BackendConfig {
         base_urls: config.settings.backend_urls.clone(),
         model: config.settings.model.clone(),
@@ -231,36 +249,21 @@ fn prepare(
         snapshot: Arc::new(snapshot),
         versions,
         issue,
-        issue_file,
+        sources,
         config,
         client,
         warnings,
     })
 }
 
-/// A string that names an existing file (absolute, or relative to the repository or workspace
-/// root) is read as an issue file; anything else is the issue text itself.
-fn read_issue(
-    repo_root: &Path,
-    workspace_root: &Path,
-    reference: &str,
-) -> Result<(Issue, Option<PathBuf>), String> {
-    let trimmed = reference.trim();
-    if !trimmed.contains('\n') && trimmed.len() < 4096 {
-        let as_path = Path::new(trimmed);
-        let candidates = if as_path.is_absolute() {
-            vec![as_path.to_path_buf()]
-        } else {
-            vec![workspace_root.join(as_path), repo_root.join(as_path)]
-        };
-        if let Some(file) = candidates.into_iter().find(|p| p.is_file()) {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| format!("failed to read the issue file {}: {e}", file.display()))?;
-            let issue =
-                Issue::from_text(&text, &file.display().to_string()).map_err(|e| e.to_string())?;
-            return Ok((issue, Some(file)));
-        }
+/// A string that names an existing file (absolute, or relative to the workspace or repository
+/// root) is an issue file; an issue URL, `owner/repo#N` or `#N` is fetched from its tracker;
+/// anything else is the issue text itself.
+fn issue_lookup<'a>(repo_root: &'a Path, workspace_root: &Path) -> Lookup<'a> {
+    Lookup {
+        repo_root: Some(repo_root),
+        dirs: vec![workspace_root.to_path_buf(), repo_root.to_path_buf()],
+        stdin: false,
+        pasted_text: true,
     }
-    let issue = Issue::from_text(trimmed, "the issue text").map_err(|e| e.to_string())?;
-    Ok((issue, None))
 }

@@ -7,3 +7,5 @@ pub use fixture_repo::{calc, FixtureRepo};
 pub use scripted_backend::{
     Fault, PromptKind, RecordedMessage, RecordedRequest, Script, ScriptedBackend,
 };
+pub mod issue_tracker;
+pub use issue_tracker::{IssueTracker, TrackerRequest, TrackerResponse};
