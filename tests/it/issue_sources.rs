@@ -1,11 +1,6 @@
 //! Issues from GitHub and GitLab: `swiss fix --issue` and `swiss.fixIssue` against a fake
 //! tracker on 127.0.0.1 (the API URLs come from settings), with the scripted model backend.
 
-// lsp.rs keeps its client private; a second copy here costs a few seconds of compile time and
-// touches nothing of lsp.rs.
-#[path = "lsp_client.rs"]
-#[allow(dead_code, clippy::duplicate_mod)]
-mod lsp_client;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -16,7 +11,7 @@ use swiss_testkit::{
     calc, FixtureRepo, IssueTracker, PromptKind, Script, ScriptedBackend, TrackerResponse,
 };
 
-use lsp_client::TestClient;
+use crate::lsp_client::TestClient;
 
 const TOKEN: &str = "ghp_test_token_do_not_echo";
 

@@ -1,8 +1,6 @@
 //! `swiss lsp` end to end: the real server in-process over `tokio::io::duplex`, a fixture
 //! repository with a real bug, and the scripted backend.
 
-#[path = "lsp_client.rs"]
-mod lsp_client;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -10,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use swiss_testkit::{calc, Fault, FixtureRepo, PromptKind, Script, ScriptedBackend};
 
-use lsp_client::{apply_text_edits, apply_to_disk, uri, TestClient};
+use crate::lsp_client::{self, apply_text_edits, apply_to_disk, uri, TestClient};
 
 const JOB_TIMEOUT: Duration = Duration::from_secs(30);
 

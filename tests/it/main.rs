@@ -5,5 +5,6 @@ mod sandbox;
 mod docker_env;
 mod verify_cli;
 mod lsp;
+mod lsp_client;
 mod nvim;
 mod issue_sources;
