@@ -13,11 +13,30 @@ use clap::Parser;
 
 pub use args::{Cli, Command, FixArgs, LspArgs};
 // The language server answers `swiss.candidates` with exactly what `swiss fix --json` prints.
-pub(crate) use report::{json_value, no_candidate_summary};
 pub use exit::Exit;
+pub(crate) use report::{json_value, no_candidate_summary};
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    run(Cli::parse())
+}
+
+/// The command line from given arguments (the first is the program name), for callers that
+/// drive the real CLI in-process, such as the demo example.
+pub fn main_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    match Cli::try_parse_from(args) {
+        Ok(cli) => run(cli),
+        Err(e) => {
+            let _ = e.print();
+            ExitCode::from(Exit::BadInput as u8)
+        }
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
     init_logging();
     let exit = match cli.command {
         Command::Fix(args) => fix::run(args),
