@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use futures::stream::{FuturesUnordered, StreamExt};
+use tracing::Instrument;
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -77,6 +78,7 @@ pub async fn run_fix(
         cancel,
         &mut usage,
     )
+    .instrument(tracing::info_span!("stage", name = "localize"))
     .await?;
 
     let files: Vec<(String, Arc<str>)> = localization
@@ -136,6 +138,7 @@ pub async fn run_fix(
                     on_event,
                     cancel,
                 )
+                .instrument(tracing::info_span!("stage", name = "verify_prepare"))
                 .await,
             ),
             None => None,
@@ -156,7 +159,7 @@ pub async fn run_fix(
     let mut tested: BTreeMap<u32, Result<CandidateTests, String>> = BTreeMap::new();
     // One loop drives sampling, parsing, preparation and candidate tests together, so a
     // candidate is tested as soon as it exists and the baseline is in.
-    loop {
+    async { loop {
         tokio::select! {
             result = &mut sampling, if !sampling_done => {
                 sampling_done = true;
@@ -241,7 +244,9 @@ pub async fn run_fix(
         if sampling_done && !samples_open && candidates.is_empty() {
             break;
         }
-    }
+    } }
+    .instrument(tracing::info_span!("stage", name = "repair_and_verify", samples = total))
+    .await;
     if let Some(ready) = &ready {
         drop(verifying);
         ready.sandbox.cleanup().await;
@@ -272,7 +277,8 @@ pub async fn run_fix(
                 .map(|v| v == ScriptVerdict::Resolved),
         }
     };
-    let ranking = select(&keys, &verdict);
+    let ranking =
+        tracing::info_span!("stage", name = "select").in_scope(|| select(&keys, &verdict));
     let verification = ready.map(|r| r.report(tested));
 
     Ok(FixOutcome {
