@@ -15,6 +15,7 @@ use crate::config::{Options, Settings};
 use crate::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
 use crate::engine::write_back::write_patch;
 use crate::issue_source::{IssueSourceError, IssueSources, Lookup, Resolved};
+use crate::job::json_report::no_candidate_summary;
 use crate::job::{run_fix, FixRequest, JobError};
 use crate::prompts::Prompts;
 
@@ -124,7 +125,7 @@ pub fn run(args: FixArgs) -> Exit {
         return Exit::BadInput.with_message(format!("failed to write the result: {e}"));
     }
     let Some(winner) = outcome.winner() else {
-        return Exit::NoCandidate.with_message(report::no_candidate_summary(&outcome));
+        return Exit::NoCandidate.with_message(no_candidate_summary(&outcome));
     };
     if args.apply {
         if let Err(e) = write_patch(snapshot.root(), &winner.files) {

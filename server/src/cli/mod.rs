@@ -12,9 +12,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 pub use args::{Cli, Command, FixArgs, LspArgs};
-// The language server answers `swiss.candidates` with exactly what `swiss fix --json` prints.
 pub use exit::Exit;
-pub(crate) use report::{json_value, no_candidate_summary};
 
 pub fn main() -> ExitCode {
     run(Cli::parse())

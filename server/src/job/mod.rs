@@ -3,6 +3,7 @@
 //! progress notifications.
 
 mod events;
+pub mod json_report;
 mod record;
 mod run;
 mod verification;
