@@ -26,9 +26,12 @@ pub fn docker_test_image() -> Option<String> {
         !docker_required(),
         "SWISS_REQUIRE_DOCKER=1 but the Docker image {image} is not usable: {why} (run .ci/docker-setup.sh)"
     );
-    #[allow(clippy::print_stderr)]
-    {
-        eprintln!("skipped: Docker image {image} is not usable here ({why}); set SWISS_REQUIRE_DOCKER=1 to make this a failure");
-    }
+    skip("this test", &format!("Docker image {image} is not usable here ({why})"));
     None
+}
+
+/// Says on stderr (shown with --nocapture) that a Docker test did not run, and why.
+#[allow(clippy::print_stderr)]
+pub fn skip(test: &str, why: &dyn std::fmt::Display) {
+    eprintln!("skipped {test}: {why} (set SWISS_REQUIRE_DOCKER=1 to make this a failure)");
 }

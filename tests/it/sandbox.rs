@@ -2,7 +2,7 @@
 //! starts one and sets SWISS_REQUIRE_DOCKER=1, so there a missing engine fails instead of
 //! skipping). Every Docker test checks that nothing labelled with its job is left behind.
 
-use crate::docker_env::{docker_required, test_image};
+use crate::docker_env::{docker_required, skip, test_image};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -334,13 +334,6 @@ async fn docker(test: &str) -> Option<DockerSandbox> {
     }
 }
 
-#[allow(
-    clippy::print_stderr,
-    reason = "a skipped test says so where the test runner shows it"
-)]
-fn skip(test: &str, why: &SandboxError) {
-    eprintln!("skipped {test}: {why} (set SWISS_REQUIRE_DOCKER=1 to make this a failure)");
-}
 
 /// Containers and images carrying the sandbox's job label: none may be left after a test.
 async fn leftovers(job: &str) -> (Vec<String>, Vec<String>) {
