@@ -16,7 +16,9 @@ pub fn docker_required() -> bool {
 /// not and Docker is not required; a panic when it is required.
 pub fn docker_test_image() -> Option<String> {
     let image = test_image();
-    let probe = Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", &image]).output();
+    let probe = Command::new("docker")
+        .args(["image", "inspect", "--format", "{{.Id}}", &image])
+        .output();
     let why = match probe {
         Ok(out) if out.status.success() => return Some(image),
         Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_owned(),
@@ -26,7 +28,10 @@ pub fn docker_test_image() -> Option<String> {
         !docker_required(),
         "SWISS_REQUIRE_DOCKER=1 but the Docker image {image} is not usable: {why} (run .ci/docker-setup.sh)"
     );
-    skip("this test", &format!("Docker image {image} is not usable here ({why})"));
+    skip(
+        "this test",
+        &format!("Docker image {image} is not usable here ({why})"),
+    );
     None
 }
 

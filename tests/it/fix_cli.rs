@@ -215,7 +215,9 @@ fn apply_writes_the_winner_and_the_repos_own_tests_pass() {
         "{err}"
     );
     assert!(
-        err.contains("swiss: baseline: 3 passing test(s) form the regression set, 2 already failing"),
+        err.contains(
+            "swiss: baseline: 3 passing test(s) form the regression set, 2 already failing"
+        ),
         "{err}"
     );
     assert!(

@@ -1,7 +1,6 @@
 //! Issues from GitHub and GitLab: `swiss fix --issue` and `swiss.fixIssue` against a fake
 //! tracker on 127.0.0.1 (the API URLs come from settings), with the scripted model backend.
 
-
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;

@@ -1,7 +1,6 @@
 //! `swiss lsp` end to end: the real server in-process over `tokio::io::duplex`, a fixture
 //! repository with a real bug, and the scripted backend.
 
-
 use std::path::Path;
 use std::time::{Duration, Instant};
 

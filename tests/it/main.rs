@@ -1,10 +1,10 @@
 //! Integration tests: one binary.
 mod backend;
-mod fix_cli;
-mod sandbox;
 mod docker_env;
-mod verify_cli;
+mod fix_cli;
+mod issue_sources;
 mod lsp;
 mod lsp_client;
 mod nvim;
-mod issue_sources;
+mod sandbox;
+mod verify_cli;

@@ -334,7 +334,6 @@ async fn docker(test: &str) -> Option<DockerSandbox> {
     }
 }
 
-
 /// Containers and images carrying the sandbox's job label: none may be left after a test.
 async fn leftovers(job: &str) -> (Vec<String>, Vec<String>) {
     let docker = Docker::connect_with_local_defaults()

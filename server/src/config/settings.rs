@@ -248,30 +248,51 @@ impl Settings {
                 })?,
             },
             image: o.sandbox.image.clone().filter(|i| !i.trim().is_empty()),
-            memory_mb: positive("sandbox.memory_mb", o.sandbox.memory_mb.unwrap_or(d.memory_mb) as usize)? as u64,
+            memory_mb: positive(
+                "sandbox.memory_mb",
+                o.sandbox.memory_mb.unwrap_or(d.memory_mb) as usize,
+            )? as u64,
             cpus: match o.sandbox.cpus.unwrap_or(d.cpus) {
                 cpus if cpus > 0.0 => cpus,
                 cpus => {
-                    return Err(SettingsError { name: "sandbox.cpus", reason: format!("{cpus} is not positive") })
+                    return Err(SettingsError {
+                        name: "sandbox.cpus",
+                        reason: format!("{cpus} is not positive"),
+                    })
                 }
             },
-            pids_limit: positive("sandbox.pids_limit", o.sandbox.pids_limit.unwrap_or(d.pids_limit).max(0) as usize)?
-                as i64,
-            concurrency: positive("sandbox.concurrency", o.sandbox.concurrency.unwrap_or(d.concurrency))?,
+            pids_limit: positive(
+                "sandbox.pids_limit",
+                o.sandbox.pids_limit.unwrap_or(d.pids_limit).max(0) as usize,
+            )? as i64,
+            concurrency: positive(
+                "sandbox.concurrency",
+                o.sandbox.concurrency.unwrap_or(d.concurrency),
+            )?,
             test_command: o.test.command.clone().filter(|c| !c.trim().is_empty()),
             test_format: match &o.test.format {
                 None => None,
                 Some(format) => Some(
-                    serde_json::from_value(serde_json::Value::String(format.clone())).map_err(|_| SettingsError {
-                        name: "test.format",
-                        reason: format!("`{format}` is not one of pytest, cargo-test, exit-code"),
-                    })?,
+                    serde_json::from_value(serde_json::Value::String(format.clone())).map_err(
+                        |_| SettingsError {
+                            name: "test.format",
+                            reason: format!(
+                                "`{format}` is not one of pytest, cargo-test, exit-code"
+                            ),
+                        },
+                    )?,
                 ),
             },
-            test_timeout: Duration::from_secs(
-                positive("test.timeout_secs", o.test.timeout_secs.unwrap_or(d.test_timeout.as_secs()) as usize)? as u64,
-            ),
-            python: o.test.python.clone().filter(|p| !p.trim().is_empty()).unwrap_or(d.python),
+            test_timeout: Duration::from_secs(positive(
+                "test.timeout_secs",
+                o.test.timeout_secs.unwrap_or(d.test_timeout.as_secs()) as usize,
+            )? as u64),
+            python: o
+                .test
+                .python
+                .clone()
+                .filter(|p| !p.trim().is_empty())
+                .unwrap_or(d.python),
             test_env: o.test.env.clone().unwrap_or_default().into_iter().collect(),
             reproduction: o.reproduction.enabled.unwrap_or(d.reproduction),
             reproduction_samples: positive(

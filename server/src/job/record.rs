@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
+use super::verification::VerificationReport;
 use crate::backend::Usage;
 use crate::engine::apply::PatchedFiles;
 use crate::engine::edits::SearchReplace;
 use crate::engine::issue::Issue;
 use crate::engine::selection::Ranking;
-use super::verification::VerificationReport;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LocalizationRecord {

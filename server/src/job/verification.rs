@@ -59,7 +59,10 @@ pub(super) struct Ready {
 }
 
 impl Ready {
-    pub fn report(&self, candidates: BTreeMap<u32, Result<CandidateTests, String>>) -> VerificationReport {
+    pub fn report(
+        &self,
+        candidates: BTreeMap<u32, Result<CandidateTests, String>>,
+    ) -> VerificationReport {
         VerificationReport {
             sandbox: self.sandbox.kind(),
             image: self.image.clone(),
@@ -82,7 +85,10 @@ impl Ready {
             return (id, Err(SandboxError::Cancelled));
         };
         let script = self.reproduction.chosen_script.as_deref();
-        let result = self.plan.candidate(&*self.sandbox, &self.baseline, script, &files, &cancel).await;
+        let result = self
+            .plan
+            .candidate(&*self.sandbox, &self.baseline, script, &files, &cancel)
+            .await;
         (id, result)
     }
 }
@@ -139,10 +145,19 @@ pub(super) async fn prepare(
 
     let semaphore = Arc::new(Semaphore::new(settings.concurrency));
     let baseline = async {
-        let _permit = semaphore.acquire().await.map_err(|_| SandboxError::Cancelled)?;
+        let _permit = semaphore
+            .acquire()
+            .await
+            .map_err(|_| SandboxError::Cancelled)?;
         plan.baseline(&*sandbox, cancel).await
     };
-    let scripts = generate_scripts(reproduce_prompt, settings.reproduction_samples, client, params, cancel);
+    let scripts = generate_scripts(
+        reproduce_prompt,
+        settings.reproduction_samples,
+        client,
+        params,
+        cancel,
+    );
     let (baseline, (scripts, usage, note)) = tokio::join!(baseline, scripts);
     let baseline = match baseline {
         Ok(baseline) => baseline,
@@ -151,16 +166,29 @@ pub(super) async fn prepare(
             return Err(e.into());
         }
     };
-    on_event(JobEvent::BaselineDone { passed: baseline.passed, failed: baseline.failed });
+    on_event(JobEvent::BaselineDone {
+        passed: baseline.passed,
+        failed: baseline.failed,
+    });
 
     let runs = scripts.iter().map(|(index, script)| {
         let (sandbox, plan, semaphore) = (&sandbox, &plan, &semaphore);
         async move {
-            let _permit = semaphore.acquire().await.map_err(|_| SandboxError::Cancelled)?;
-            Ok::<_, SandboxError>((*index, plan.run_script(&**sandbox, script, None, cancel).await?))
+            let _permit = semaphore
+                .acquire()
+                .await
+                .map_err(|_| SandboxError::Cancelled)?;
+            Ok::<_, SandboxError>((
+                *index,
+                plan.run_script(&**sandbox, script, None, cancel).await?,
+            ))
         }
     });
-    let mut reproduction = ReproductionReport { generated: scripts.len(), note, ..Default::default() };
+    let mut reproduction = ReproductionReport {
+        generated: scripts.len(),
+        note,
+        ..Default::default()
+    };
     for run in futures::future::join_all(runs).await {
         match run {
             Ok(verdict) => reproduction.baseline_verdicts.push(verdict),
@@ -168,14 +196,21 @@ pub(super) async fn prepare(
                 sandbox.cleanup().await;
                 return Err(SandboxError::Cancelled.into());
             }
-            Err(e) => tracing::warn!(error = %e, "a reproduction script could not run on the baseline"),
+            Err(e) => {
+                tracing::warn!(error = %e, "a reproduction script could not run on the baseline")
+            }
         }
     }
     let reproducing: Vec<(usize, &str)> = reproduction
         .baseline_verdicts
         .iter()
         .filter(|(_, v)| *v == ScriptVerdict::Reproduced)
-        .filter_map(|(i, _)| scripts.iter().find(|(j, _)| j == i).map(|(i, s)| (*i, s.as_str())))
+        .filter_map(|(i, _)| {
+            scripts
+                .iter()
+                .find(|(j, _)| j == i)
+                .map(|(i, s)| (*i, s.as_str()))
+        })
         .collect();
     if let Some((index, script)) = choose(&reproducing) {
         reproduction.chosen_index = Some(index);
@@ -213,10 +248,16 @@ async fn generate_scripts(
     cancel: &CancellationToken,
 ) -> (Vec<(usize, String)>, Usage, Option<String>) {
     let Some(prompt) = prompt else {
-        return (Vec::new(), Usage::default(), Some("reproduction tests are turned off".to_owned()));
+        return (
+            Vec::new(),
+            Usage::default(),
+            Some("reproduction tests are turned off".to_owned()),
+        );
     };
     let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
-    let result = client.sample(&[ChatMessage::user(prompt)], samples, params, tx, cancel).await;
+    let result = client
+        .sample(&[ChatMessage::user(prompt)], samples, params, tx, cancel)
+        .await;
     let mut answers = Vec::new();
     while let Ok(sample) = rx.try_recv() {
         answers.push(sample);
@@ -228,12 +269,19 @@ async fn generate_scripts(
         .collect();
     match result {
         Ok(usage) => {
-            let note = scripts
-                .is_empty()
-                .then(|| format!("none of the {} answers held a usable reproduction script", answers.len()));
+            let note = scripts.is_empty().then(|| {
+                format!(
+                    "none of the {} answers held a usable reproduction script",
+                    answers.len()
+                )
+            });
             (scripts, usage, note)
         }
-        Err(e) => (scripts, Usage::default(), Some(format!("no reproduction test: {e}"))),
+        Err(e) => (
+            scripts,
+            Usage::default(),
+            Some(format!("no reproduction test: {e}")),
+        ),
     }
 }
 
@@ -243,7 +291,13 @@ async fn create_sandbox(
     on_event: &(dyn Fn(JobEvent) + Send + Sync),
 ) -> Result<(Arc<dyn Sandbox>, Option<String>), SandboxError> {
     let local = |files| async {
-        let sandbox = LocalSandbox::prepare(files, LocalLimits { output_limit: DEFAULT_OUTPUT_LIMIT }).await?;
+        let sandbox = LocalSandbox::prepare(
+            files,
+            LocalLimits {
+                output_limit: DEFAULT_OUTPUT_LIMIT,
+            },
+        )
+        .await?;
         Ok::<(Arc<dyn Sandbox>, Option<String>), SandboxError>((Arc::new(sandbox), None))
     };
     let docker = |files, image: String| async move {

@@ -15,9 +15,9 @@ use super::jobs::{Job, JobState};
 use super::progress::JobProgress;
 use super::session::Session;
 use crate::backend::BackendClient;
-use crate::job::json_report::{json_value, no_candidate_summary};
 use crate::engine::issue::Issue;
 use crate::engine::snapshot::RepoSnapshot;
+use crate::job::json_report::{json_value, no_candidate_summary};
 use crate::job::{run_fix, FixOutcome, FixRequest, JobError, JobEvent};
 
 /// How long a cancelled job may take to wind down by itself (the engine stops sampling and

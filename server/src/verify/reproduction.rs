@@ -23,7 +23,9 @@ pub enum ScriptVerdict {
 /// The last fenced block of the answer (after any `</think>`), or the whole answer when it has no
 /// fence but looks like Python.
 pub fn extract_script(answer: &str) -> Option<String> {
-    let answer = answer.rsplit_once("</think>").map_or(answer, |(_, after)| after);
+    let answer = answer
+        .rsplit_once("</think>")
+        .map_or(answer, |(_, after)| after);
     let mut blocks = Vec::new();
     let mut current: Option<Vec<&str>> = None;
     for line in answer.lines() {
@@ -68,7 +70,10 @@ pub fn normalized_script(script: &str) -> String {
 /// Among the scripts that reproduced the issue on the baseline (given by sample index, in sample
 /// order), the one whose normalized text has the most votes; the earliest wins a tie.
 pub fn choose<'a>(reproducing: &[(usize, &'a str)]) -> Option<(usize, &'a str)> {
-    let keys: Vec<String> = reproducing.iter().map(|(_, s)| normalized_script(s)).collect();
+    let keys: Vec<String> = reproducing
+        .iter()
+        .map(|(_, s)| normalized_script(s))
+        .collect();
     let mut best: Option<(usize, usize)> = None;
     for (i, key) in keys.iter().enumerate() {
         let votes = keys.iter().filter(|k| *k == key).count();
@@ -86,16 +91,29 @@ mod tests {
     #[test]
     fn the_last_block_is_the_script() {
         let answer = "<think>```python\nnot this\n```</think>Here:\n```python\nimport x\nprint(\"Issue reproduced\")\n```\nDone.";
-        assert_eq!(extract_script(answer).unwrap(), "import x\nprint(\"Issue reproduced\")\n");
+        assert_eq!(
+            extract_script(answer).unwrap(),
+            "import x\nprint(\"Issue reproduced\")\n"
+        );
         assert_eq!(extract_script("no code at all"), None);
-        assert_eq!(extract_script("```python\nprint('hello')\n```"), None, "a script that cannot say 'reproduced' is useless");
+        assert_eq!(
+            extract_script("```python\nprint('hello')\n```"),
+            None,
+            "a script that cannot say 'reproduced' is useless"
+        );
     }
 
     #[test]
     fn one_message_exactly() {
-        assert_eq!(read_verdict("setup\nIssue reproduced\n"), ScriptVerdict::Reproduced);
+        assert_eq!(
+            read_verdict("setup\nIssue reproduced\n"),
+            ScriptVerdict::Reproduced
+        );
         assert_eq!(read_verdict("Issue resolved"), ScriptVerdict::Resolved);
-        assert_eq!(read_verdict("Issue reproduced\nIssue resolved"), ScriptVerdict::Other);
+        assert_eq!(
+            read_verdict("Issue reproduced\nIssue resolved"),
+            ScriptVerdict::Other
+        );
         assert_eq!(read_verdict("Traceback ..."), ScriptVerdict::Other);
     }
 

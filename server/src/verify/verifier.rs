@@ -72,14 +72,24 @@ impl TestPlan {
     fn results(&self, output: &RunOutput) -> TestResults {
         let mut results = parse(self.test.format, &output.stdout, &output.stderr);
         if self.test.format == OutputFormat::ExitCode || results.tests.is_empty() {
-            let status = if output.exit_code == Some(0) { TestStatus::Passed } else { TestStatus::Failed };
+            let status = if output.exit_code == Some(0) {
+                TestStatus::Passed
+            } else {
+                TestStatus::Failed
+            };
             results.tests.insert(EXIT_STATUS_TEST.to_owned(), status);
         }
         results
     }
 
-    pub async fn baseline(&self, sandbox: &dyn Sandbox, cancel: &CancellationToken) -> Result<Baseline, SandboxError> {
-        let output = sandbox.run(self.spec(&self.test.command, Vec::new()), cancel.clone()).await?;
+    pub async fn baseline(
+        &self,
+        sandbox: &dyn Sandbox,
+        cancel: &CancellationToken,
+    ) -> Result<Baseline, SandboxError> {
+        let output = sandbox
+            .run(self.spec(&self.test.command, Vec::new()), cancel.clone())
+            .await?;
         let results = self.results(&output);
         let regression_set: BTreeSet<String> = results
             .tests
@@ -114,7 +124,9 @@ impl TestPlan {
         let mut files = candidate.map(candidate_files).unwrap_or_default();
         files.push((SCRIPT_PATH.to_owned(), Some(Arc::from(script))));
         let command = format!("{} {SCRIPT_PATH}", self.python);
-        let output = sandbox.run(self.spec(&command, files), cancel.clone()).await?;
+        let output = sandbox
+            .run(self.spec(&command, files), cancel.clone())
+            .await?;
         Ok(read_verdict(&output.stdout))
     }
 
@@ -127,10 +139,16 @@ impl TestPlan {
         files: &PatchedFiles,
         cancel: &CancellationToken,
     ) -> Result<CandidateTests, SandboxError> {
-        let tests = sandbox.run(self.spec(&self.test.command, candidate_files(files)), cancel.clone());
+        let tests = sandbox.run(
+            self.spec(&self.test.command, candidate_files(files)),
+            cancel.clone(),
+        );
         let reproduction = async {
             match script {
-                Some(script) => self.run_script(sandbox, script, Some(files), cancel).await.map(Some),
+                Some(script) => self
+                    .run_script(sandbox, script, Some(files), cancel)
+                    .await
+                    .map(Some),
                 None => Ok(None),
             }
         };

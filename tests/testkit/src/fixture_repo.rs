@@ -107,10 +107,14 @@ pub mod calc {
     /// The model of the engine tests: the fix is the majority (three formattings of it), a
     /// wrong patch comes second, and three answers are unusable.
     pub fn script() -> Script {
-        Script::new().answer(PromptKind::Localize, [LOCALIZE_ANSWER]).answer(
-            PromptKind::Repair,
-            [FIX_A, WRONG_ADD, FIX_B, NOT_FOUND, FIX_C, PROSE, ESCAPE, WRONG_ADD],
-        )
+        Script::new()
+            .answer(PromptKind::Localize, [LOCALIZE_ANSWER])
+            .answer(
+                PromptKind::Repair,
+                [
+                    FIX_A, WRONG_ADD, FIX_B, NOT_FOUND, FIX_C, PROSE, ESCAPE, WRONG_ADD,
+                ],
+            )
     }
 
     /// The model of the verification tests: the majority patch breaks a test that passed
@@ -133,7 +137,12 @@ pub mod calc {
             )
             .answer(
                 PromptKind::Reproduce,
-                [REPRODUCE_SCRIPT_WRONG, REPRODUCE_SCRIPT, REPRODUCE_SCRIPT_REFORMATTED, PROSE],
+                [
+                    REPRODUCE_SCRIPT_WRONG,
+                    REPRODUCE_SCRIPT,
+                    REPRODUCE_SCRIPT_REFORMATTED,
+                    PROSE,
+                ],
             )
     }
 
