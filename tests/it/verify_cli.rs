@@ -445,3 +445,40 @@ fn auto_falls_back_to_local_when_no_docker_engine_answers() {
         "{stderr}"
     );
 }
+
+/// A stand-in for a project venv: untracked, as venvs are, and telling the scripts it ran them.
+const VENV_PYTHON: &str = "#!/bin/sh\nexport SWISS_TEST_VENV=yes\nexec python3 \"$@\"\n";
+
+/// Prints "Issue reproduced" only when run by the venv's interpreter.
+const REPRODUCE_IN_VENV: &str = "```python\nimport os\nfrom calc.ops import divide\n\nif os.environ.get(\"SWISS_TEST_VENV\") != \"yes\":\n    print(\"Other issues\")\nelif divide(7, 2) == 3:\n    print(\"Issue reproduced\")\nelse:\n    print(\"Issue resolved\")\n```\n";
+
+#[test]
+fn the_projects_venv_runs_the_tests_and_the_reproduction_script() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = calc::repo();
+    repo.write(".venv/bin/python", VENV_PYTHON);
+    let python = repo.file(".venv/bin/python");
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    repo.write("swiss.toml", "[test]\npython = \".venv/bin/python\"\n");
+    let backend = ScriptedBackend::start_in_background(
+        swiss_testkit::Script::new()
+            .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
+            .answer(PromptKind::Repair, [calc::FIX_A, calc::WRONG_KEEPS_BUG])
+            .answer(PromptKind::Reproduce, [REPRODUCE_IN_VENV]),
+    );
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let verification = &json["verification"];
+    assert_eq!(
+        verification["test_command"],
+        format!("{} -m pytest -rA -v -p no:cacheprovider", python.display()),
+    );
+    assert_eq!(verification["baseline"]["passed"], 3, "{verification:#}");
+    assert_eq!(
+        verification["reproduction"]["chosen_index"], 0,
+        "{verification:#}"
+    );
+    let right = candidate_with(&json, "+    return a / b\n");
+    assert_eq!(right["reproduced"], false);
+    assert_eq!(right["selected"], true);
+}

@@ -103,14 +103,49 @@ pub enum VerificationError {
     Sandbox(#[from] SandboxError),
 }
 
-/// The test command for this repository, from settings or detected.
+/// The test command for this repository, from settings or detected. A detected Python command
+/// runs with `test.python`, so the tests see the project's venv like the reproduction scripts do.
 pub fn test_command(settings: &Settings, snapshot: &RepoSnapshot) -> Option<TestCommand> {
     match &settings.test_command {
         Some(command) => Some(from_setting(command, settings.test_format)),
         None => {
             let paths: Vec<&str> = snapshot.paths().collect();
-            detect(&paths)
+            detect(&paths).map(|test| with_interpreter(test, DETECTED_PYTHON, &settings.python))
         }
+    }
+}
+
+/// The interpreter detected commands are written with.
+const DETECTED_PYTHON: &str = "python3";
+
+fn with_interpreter(mut test: TestCommand, from: &str, to: &str) -> TestCommand {
+    if from != to {
+        if let Some(rest) = test.command.strip_prefix(&format!("{} ", shell_word(from))) {
+            test.command = format!("{} {rest}", shell_word(to));
+        }
+    }
+    test
+}
+
+/// A relative interpreter path with a `/` (`.venv/bin/python`) names a file in the user's work
+/// tree; a bare name (`python3`) is looked up on PATH as usual.
+fn local_interpreter(root: &std::path::Path, python: &str) -> String {
+    let path = std::path::Path::new(python);
+    if python.contains('/') && path.is_relative() {
+        shell_word(&root.join(path).display().to_string())
+    } else {
+        python.to_owned()
+    }
+}
+
+fn shell_word(word: &str) -> String {
+    if word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
     }
 }
 
@@ -127,15 +162,25 @@ pub(super) async fn prepare(
     cancel: &CancellationToken,
 ) -> Result<Ready, VerificationError> {
     let started = Instant::now();
+    let snapshot_root = snapshot.root().to_path_buf();
     let files = tokio::task::spawn_blocking(move || snapshot.base_files())
         .await
         .map_err(|e| VerificationError::Files(e.to_string()))?
         .map_err(|e| VerificationError::Files(e.to_string()))?;
+    let root = snapshot_root;
     let (sandbox, image) = create_sandbox(settings, files, on_event).await?;
+    // A project venv is untracked, so the local copy has none: point at the user's. In Docker
+    // the image decides, and the path stays as written.
+    let python = if sandbox.kind() == "local" {
+        local_interpreter(&root, &settings.python)
+    } else {
+        settings.python.clone()
+    };
+    let test = with_interpreter(test, &settings.python, &python);
     let plan = Arc::new(TestPlan {
         test,
         timeout: settings.test_timeout,
-        python: settings.python.clone(),
+        python,
         env: settings.test_env.clone(),
     });
     on_event(JobEvent::VerificationStarted {
