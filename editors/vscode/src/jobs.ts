@@ -1,0 +1,196 @@
+// What the extension knows of the server's jobs. The server pushes no job list, so this is pieced
+// together from the `swiss/<job>` progress tokens (which also cover jobs the server started
+// itself, e.g. from its "Re-run Swiss" button) and from the results of the commands.
+
+export type JobState = 'running' | 'won' | 'no-winner' | 'cancelled' | 'failed' | 'applied';
+
+export interface JobInfo {
+  id: string;
+  title?: string;
+  state: JobState;
+  /** The latest progress message, or the end message. */
+  message?: string;
+  percentage?: number;
+  winner?: number;
+  /** Order of first sight, so "the latest job" means something. */
+  seq: number;
+}
+
+export interface ProgressValue {
+  kind: 'begin' | 'report' | 'end';
+  title?: string;
+  message?: string;
+  percentage?: number;
+}
+
+const TOKEN_PREFIX = 'swiss/';
+
+/** The job a progress token belongs to (`swiss/job-1` → `job-1`). */
+export function jobOfToken(token: string | number): string | undefined {
+  return typeof token === 'string' && token.startsWith(TOKEN_PREFIX)
+    ? token.slice(TOKEN_PREFIX.length)
+    : undefined;
+}
+
+/** The end messages of docs/lsp.md ("winner: candidate k …", "finished: …", …). */
+export function endState(message: string | undefined): { state: JobState; winner?: number } {
+  const text = message ?? '';
+  const won = /^winner: candidate (\d+)/.exec(text);
+  if (won) {
+    return { state: 'won', winner: Number(won[1]) };
+  }
+  if (text.startsWith('cancelled')) {
+    return { state: 'cancelled' };
+  }
+  if (text.startsWith('failed')) {
+    return { state: 'failed' };
+  }
+  return { state: 'no-winner' };
+}
+
+export class JobTracker {
+  private readonly jobs = new Map<string, JobInfo>();
+  private seq = 0;
+  private readonly listeners: Array<() => void> = [];
+
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) {
+      listener();
+    }
+  }
+
+  private ensure(id: string): JobInfo {
+    let job = this.jobs.get(id);
+    if (!job) {
+      job = { id, state: 'running', seq: ++this.seq };
+      this.jobs.set(id, job);
+    }
+    return job;
+  }
+
+  started(id: string): void {
+    this.ensure(id);
+    this.changed();
+  }
+
+  progress(id: string, value: ProgressValue): void {
+    const job = this.ensure(id);
+    if (value.kind === 'begin') {
+      job.title = value.title?.replace(/^Swiss: /, '');
+      job.state = 'running';
+    }
+    if (value.percentage !== undefined) {
+      job.percentage = value.percentage;
+    }
+    if (value.message !== undefined) {
+      job.message = value.message;
+    }
+    if (value.kind === 'end') {
+      const end = endState(value.message);
+      // The apply result can come before a late end report; applied stays applied.
+      if (job.state !== 'applied') {
+        job.state = end.state;
+      }
+      job.winner = end.winner ?? job.winner;
+      job.percentage = undefined;
+    }
+    this.changed();
+  }
+
+  applied(id: string, candidate: number | undefined): void {
+    const job = this.ensure(id);
+    job.state = 'applied';
+    job.message = `applied candidate ${candidate ?? job.winner ?? '?'}`;
+    this.changed();
+  }
+
+  cancelled(id: string): void {
+    const job = this.ensure(id);
+    if (job.state === 'running') {
+      job.state = 'cancelled';
+      job.message = 'cancelled';
+    }
+    this.changed();
+  }
+
+  dismissed(id: string): void {
+    this.jobs.delete(id);
+    this.changed();
+  }
+
+  clear(): void {
+    this.jobs.clear();
+    this.changed();
+  }
+
+  get(id: string): JobInfo | undefined {
+    return this.jobs.get(id);
+  }
+
+  /** Newest first. */
+  list(filter?: (job: JobInfo) => boolean): JobInfo[] {
+    return [...this.jobs.values()].filter(filter ?? (() => true)).sort((a, b) => b.seq - a.seq);
+  }
+}
+
+export interface StatusView {
+  text: string;
+  tooltip: string;
+  /** Which palette action a click should run. */
+  action: 'fix' | 'candidates' | 'cancel';
+}
+
+function describe(job: JobInfo): string {
+  switch (job.state) {
+    case 'running': {
+      const pct = job.percentage !== undefined ? ` ${job.percentage}%` : '';
+      return `${job.id} running${pct}${job.message ? `: ${job.message}` : ''}`;
+    }
+    case 'won':
+      return `${job.id} winner: candidate ${job.winner ?? '?'}`;
+    case 'no-winner':
+      return `${job.id}: no valid candidate`;
+    case 'cancelled':
+      return `${job.id} cancelled`;
+    case 'failed':
+      return `${job.id} failed`;
+    case 'applied':
+      return `${job.id} ${job.message ?? 'applied'}`;
+  }
+}
+
+/** The status bar: the running jobs first, else the latest job, else an idle "Swiss". */
+export function statusView(jobs: JobInfo[]): StatusView {
+  const running = jobs.filter((j) => j.state === 'running');
+  if (running.length > 0) {
+    const first = running[0];
+    const more = running.length > 1 ? ` (+${running.length - 1} more)` : '';
+    return {
+      text: `$(sync~spin) Swiss: ${describe(first)}${more}`,
+      tooltip: running.map((j) => `${j.id}: ${j.title ?? ''} — ${j.message ?? 'starting'}`).join('\n') +
+        '\nClick to cancel.',
+      action: 'cancel',
+    };
+  }
+  const latest = jobs[0];
+  if (!latest) {
+    return { text: '$(wand) Swiss', tooltip: 'Swiss: click to fix an issue', action: 'fix' };
+  }
+  const lines = jobs.map((j) => `${j.id}: ${j.title ?? ''} — ${j.message ?? j.state}`);
+  if (latest.state === 'won') {
+    return {
+      text: `$(check) Swiss: ${describe(latest)}`,
+      tooltip: `${lines.join('\n')}\nClick to see the candidates.`,
+      action: 'candidates',
+    };
+  }
+  return {
+    text: `$(wand) Swiss: ${describe(latest)}`,
+    tooltip: `${lines.join('\n')}\nClick to fix an issue.`,
+    action: 'fix',
+  };
+}
