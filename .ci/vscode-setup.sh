@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 NODE_VERSION=24.21.0
 CODE_SERVER_VERSION=4.139.1
-cache="${SWISS_VSCODE_CACHE:-$HOME/.cache/swiss-vscode}"
+cache="${SWISS_VSCODE_CACHE:-${HOME:-/tmp}/.cache/swiss-vscode}"
 export DEBIAN_FRONTEND=noninteractive
 
 say() { echo "vscode-setup: $*"; }

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 bash .ci/vscode-setup.sh
 # shellcheck disable=SC1091
-source "${SWISS_VSCODE_CACHE:-$HOME/.cache/swiss-vscode}/env.sh"
+source "${SWISS_VSCODE_CACHE:-${HOME:-/tmp}/.cache/swiss-vscode}/env.sh"
 
 step() { echo "vscode-test: $*"; }
 timings=()
