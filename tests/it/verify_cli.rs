@@ -301,14 +301,16 @@ fn ctrl_c_kills_the_local_test_run() {
     let repo = calc::repo();
     let before = repo.contents();
     let marker = format!("sleep 7{}.25", std::process::id());
+    // Anchored: swiss's own command line holds the marker too, and must not count as the run.
+    let running = format!("^{}$", marker.replace('.', "\\."));
     let (code, took) = interrupt_during_tests(
         repo.path(),
         &["--sandbox", "local", "--test-cmd", &marker],
-        &|| pgrep(&marker),
+        &|| pgrep(&running),
     );
     assert_eq!(code, Some(130));
     assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
-    assert!(!pgrep(&marker), "the test run outlived swiss");
+    assert!(!pgrep(&running), "the test run outlived swiss");
     assert_eq!(repo.contents(), before);
 }
 
