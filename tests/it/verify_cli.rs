@@ -484,3 +484,29 @@ fn the_projects_venv_runs_the_tests_and_the_reproduction_script() {
     assert_eq!(right["reproduced"], false);
     assert_eq!(right["selected"], true);
 }
+
+#[test]
+fn record_keeps_every_sample_and_verdict() {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
+    let dir = tempfile::tempdir().unwrap();
+    let record = dir.path().join("job.json");
+    let (code, json, stderr) = run_fix(
+        repo.path(),
+        &backend,
+        &["--sandbox", "local", "--record", record.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let saved: Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    let samples = saved["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 6);
+    assert_eq!(samples[3]["raw"], calc::FIX_A);
+    assert_eq!(samples[3]["edits"][0]["path"], "calc/ops.py");
+    assert_eq!(samples[3]["key"], json["candidates"][0]["key"]);
+    assert_eq!(
+        saved["localization"]["samples"].as_array().unwrap().len(),
+        4
+    );
+    assert_eq!(saved["verification"]["reproduction"]["chosen_index"], 1);
+    assert_eq!(saved["ranking"]["winner"].is_u64(), true);
+}

@@ -86,6 +86,10 @@ pub struct FixArgs {
     /// Skip the model-written reproduction tests (regression tests still run).
     #[arg(long)]
     pub no_reproduction: bool,
+    /// Also write the whole job as JSON to FILE: every sample's raw answer, edits, key and
+    /// error, the localization answers, test results and ranking, for re-ranking or replay.
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<std::path::PathBuf>,
     /// Print exactly one JSON object on stdout.
     #[arg(long)]
     pub json: bool,

@@ -115,6 +115,21 @@ pub fn run(args: FixArgs) -> Exit {
         Err(e @ JobError::Verification(_)) => return Exit::BadInput.with_message(e),
     };
 
+    if let Some(path) = &args.record {
+        let written = std::fs::File::create(path)
+            .map(std::io::BufWriter::new)
+            .map_err(|e| e.to_string())
+            .and_then(|mut file| {
+                serde_json::to_writer(&mut file, &outcome).map_err(|e| e.to_string())?;
+                file.flush().map_err(|e| e.to_string())
+            });
+        if let Err(e) = written {
+            return Exit::BadInput.with_message(format!(
+                "failed to write the record {}: {e}",
+                path.display()
+            ));
+        }
+    }
     let mut stdout = std::io::stdout().lock();
     let printed = if args.json {
         report::write_json(&mut stdout, &outcome)
