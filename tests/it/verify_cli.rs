@@ -508,5 +508,5 @@ fn record_keeps_every_sample_and_verdict() {
         4
     );
     assert_eq!(saved["verification"]["reproduction"]["chosen_index"], 1);
-    assert_eq!(saved["ranking"]["winner"].is_u64(), true);
+    assert!(saved["ranking"]["winner"].is_u64());
 }
