@@ -373,6 +373,43 @@ fn tracker_errors_exit_2_and_say_what_to_do() {
 }
 
 #[test]
+fn a_redirect_to_another_port_does_not_get_the_gitlab_token() {
+    // reqwest drops `Authorization` on a cross-host redirect, not `PRIVATE-TOKEN`: a redirect to
+    // another service on the same host must not be followed with it.
+    let tracker = IssueTracker::start();
+    let elsewhere = IssueTracker::start();
+    elsewhere.gitlab_issue("group/calc", 3, "divide() floors", "It returns 3.", &[]);
+    let path = "/api/v4/projects/group%2Fcalc/issues/3";
+    tracker.route(
+        path,
+        TrackerResponse::json(301, "{}")
+            .with_header("Location", format!("{}{path}", elsewhere.url())),
+    );
+    let repo = calc_repo(None, &tracker);
+    let output = swiss(
+        repo.path(),
+        &["--issue", "https://gitlab.com/group/calc/-/issues/3"],
+    )
+    .env("GITLAB_TOKEN", "glpat-test")
+    .output()
+    .unwrap();
+    let err = stderr(&output);
+    assert_ne!(output.status.code(), Some(0), "{err}");
+    assert_eq!(tracker.requests_to(path).len(), 1);
+    for request in elsewhere.requests() {
+        assert_eq!(request.header("private-token"), None, "{}", request.target);
+    }
+    assert!(!err.contains("glpat-test"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "HTTP 301 redirects to another server ({}), which Swiss does not send the token to",
+            elsewhere.url()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
 fn an_unreachable_tracker_exits_3() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

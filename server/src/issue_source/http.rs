@@ -32,14 +32,18 @@ impl Http {
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)
             // reqwest drops `Authorization` on a redirect to another host, but not GitLab's
-            // `PRIVATE-TOKEN`: following only same-host redirects keeps both at home. Moved
-            // repositories redirect within the API host, which is the case that matters.
+            // `PRIVATE-TOKEN`: following only redirects to the same server keeps both at home.
+            // The scheme and port count too: `https` to `http` would send the token in clear
+            // text, and another port is another service. Moved repositories redirect within
+            // the API server, which is the case that matters.
             .redirect(reqwest::redirect::Policy::custom(|attempt| {
-                let same_host = attempt
-                    .previous()
-                    .first()
-                    .is_some_and(|first| first.host_str() == attempt.url().host_str());
-                if same_host && attempt.previous().len() < 10 {
+                let same_server = attempt.previous().first().is_some_and(|first| {
+                    let to = attempt.url();
+                    first.scheme() == to.scheme()
+                        && first.host_str() == to.host_str()
+                        && first.port_or_known_default() == to.port_or_known_default()
+                });
+                if same_server && attempt.previous().len() < 10 {
                     attempt.follow()
                 } else {
                     attempt.stop()
@@ -254,6 +258,23 @@ fn status_error(
             reference,
             resets: reset.map_or_else(|| "soon".to_owned(), |at| describe_reset(at, now)),
             advice,
+        };
+    }
+    if status.is_redirection() {
+        // The redirect policy stopped it: it leads to another server, which gets no token.
+        let to = header("location")
+            .and_then(|location| endpoint.api.join(location).ok())
+            .map_or_else(
+                || "elsewhere".to_owned(),
+                |url| url.origin().ascii_serialization(),
+            );
+        return IssueSourceError::BadResponse {
+            forge,
+            reference,
+            detail: format!(
+                "HTTP {} redirects to another server ({to}), which Swiss does not send the token to",
+                status.as_u16()
+            ),
         };
     }
     match status {
