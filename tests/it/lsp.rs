@@ -611,6 +611,64 @@ async fn the_job_sees_unsaved_buffers() {
     client.shutdown().await;
 }
 
+/// A workspace opened through a symlink (a linked `~/src`, macOS's `/tmp`): git reports the
+/// resolved work tree, but the editor knows the files by the path it opened, and diagnostics
+/// under the other spelling land on no open buffer.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diagnostics_use_the_workspace_spelling_of_a_symlinked_repository() {
+    let repo = calc::repo();
+    let links = tempfile::tempdir().unwrap();
+    let linked = links.path().join("calc-link");
+    std::os::unix::fs::symlink(repo.path(), &linked).unwrap();
+    let backend = ScriptedBackend::start(calc_script()).await;
+    let client = TestClient::start();
+    client
+        .initialize(&linked, full_capabilities(), options(&backend))
+        .await;
+    let ops = linked.join("calc/ops.py");
+    client.did_open(&ops, 1, calc::OPS).await;
+    client
+        .execute("swiss.fixIssue", json!([{"issue": calc::ISSUE}]))
+        .await
+        .unwrap();
+    let end = wait_progress_end(&client, "swiss/job-1").await;
+    assert!(
+        end["message"].as_str().unwrap().starts_with("winner"),
+        "{end}"
+    );
+    let published = client.notifications("textDocument/publishDiagnostics");
+    let uris: Vec<&str> = published
+        .iter()
+        .map(|p| p["uri"].as_str().unwrap())
+        .collect();
+    let resolved = uri(&repo.path().join("calc/ops.py"));
+    assert!(!uris.contains(&resolved.as_str()), "{uris:?}");
+    let last = published
+        .iter()
+        .rev()
+        .find(|p| p["uri"] == uri(&ops))
+        .unwrap_or_else(|| panic!("no diagnostics for {}: {uris:?}", uri(&ops)));
+    let bug_line = line_of(calc::OPS, "    return a // b");
+    assert_eq!(last["diagnostics"][0]["range"]["start"]["line"], bug_line);
+
+    // Hover and quick fixes find the job through the diagnostic on the buffer's URI.
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri(&ops)}, "position": {"line": bug_line, "character": 4}}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        hover["contents"]["value"]
+            .as_str()
+            .is_some_and(|v| v.contains("return a / b")),
+        "{hover}"
+    );
+    client.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
     let repo = calc::repo();

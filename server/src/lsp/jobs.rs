@@ -111,6 +111,8 @@ impl Job {
 /// Everything a job needs that is read from disk; built off the async threads.
 struct Prepared {
     snapshot: Arc<RepoSnapshot>,
+    /// The repository root as the editor spells it, for the URIs the job publishes.
+    root: PathBuf,
     versions: HashMap<String, i32>,
     /// Read already, or a tracker's issue to fetch on the async side.
     issue: Resolved,
@@ -167,7 +169,7 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
         issue: issue.clone(),
         issue_ref,
         cancel: CancellationToken::new(),
-        root: prepared.snapshot.root().to_path_buf(),
+        root: prepared.root,
         versions: prepared.versions,
         state: Mutex::new(JobState::Running { stage: None }),
         diagnostics: Mutex::new(HashMap::new()),
@@ -246,6 +248,7 @@ fn prepare(
         }
     }
     Ok(Prepared {
+        root: editor_spelling(root, &repo_root),
         snapshot: Arc::new(snapshot),
         versions,
         issue,
@@ -254,6 +257,20 @@ fn prepare(
         client,
         warnings,
     })
+}
+
+/// The repository root under the path the editor opened. git resolves symlinks (a linked
+/// `~/src`, macOS's `/tmp`), but the editor knows its buffers by the path it opened: a
+/// diagnostic under the resolved spelling would land on no open buffer, and hovers and quick
+/// fixes would not find it.
+fn editor_spelling(workspace: &Path, repo_root: &Path) -> PathBuf {
+    let Ok(resolved) = std::fs::canonicalize(repo_root) else {
+        return repo_root.to_path_buf();
+    };
+    workspace
+        .ancestors()
+        .find(|dir| std::fs::canonicalize(dir).is_ok_and(|dir| dir == resolved))
+        .map_or_else(|| repo_root.to_path_buf(), Path::to_path_buf)
 }
 
 /// A string that names an existing file (absolute, or relative to the workspace or repository
