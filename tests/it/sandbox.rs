@@ -512,6 +512,69 @@ async fn docker_dropped_run_and_sandbox_leave_nothing() {
     );
 }
 
+/// An image of the test image with an ENTRYPOINT, removed on drop (a failed assertion too).
+struct EntrypointImage(String);
+
+impl EntrypointImage {
+    fn build(base: &str) -> EntrypointImage {
+        let docker = |args: &[&str]| {
+            let out = std::process::Command::new("docker")
+                .args(args)
+                .output()
+                .expect("the docker client runs");
+            assert!(
+                out.status.success(),
+                "docker {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        };
+        let tag = format!("swiss-entrypoint-test:{}", unique_marker("entrypoint"));
+        let container = docker(&["create", base, "true"]);
+        let committed = docker(&[
+            "commit",
+            "--change",
+            r#"ENTRYPOINT ["python3"]"#,
+            &container,
+            &tag,
+        ]);
+        docker(&["rm", "-f", &container]);
+        assert!(!committed.is_empty());
+        EntrypointImage(tag)
+    }
+}
+
+impl Drop for EntrypointImage {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker")
+            .args(["rmi", "-f", &self.0])
+            .output();
+    }
+}
+
+#[tokio::test]
+async fn docker_image_entrypoint_does_not_swallow_the_command() {
+    // A project image built from the project's Dockerfile often has an ENTRYPOINT; the run's
+    // `sh -c COMMAND` must still be what runs, not arguments to that entrypoint.
+    // The usual probe: skips where no engine or test image is there.
+    let Some(probe) = docker("docker_image_entrypoint_does_not_swallow_the_command").await else {
+        return;
+    };
+    finish(probe).await;
+    let image = EntrypointImage::build(&test_image());
+    let limits = DockerLimits {
+        output_limit: OUTPUT_LIMIT,
+        ..DockerLimits::new(image.0.clone())
+    };
+    let sandbox = DockerSandbox::prepare(base_files(), limits)
+        .await
+        .expect("the sandbox prepares from an image with an entrypoint");
+    let out = run(&sandbox, quick("echo ran; cat README.md")).await;
+    assert_eq!(out.exit_code, Some(0), "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "ran\n# demo\n");
+    finish(sandbox).await;
+}
+
 #[tokio::test]
 async fn docker_network_is_blocked() {
     let Some(sandbox) = docker("docker_network_is_blocked").await else {

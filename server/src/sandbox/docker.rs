@@ -242,6 +242,9 @@ impl DockerSandbox {
         let memory = i64::try_from(self.limits.memory_bytes).unwrap_or(i64::MAX);
         let config = ContainerCreateBody {
             image: Some(image),
+            // Empty, not absent: an ENTRYPOINT in the project's image (common in one built from
+            // its Dockerfile) would otherwise receive `sh -c COMMAND` as its arguments.
+            entrypoint: Some(Vec::new()),
             cmd: Some(vec![
                 "sh".to_owned(),
                 "-c".to_owned(),
