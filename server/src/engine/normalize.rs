@@ -12,10 +12,15 @@ use super::python_syntax;
 /// repo-relative, so no per-file heading of a normal key can start with `/`.
 const FORMATTING_ONLY: &str = "/formatting-only\n";
 
+/// Unchanged lines kept around each hunk of a key, as many as `git diff` shows.
+const CONTEXT: usize = 3;
+
 /// The key of a patch: for each file whose normalized text changes, in path order, a line with
-/// the path, then `-line` for each normalized line removed and `+line` for each one added.
-/// No line numbers and no context, so an edit gives the same key wherever the lines around it
-/// moved to.
+/// the path, then its hunks (separated by `@@`): `-line` removed, `+line` added, ` line` for up
+/// to [`CONTEXT`] unchanged normalized lines around them. No line numbers, so lines added or
+/// removed far away do not change the key; the context is what tells the same edit made in two
+/// places apart (two functions that share a line), as the `git diff` context of Agentless's
+/// normalized patches does.
 pub fn normalized_key(files: &PatchedFiles) -> String {
     let mut changes: Vec<&FileChange> = files.changes.iter().collect();
     changes.sort_by(|a, b| a.path.cmp(&b.path));
@@ -60,28 +65,35 @@ fn exact_lines(text: &str) -> Vec<String> {
 
 fn push_changed_lines(key: &mut String, path: &str, before: &[String], after: &[String]) {
     let ops = similar::capture_diff_slices(Algorithm::Myers, before, after);
-    let mut wrote_path = false;
-    for op in ops {
-        let (tag, old, new) = op.as_tag_tuple();
-        let (removed, added) = match tag {
-            DiffTag::Equal => continue,
-            DiffTag::Delete => (&before[old], &[][..]),
-            DiffTag::Insert => (&[][..], &after[new]),
-            DiffTag::Replace => (&before[old], &after[new]),
-        };
-        if !wrote_path {
-            key.push_str(path);
-            key.push('\n');
-            wrote_path = true;
+    // Without a change there is no hunk, and the file is left out of the key.
+    let hunks = similar::group_diff_ops(ops, CONTEXT);
+    if hunks.is_empty() {
+        return;
+    }
+    key.push_str(path);
+    key.push('\n');
+    for (index, hunk) in hunks.into_iter().enumerate() {
+        if index > 0 {
+            key.push_str("@@\n");
         }
-        for (sign, line) in removed
-            .iter()
-            .map(|line| ('-', line))
-            .chain(added.iter().map(|line| ('+', line)))
-        {
-            key.push(sign);
-            key.push_str(line);
-            key.push('\n');
+        for op in hunk {
+            let (tag, old, new) = op.as_tag_tuple();
+            let (kept, removed, added) = match tag {
+                DiffTag::Equal => (&before[old], &[][..], &[][..]),
+                DiffTag::Delete => (&[][..], &before[old], &[][..]),
+                DiffTag::Insert => (&[][..], &[][..], &after[new]),
+                DiffTag::Replace => (&[][..], &before[old], &after[new]),
+            };
+            for (sign, line) in kept
+                .iter()
+                .map(|line| (' ', line))
+                .chain(removed.iter().map(|line| ('-', line)))
+                .chain(added.iter().map(|line| ('+', line)))
+            {
+                key.push(sign);
+                key.push_str(line);
+                key.push('\n');
+            }
         }
     }
 }
@@ -121,9 +133,12 @@ def other():
     }
 
     #[test]
-    fn key_lists_changed_normalized_lines_only() {
+    fn key_lists_changed_normalized_lines_and_their_context() {
         let key = normalized_key(&patched("    return w * h\n"));
-        assert_eq!(key, "geo.py\n-    return w + h\n+    return w * h\n");
+        assert_eq!(
+            key,
+            "geo.py\n def area ( w , h ) :\n-    return w + h\n+    return w * h\n def other ( ) :\n     return 0\n"
+        );
     }
 
     #[test]
@@ -175,13 +190,29 @@ def other():
     }
 
     #[test]
+    fn the_same_edit_in_two_places_gives_two_keys() {
+        // Two functions share a line; fixing one is not fixing the other, and merging them would
+        // give one patch the other's votes and verdict.
+        let before = "def f(x):\n    return x + 1\n\n\ndef g(x):\n    return x + 1\n";
+        let in_f = before.replacen("return x + 1", "return x + 2", 1);
+        let in_g = "def f(x):\n    return x + 1\n\n\ndef g(x):\n    return x + 2\n";
+        assert_ne!(
+            normalized_key(&one("m.py", Some(before), &in_f)),
+            normalized_key(&one("m.py", Some(before), in_g))
+        );
+    }
+
+    #[test]
     fn key_does_not_depend_on_unrelated_positions() {
         let fix = |prefix: &str| {
             let before = format!("{prefix}def f():\n    return 1\n");
             let after = format!("{prefix}def f():\n    return 2\n");
             normalized_key(&one("m.py", Some(&before), &after))
         };
-        assert_eq!(fix(""), fix("import os\nimport sys\n\n\n"));
+        // Beyond the context: the lines before the hunk's context changed, not the hunk.
+        let far = "import os\nimport sys\nimport re\n\n\nX = 1\nY = 2\nZ = 3\n\n\n";
+        let near = "A = 0\nB = 0\nC = 0\n";
+        assert_eq!(fix(near), fix(&format!("{far}{near}")));
     }
 
     #[test]
@@ -242,7 +273,7 @@ def other():
     #[test]
     fn unparsable_python_falls_back_to_whitespace_folding() {
         let key = normalized_key(&one("bad.py", Some("def f(:\n"), "def  f(:\n  x\n"));
-        assert_eq!(key, "bad.py\n+x\n");
+        assert_eq!(key, "bad.py\n def f(:\n+x\n");
     }
 
     #[test]
