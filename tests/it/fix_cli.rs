@@ -578,3 +578,49 @@ fn a_prompt_override_in_the_repo_replaces_the_built_in_template() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_backend_failing_after_some_samples_keeps_them_with_a_warning() {
+    let repo = calc::repo();
+    fast_failing_config(&repo);
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    // Like llama.cpp's server: one choice a request. The first repair request answers, every
+    // top-up after it fails for good.
+    let mut script = calc::script()
+        .ignore_n()
+        .fault_for(PromptKind::Repair, Fault::Delay(std::time::Duration::ZERO));
+    for _ in 0..40 {
+        script = script.fault_for(PromptKind::Repair, Fault::status(500, "out of memory"));
+    }
+    let backend = ScriptedBackend::start_in_background(script);
+    let output = swiss(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--samples",
+            "8",
+            "--json",
+            "--sandbox",
+            "none",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("swiss: warning: the backend failed after 1 of 8 repair samples"),
+        "{err}"
+    );
+    assert!(err.contains("HTTP 500: out of memory"), "{err}");
+    let json = stdout_json(&output);
+    assert_eq!(json["samples"]["total"], 1);
+    assert!(json["winner_patch"]
+        .as_str()
+        .unwrap()
+        .contains("+    return a / b"));
+}

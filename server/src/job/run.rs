@@ -150,6 +150,7 @@ pub async fn run_fix(
     let mut candidates: Vec<CandidateRecord> = Vec::new();
     let mut by_key: HashMap<String, u32> = HashMap::new();
     let mut sampling_done = false;
+    let mut sampling_error: Option<BackendError> = None;
     let mut samples_open = true;
     let mut ready: Option<Arc<Ready>> = None;
     let mut prepared = !verify;
@@ -165,7 +166,10 @@ pub async fn run_fix(
                 sampling_done = true;
                 match result {
                     Ok(sampled) => usage += sampled,
-                    Err(e) => failure = Some(map_backend_error(e)),
+                    Err(BackendError::Cancelled) => failure = Some(JobError::Cancelled),
+                    // The samples already in are kept: whether they suffice is decided once
+                    // the channel is drained.
+                    Err(e) => sampling_error = Some(e),
                 }
             }
             sample = rx.recv(), if samples_open => match sample {
@@ -256,6 +260,15 @@ pub async fn run_fix(
     }
     if let Some(failure) = failure {
         return Err(failure);
+    }
+    if let Some(error) = sampling_error {
+        if samples.is_empty() {
+            return Err(JobError::Backend(error));
+        }
+        on_event(JobEvent::Warning(format!(
+            "the backend failed after {} of {total} repair samples ({error}); continuing with those",
+            samples.len()
+        )));
     }
     // Selection reads keys in sample order, whatever order the answers came in.
     samples.sort_by_key(|s| s.index);
