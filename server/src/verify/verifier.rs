@@ -69,9 +69,14 @@ impl TestPlan {
         }
     }
 
-    fn results(&self, output: &RunOutput) -> TestResults {
+    /// A baseline whose output names no test makes the exit status its only regression test;
+    /// a candidate's exit status is then always recorded, even if its output names tests.
+    fn results(&self, output: &RunOutput, always_exit_status: bool) -> TestResults {
         let mut results = parse(self.test.format, &output.stdout, &output.stderr);
-        if self.test.format == OutputFormat::ExitCode || results.tests.is_empty() {
+        if always_exit_status
+            || self.test.format == OutputFormat::ExitCode
+            || results.tests.is_empty()
+        {
             let status = if output.exit_code == Some(0) {
                 TestStatus::Passed
             } else {
@@ -90,7 +95,7 @@ impl TestPlan {
         let output = sandbox
             .run(self.spec(&self.test.command, Vec::new()), cancel.clone())
             .await?;
-        let results = self.results(&output);
+        let results = self.results(&output, false);
         let regression_set: BTreeSet<String> = results
             .tests
             .iter()
@@ -153,7 +158,7 @@ impl TestPlan {
             }
         };
         let (output, reproduction) = tokio::try_join!(tests, reproduction)?;
-        let results = self.results(&output);
+        let results = self.results(&output, true);
         let broken: Vec<String> = baseline
             .regression_set
             .iter()
@@ -187,4 +192,90 @@ fn tail(text: &str, max: usize) -> String {
         start += 1;
     }
     format!("…{}", &text[start..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::apply::FileChange;
+    use crate::verify::test_command::from_setting;
+    use futures::future::BoxFuture;
+    use futures::FutureExt;
+    use std::sync::Mutex;
+
+    /// Answers runs with canned outputs, in order.
+    struct Canned(Mutex<Vec<RunOutput>>);
+
+    impl Sandbox for Canned {
+        fn kind(&self) -> &'static str {
+            "canned"
+        }
+        fn run(
+            &self,
+            _: RunSpec,
+            _: CancellationToken,
+        ) -> BoxFuture<'_, Result<RunOutput, SandboxError>> {
+            let next = self.0.lock().unwrap().remove(0);
+            async move { Ok(next) }.boxed()
+        }
+        fn cleanup(&self) -> BoxFuture<'_, ()> {
+            async {}.boxed()
+        }
+    }
+
+    fn output(exit_code: i32, stdout: &str) -> RunOutput {
+        RunOutput {
+            exit_code: Some(exit_code),
+            timed_out: false,
+            stdout: stdout.to_owned(),
+            stderr: String::new(),
+            truncated: false,
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_passing_candidate_whose_output_names_tests_keeps_the_exit_status_test() {
+        let plan = TestPlan {
+            test: from_setting("python3 -m pytest -q", None),
+            timeout: Duration::from_secs(5),
+            python: "python3".to_owned(),
+            env: Vec::new(),
+        };
+        let sandbox = Canned(Mutex::new(vec![
+            // pytest -q on the baseline: dots only, no test names.
+            output(0, "..\n2 passed in 0.01s\n"),
+            output(
+                0,
+                "tests/test_a.py::test_a PASSED [ 50%]\ntests/test_a.py::test_b PASSED [100%]\n",
+            ),
+            output(
+                1,
+                "tests/test_a.py::test_a FAILED [ 50%]\ntests/test_a.py::test_b PASSED [100%]\n",
+            ),
+        ]));
+        let cancel = CancellationToken::new();
+        let baseline = plan.baseline(&sandbox, &cancel).await.unwrap();
+        assert_eq!(
+            baseline.regression_set.iter().collect::<Vec<_>>(),
+            [EXIT_STATUS_TEST]
+        );
+        let files = PatchedFiles {
+            changes: vec![FileChange {
+                path: "a.py".into(),
+                before: None,
+                after: "x = 1\n".into(),
+            }],
+        };
+        let passing = plan
+            .candidate(&sandbox, &baseline, None, &files, &cancel)
+            .await
+            .unwrap();
+        assert_eq!(passing.regression_failures, 0);
+        let failing = plan
+            .candidate(&sandbox, &baseline, None, &files, &cancel)
+            .await
+            .unwrap();
+        assert_eq!(failing.regression_failures, 1);
+    }
 }
