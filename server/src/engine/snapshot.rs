@@ -213,6 +213,10 @@ impl FileSource for RepoSnapshot {
                 "{path} exists but is not a tracked text file of the repository"
             ));
         }
+        // A tracked binary file reads as absent; an edit must not take it for a new file.
+        if self.paths.contains(&path) && self.read(&path).is_none() {
+            return Err(format!("{path} is binary or not UTF-8 text"));
+        }
         Ok(path)
     }
 
@@ -228,5 +232,37 @@ impl FileSource for RepoSnapshot {
             .entry(path.to_owned())
             .or_insert_with(|| self.read_disk(path))
             .clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::apply::apply_edits;
+    use crate::engine::edits::SearchReplace;
+
+    #[test]
+    fn edits_to_a_tracked_binary_file_are_refused() {
+        let repo = swiss_testkit::FixtureRepo::with_files(&[
+            ("data.bin", "\0\x01\x02"),
+            ("a.py", "x = 1\n"),
+        ]);
+        let snapshot = RepoSnapshot::open(repo.path(), DEFAULT_MAX_FILE_BYTES).unwrap();
+        let create = SearchReplace {
+            path: "data.bin".into(),
+            search: String::new(),
+            replace: "text\n".into(),
+        };
+        let err = apply_edits(&snapshot, &[create]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "refused to edit data.bin: data.bin is binary or not UTF-8 text"
+        );
+        let edit = SearchReplace {
+            path: "a.py".into(),
+            search: "x = 1\n".into(),
+            replace: "x = 2\n".into(),
+        };
+        assert!(apply_edits(&snapshot, &[edit]).is_ok());
     }
 }
