@@ -15,8 +15,11 @@ pub const SECTION: &str = "swiss";
 #[derive(Debug, Default, Clone)]
 pub struct EditorOptions {
     initialization: Options,
-    /// The latest pushed or pulled settings; they win over `initializationOptions`.
-    workspace: Options,
+    /// The latest pushed or pulled settings, once there are any. They replace
+    /// `initializationOptions` whole, so a setting the user removed stops applying; only the
+    /// credentials, which an editor may keep out of its settings (VS Code's SecretStorage) and
+    /// send at start alone, carry over.
+    workspace: Option<Options>,
 }
 
 impl EditorOptions {
@@ -25,12 +28,24 @@ impl EditorOptions {
             Options::from_value(unwrap_section(value), "initializationOptions", warnings);
     }
 
+    /// An empty answer (a client with nothing configured, or no `workspace/configuration`
+    /// support) keeps the start-up settings.
     pub fn set_workspace(&mut self, value: Value, warnings: &mut Vec<String>) {
-        self.workspace = Options::from_value(unwrap_section(value), "editor settings", warnings);
+        let value = unwrap_section(value);
+        let empty = value.is_null() || value.as_object().is_some_and(|m| m.is_empty());
+        self.workspace = (!empty).then(|| Options::from_value(value, "editor settings", warnings));
     }
 
     pub fn options(&self) -> Options {
-        self.initialization.clone().merged(self.workspace.clone())
+        let Some(workspace) = &self.workspace else {
+            return self.initialization.clone();
+        };
+        let init = &self.initialization;
+        let mut credentials = Options::default();
+        credentials.backend.api_key = init.backend.api_key.clone();
+        credentials.github.token = init.github.token.clone();
+        credentials.gitlab.token = init.gitlab.token.clone();
+        credentials.merged(workspace.clone())
     }
 }
 
@@ -73,17 +88,26 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn workspace_settings_win_over_initialization_options() {
+    fn workspace_settings_replace_initialization_options_but_credentials() {
         let mut editor = EditorOptions::default();
         let mut warnings = Vec::new();
         editor.set_initialization(
-            json!({"backend": {"model": "a", "max_retries": 1}}),
+            json!({"backend": {"model": "a", "max_retries": 1, "api_key": "k"}}),
             &mut warnings,
         );
+        assert_eq!(editor.options().backend.max_retries, Some(1));
+        editor.set_workspace(json!(null), &mut warnings);
+        assert_eq!(
+            editor.options().backend.max_retries,
+            Some(1),
+            "an empty answer keeps them"
+        );
+        // The user removed max_retries and changed the model.
         editor.set_workspace(json!({"swiss": {"backend": {"model": "b"}}}), &mut warnings);
         let options = editor.options();
         assert_eq!(options.backend.model.as_deref(), Some("b"));
-        assert_eq!(options.backend.max_retries, Some(1));
+        assert_eq!(options.backend.max_retries, None);
+        assert_eq!(options.backend.api_key.as_deref(), Some("k"));
         assert!(warnings.is_empty(), "{warnings:?}");
     }
 
