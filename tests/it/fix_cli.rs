@@ -2,45 +2,13 @@
 //! scripted backend.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 use swiss_testkit::calc;
 use swiss_testkit::{Fault, FixtureRepo, PromptKind, Script, ScriptedBackend};
 
-fn swiss(repo: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiss"));
-    cmd.arg("fix").arg("--repo").arg(repo).args(args);
-    for var in [
-        "SWISS_BACKEND_URL",
-        "SWISS_MODEL",
-        "SWISS_API_KEY",
-        "SWISS_LOG",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-fn write_issue(dir: &Path, text: &str) -> String {
-    let path = dir.join("issue.md");
-    std::fs::write(&path, text).unwrap();
-    path.display().to_string()
-}
-
-fn stdout_json(output: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not one JSON object ({e}):\n{stdout}\nstderr:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use crate::cli_support::{stderr, stdout_json, swiss_fix as swiss, write_issue};
 
 /// The fixture's own tests, run the way its developers would: whether they passed, and what
 /// they printed.

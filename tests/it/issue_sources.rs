@@ -1,8 +1,7 @@
 //! Issues from GitHub and GitLab: `swiss fix --issue` and `swiss.fixIssue` against a fake
 //! tracker on 127.0.0.1 (the API URLs come from settings), with the scripted model backend.
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -10,39 +9,10 @@ use swiss_testkit::{
     calc, FixtureRepo, IssueTracker, PromptKind, Script, ScriptedBackend, TrackerResponse,
 };
 
+use crate::cli_support::{stderr, stdout_json, swiss_fix as swiss};
 use crate::lsp_client::TestClient;
 
 const TOKEN: &str = "ghp_test_token_do_not_echo";
-
-fn swiss(repo: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiss"));
-    cmd.arg("fix").arg("--repo").arg(repo).args(args);
-    for var in [
-        "SWISS_BACKEND_URL",
-        "SWISS_MODEL",
-        "SWISS_API_KEY",
-        "SWISS_LOG",
-        "GITHUB_TOKEN",
-        "GITLAB_TOKEN",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout_json(output: &Output) -> Value {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not one JSON object ({e}):\n{stdout}\nstderr:\n{}",
-            stderr(output)
-        )
-    })
-}
 
 fn calc_script() -> Script {
     Script::new()

@@ -1,5 +1,6 @@
 //! Integration tests: one binary.
 mod backend;
+mod cli_support;
 mod docker_env;
 mod fix_cli;
 mod issue_sources;

@@ -9,7 +9,24 @@ use serde_json::Value;
 use swiss_testkit::calc;
 use swiss_testkit::{PromptKind, ScriptedBackend};
 
+use crate::cli_support::{stderr, stdout_json, swiss_fix, write_issue};
 use crate::docker_env::docker_test_image;
+
+/// `swiss fix --json` on the calc issue with 6 samples from `backend`, plus `extra` flags.
+fn fix_command(repo: &Path, issue: &str, backend: &ScriptedBackend, extra: &[&str]) -> Command {
+    let url = backend.base_url();
+    let mut args = vec![
+        "--issue",
+        issue,
+        "--backend-url",
+        &url,
+        "--samples",
+        "6",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    swiss_fix(repo, &args)
+}
 
 fn run_fix(repo: &Path, backend: &ScriptedBackend, extra: &[&str]) -> (Option<i32>, Value, String) {
     run_fix_with_env(repo, backend, extra, &[])
@@ -22,32 +39,13 @@ fn run_fix_with_env(
     env: &[(&str, &str)],
 ) -> (Option<i32>, Value, String) {
     let issues = tempfile::tempdir().unwrap();
-    let issue = issues.path().join("issue.md");
-    std::fs::write(&issue, calc::ISSUE).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiss"));
-    cmd.arg("fix")
-        .arg("--repo")
-        .arg(repo)
-        .arg("--issue")
-        .arg(&issue)
-        .args([
-            "--backend-url",
-            &backend.base_url(),
-            "--samples",
-            "6",
-            "--json",
-        ])
-        .args(extra)
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let output = fix_command(repo, &issue, backend, extra)
         .envs(env.iter().copied())
-        .env_remove("SWISS_BACKEND_URL");
-    let output = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let json = if output.stdout.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}); stderr:\n{stderr}"))
-    };
+        .output()
+        .unwrap();
+    let stderr = stderr(&output);
+    let json = stdout_json(&output);
     (output.status.code(), json, stderr)
 }
 
@@ -243,22 +241,8 @@ fn interrupt_during_tests(
 ) -> (Option<i32>, std::time::Duration) {
     let backend = ScriptedBackend::start_in_background(calc::verification_script());
     let issues = tempfile::tempdir().unwrap();
-    let issue = issues.path().join("issue.md");
-    std::fs::write(&issue, calc::ISSUE).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_swiss"))
-        .arg("fix")
-        .arg("--repo")
-        .arg(repo)
-        .arg("--issue")
-        .arg(&issue)
-        .args([
-            "--backend-url",
-            &backend.base_url(),
-            "--samples",
-            "6",
-            "--json",
-        ])
-        .args(extra)
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let mut child = fix_command(repo, &issue, &backend, extra)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -1,0 +1,48 @@
+//! Running the built `swiss fix` in tests: a clean environment and its output read back.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// `swiss fix --repo REPO ARGS…`, blind to the developer's own Swiss settings and tokens.
+pub fn swiss_fix(repo: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiss"));
+    cmd.arg("fix").arg("--repo").arg(repo).args(args);
+    for var in [
+        "SWISS_BACKEND_URL",
+        "SWISS_MODEL",
+        "SWISS_API_KEY",
+        "SWISS_LOG",
+        "GITHUB_TOKEN",
+        "GITLAB_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Writes `text` as `issue.md` in `dir` and returns its path.
+pub fn write_issue(dir: &Path, text: &str) -> String {
+    let path = dir.join("issue.md");
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The one JSON object on stdout; `Null` when stdout is empty (a run that failed before it).
+pub fn stdout_json(output: &Output) -> Value {
+    if output.stdout.is_empty() {
+        return Value::Null;
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not one JSON object ({e}):\n{stdout}\nstderr:\n{}",
+            stderr(output)
+        )
+    })
+}
