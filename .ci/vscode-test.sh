@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 bash .ci/vscode-setup.sh
 # shellcheck disable=SC1091
 source "${SWISS_VSCODE_CACHE:-${HOME:-/tmp}/.cache/swiss-vscode}/env.sh"
+# The extension's tooling wants Node 20+; where the system's is older (Debian's 18), the Node 24
+# installed for code-server serves it too.
+if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' 2>/dev/null; then
+  export PATH="$(dirname "$CODE_SERVER_NODE"):$PATH"
+fi
 
 step() { echo "vscode-test: $*"; }
 timings=()
