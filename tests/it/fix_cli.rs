@@ -312,12 +312,18 @@ fn a_localization_naming_no_repository_file_exits_1() {
         repo.path(),
         &["--issue", &issue, "--backend-url", &backend.base_url()],
     )
+    .env("SWISS_LOG", "debug")
     .output()
     .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(
         stderr(&output).contains("none of the 4 localization answers named a file"),
         "{}",
+        stderr(&output)
+    );
+    assert!(
+        stderr(&output).contains("src/missing.py"),
+        "the message points at SWISS_LOG=debug, which shows the answers: {}",
         stderr(&output)
     );
 }

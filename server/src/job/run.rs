@@ -44,7 +44,7 @@ pub struct FixRequest {
 pub enum JobError {
     #[error(transparent)]
     Backend(#[from] BackendError),
-    #[error("failed to localize the issue: none of the {samples} localization answers named a file of the repository")]
+    #[error("failed to localize the issue: none of the {samples} localization answers named a file of the repository (check that the backend serves a code model that follows the prompt; SWISS_LOG=debug shows its answers)")]
     NothingLocalized { samples: usize },
     #[error(transparent)]
     Verification(#[from] VerificationError),
@@ -345,6 +345,9 @@ async fn localize(
         });
     }
     answers.sort_by_key(|s| s.index);
+    for answer in &answers {
+        tracing::debug!(index = answer.index, answer = %answer.text, "localization answer");
+    }
     let known = |path: &str| snapshot.contains(path);
     let parsed: Vec<Vec<String>> = answers
         .iter()
