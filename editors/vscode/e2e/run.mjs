@@ -312,6 +312,32 @@ async function paletteRun(page, title) {
   }
 }
 
+async function sourceAction(page, title) {
+  // "Source Action..." acts on the focused editor; an editor still settling after it opened can
+  // swallow the focus or answer "No source actions available", so the menu is asked for again.
+  const editorText = page.locator('.editor-group-container .monaco-editor .view-lines').first();
+  const row = page.locator('.action-widget .monaco-list-row', { hasText: title }).first();
+  for (let attempt = 1; ; attempt++) {
+    await editorText.click();
+    await paletteRun(page, 'Source Action...');
+    try {
+      await row.waitFor({ timeout: 10_000 });
+      await row.click();
+      return;
+    } catch (e) {
+      const menu = await page.locator('.action-widget').allInnerTexts().catch(() => []);
+      const message = await page.locator('.monaco-editor-overlaymessage').allInnerTexts().catch(() => []);
+      await shot(page, `source-action-${attempt}.png`);
+      if (attempt === 3) {
+        throw new Error(`no "${title}" source action; menu ${JSON.stringify(menu)}, message ${JSON.stringify(message)}`);
+      }
+      log(`source action: retrying "${title}" (menu ${JSON.stringify(menu)}, message ${JSON.stringify(message)})`);
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(1_000);
+    }
+  }
+}
+
 async function shot(page, name) {
   const file = path.join(ARTIFACTS, name);
   await page.screenshot({ path: file });
@@ -432,11 +458,7 @@ async function drive(page, port, repo, issueFile, backend) {
   await paletteRun(page, 'View: Close All Editors');
   await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'ops.py' }).first().click();
   await page.locator('.tab.active', { hasText: 'ops.py' }).waitFor({ timeout: 30_000 });
-  await page.locator('.editor-group-container .monaco-editor .view-lines').first().click();
-  await paletteRun(page, 'Source Action...');
-  const action = page.locator('.action-widget .monaco-list-row', { hasText: 'Fix issue…' }).first();
-  await action.waitFor({ timeout: 30_000 });
-  await action.click();
+  await sourceAction(page, 'Fix issue…');
   await page.locator('.quick-input-widget .quick-input-message', { hasText: 'the path of an issue file' }).waitFor();
   await page.keyboard.type(issueFile);
   await page.keyboard.press('Enter');
