@@ -3,13 +3,12 @@
 //! skipping). Every Docker test checks that nothing labelled with its job is left behind.
 
 use crate::docker_env::{docker_required, skip, test_image};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bollard::query_parameters::{ListContainersOptionsBuilder, ListImagesOptionsBuilder};
 use bollard::Docker;
 use swiss::sandbox::docker::{DockerLimits, DockerSandbox, JOB_LABEL};
+use swiss::sandbox::leftovers;
 use swiss::sandbox::local::{LocalLimits, LocalSandbox};
 use swiss::sandbox::{BaseFile, RunOutput, RunSpec, Sandbox, SandboxError};
 use tokio_util::sync::CancellationToken;
@@ -341,28 +340,11 @@ async fn leftovers(job: &str) -> (Vec<String>, Vec<String>) {
         .negotiate_version()
         .await
         .unwrap();
-    let filters = HashMap::from([("label".to_owned(), vec![format!("{JOB_LABEL}={job}")])]);
-    let containers = docker
-        .list_containers(Some(
-            ListContainersOptionsBuilder::default()
-                .all(true)
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .unwrap();
-    let images = docker
-        .list_images(Some(
-            ListImagesOptionsBuilder::default()
-                .all(true)
-                .filters(&filters)
-                .build(),
-        ))
-        .await
-        .unwrap();
+    let job = [format!("{JOB_LABEL}={job}")];
+    let ids = |found: Vec<leftovers::Labelled>| found.into_iter().map(|l| l.id).collect();
     (
-        containers.into_iter().filter_map(|c| c.id).collect(),
-        images.into_iter().map(|i| i.id).collect(),
+        ids(leftovers::containers(&docker, &job).await.unwrap()),
+        ids(leftovers::images(&docker, &job).await.unwrap()),
     )
 }
 

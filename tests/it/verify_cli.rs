@@ -370,6 +370,79 @@ fn ctrl_c_removes_the_containers_and_the_job_image() {
     );
 }
 
+#[test]
+fn the_next_job_removes_what_a_killed_swiss_left_in_docker() {
+    let Some(image) = docker_test_image() else {
+        return;
+    };
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let repo = calc::repo();
+    let mut child = fix_command(
+        repo.path(),
+        &issue,
+        &backend,
+        &[
+            "--sandbox",
+            "docker",
+            "--image",
+            &image,
+            "--test-cmd",
+            "sleep 60",
+        ],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .spawn()
+    .unwrap();
+    let owner = format!("label=swiss.pid={}", child.id());
+    let docker = |args: &[&str]| {
+        let out = Command::new("docker").args(args).output().unwrap();
+        assert!(out.status.success(), "docker {args:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let left = || {
+        (
+            docker(&["ps", "-aq", "--filter", &owner]),
+            docker(&["images", "-q", "--filter", &owner]),
+        )
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (containers, images) = left();
+        if !containers.is_empty() && !images.is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no test run started");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "swiss exited before its tests ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // No handler runs on SIGKILL: the running container and the job image stay behind.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (containers, images) = left();
+    assert!(
+        !containers.is_empty() && !images.is_empty(),
+        "nothing was left to clean up"
+    );
+
+    let (code, json, stderr) = run_fix(
+        repo.path(),
+        &backend,
+        &["--sandbox", "docker", "--image", &image],
+    );
+    assert_verified_choice(code, &json, &stderr, "docker");
+    assert_eq!(
+        left(),
+        (String::new(), String::new()),
+        "the killed job's leftovers"
+    );
+}
+
 /// Emptying the test file makes every regression test vanish: missing counts as failing.
 const DELETES_TESTS: &str = "```python\n### tests/test_ops.py\n<<<<<<< SEARCH\nclass OpsTest(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n=======\nclass OpsTest(unittest.TestCase):\n    pass\n\n\nclass Removed:\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n>>>>>>> REPLACE\n```\n";
 

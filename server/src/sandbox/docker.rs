@@ -3,15 +3,14 @@
 //! container from that image, so a candidate costs a container start, not an image build.
 //!
 //! Each run's container has no network, memory/CPU/pids limits, no mount of the user's tree, and
-//! is force-removed on every path. Every container and image Swiss makes carries the label
-//! `swiss.managed=1` and `swiss.job=<job>`, so leftovers are easy to find.
+//! is force-removed on every path. Every container and image Swiss makes carries the labels
+//! `swiss.managed=1`, `swiss.job=<job>` and its host and process (`leftovers`), so what a killed
+//! process left behind is found and removed by the next job.
 //! The command sees only the spec's environment variables, not Swiss's own: the container is
 //! another system, and the host's variables (tokens among them) have no business there.
 //!
 //! What it does NOT protect against: the engine itself (anyone who can reach the Docker socket is
-//! root on the host), kernel exploits (containers share the host kernel), and a process killed
-//! with SIGKILL before its Drop ran leaves its job image and container behind (the labels find
-//! them).
+//! root on the host), and kernel exploits (containers share the host kernel).
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -114,6 +113,7 @@ impl DockerSandbox {
             ));
         }
         let docker = connect(limits.engine.as_deref()).await?;
+        super::leftovers::sweep(&docker).await;
         let workdir = workdir_in_archive(&limits.workdir)?;
         match docker.inspect_image(&limits.image).await {
             Ok(_) => {}
@@ -463,10 +463,12 @@ fn new_job_id() -> String {
 }
 
 fn labels(job: &str) -> HashMap<String, String> {
-    HashMap::from([
+    let mut labels = HashMap::from([
         (MANAGED_LABEL.to_owned(), "1".to_owned()),
         (JOB_LABEL.to_owned(), job.to_owned()),
-    ])
+    ]);
+    labels.extend(super::leftovers::owner_labels());
+    labels
 }
 
 fn remove_image_options() -> bollard::query_parameters::RemoveImageOptions {

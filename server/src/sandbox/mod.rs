@@ -3,6 +3,7 @@
 //! data (`RunOutput`), not an error; `SandboxError` means the sandbox itself could not run.
 
 pub mod docker;
+pub mod leftovers;
 pub mod local;
 
 use std::path::{Component, Path, PathBuf};
