@@ -443,6 +443,58 @@ fn the_next_job_removes_what_a_killed_swiss_left_in_docker() {
     );
 }
 
+#[test]
+fn test_output_past_the_cap_is_said_and_the_cap_is_a_setting() {
+    // 3 MiB of noise before pytest's own lines.
+    let noisy = "python3 -c \"import sys; sys.stdout.write('.' * (3 << 20))\"; python3 -m pytest -rA -v -p no:cacheprovider";
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
+    let run = |limit_mb: u32| {
+        let repo = calc::repo();
+        repo.write(
+            "swiss.toml",
+            &format!("[sandbox]\noutput_limit_mb = {limit_mb}\n"),
+        );
+        run_fix(
+            repo.path(),
+            &backend,
+            &[
+                "--sandbox",
+                "local",
+                "--test-cmd",
+                noisy,
+                "--no-reproduction",
+            ],
+        )
+    };
+
+    let (code, json, stderr) = run(1);
+    assert!(
+        stderr
+            .contains("the baseline's test output passed the 1 MiB cap (sandbox.output_limit_mb)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("passed the 1 MiB cap (sandbox.output_limit_mb): regression tests"),
+        "{stderr}"
+    );
+    let baseline = &json["verification"]["baseline"];
+    assert_eq!(baseline["output_truncated"], true, "{baseline:#}");
+    assert_eq!(
+        baseline["passed"], 0,
+        "pytest's lines were past the cap: {baseline:#}"
+    );
+    assert!(code.is_some(), "{stderr}");
+
+    let (code, json, stderr) = run(8);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("MiB cap"), "{stderr}");
+    let baseline = &json["verification"]["baseline"];
+    assert_eq!(baseline["output_truncated"], false, "{baseline:#}");
+    assert_eq!(baseline["passed"], 3, "{baseline:#}");
+    let breaks = candidate_with(&json, "+    return a / b if b else 0.0\n");
+    assert_eq!(breaks["regression_failures"], 1, "{json:#}");
+}
+
 /// Emptying the test file makes every regression test vanish: missing counts as failing.
 const DELETES_TESTS: &str = "```python\n### tests/test_ops.py\n<<<<<<< SEARCH\nclass OpsTest(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n=======\nclass OpsTest(unittest.TestCase):\n    pass\n\n\nclass Removed:\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n>>>>>>> REPLACE\n```\n";
 

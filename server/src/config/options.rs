@@ -55,6 +55,8 @@ pub struct SandboxOptions {
     pub memory_mb: Option<u64>,
     pub cpus: Option<f64>,
     pub pids_limit: Option<i64>,
+    /// Cap on each of a run's stdout and stderr, in MiB.
+    pub output_limit_mb: Option<u64>,
     /// Sandbox runs at once.
     pub concurrency: Option<usize>,
 }
@@ -261,6 +263,7 @@ impl Options {
                 memory_mb: pick(self.sandbox.memory_mb, other.sandbox.memory_mb),
                 cpus: pick(self.sandbox.cpus, other.sandbox.cpus),
                 pids_limit: pick(self.sandbox.pids_limit, other.sandbox.pids_limit),
+                output_limit_mb: pick(self.sandbox.output_limit_mb, other.sandbox.output_limit_mb),
                 concurrency: pick(self.sandbox.concurrency, other.sandbox.concurrency),
             },
             test: TestOptions {

@@ -25,6 +25,7 @@ pub struct Settings {
     pub memory_mb: u64,
     pub cpus: f64,
     pub pids_limit: i64,
+    pub output_limit_mb: u64,
     pub concurrency: usize,
     pub test_command: Option<String>,
     pub test_format: Option<OutputFormat>,
@@ -109,6 +110,7 @@ impl Default for Settings {
             memory_mb: 4096,
             cpus: 2.0,
             pids_limit: 512,
+            output_limit_mb: 16,
             concurrency: 2,
             test_command: None,
             test_format: None,
@@ -265,6 +267,10 @@ impl Settings {
                 "sandbox.pids_limit",
                 o.sandbox.pids_limit.unwrap_or(d.pids_limit).max(0) as usize,
             )? as i64,
+            output_limit_mb: positive(
+                "sandbox.output_limit_mb",
+                o.sandbox.output_limit_mb.unwrap_or(d.output_limit_mb) as usize,
+            )? as u64,
             concurrency: positive(
                 "sandbox.concurrency",
                 o.sandbox.concurrency.unwrap_or(d.concurrency),

@@ -270,6 +270,18 @@ pub async fn run_fix(
             samples.len()
         )));
     }
+    let cut: Vec<String> = tested
+        .iter()
+        .filter(|(_, result)| result.as_ref().is_ok_and(|t| t.output_truncated))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    if !cut.is_empty() {
+        on_event(JobEvent::Warning(format!(
+            "the test output of candidate(s) {} passed the {} MiB cap (sandbox.output_limit_mb): regression tests it did not get to report count as failures",
+            cut.join(", "),
+            settings.output_limit_mb
+        )));
+    }
     // Selection reads keys in sample order, whatever order the answers came in.
     samples.sort_by_key(|s| s.index);
 

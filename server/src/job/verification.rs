@@ -17,7 +17,7 @@ use crate::engine::apply::PatchedFiles;
 use crate::engine::snapshot::RepoSnapshot;
 use crate::sandbox::docker::{DockerLimits, DockerSandbox};
 use crate::sandbox::local::{LocalLimits, LocalSandbox};
-use crate::sandbox::{BaseFile, Sandbox, SandboxError, DEFAULT_OUTPUT_LIMIT};
+use crate::sandbox::{BaseFile, Sandbox, SandboxError};
 use crate::verify::reproduction::{choose, extract_script, ScriptVerdict};
 use crate::verify::test_command::{detect, from_setting, TestCommand};
 use crate::verify::verifier::{Baseline, CandidateTests, TestPlan};
@@ -215,6 +215,12 @@ pub(super) async fn prepare(
         passed: baseline.passed,
         failed: baseline.failed,
     });
+    if baseline.output_truncated {
+        on_event(JobEvent::Warning(format!(
+            "the baseline's test output passed the {} MiB cap (sandbox.output_limit_mb): tests it reported after that are not judged",
+            settings.output_limit_mb
+        )));
+    }
 
     let runs = scripts.iter().map(|(index, script)| {
         let (sandbox, plan, semaphore) = (&sandbox, &plan, &semaphore);
@@ -330,6 +336,10 @@ async fn generate_scripts(
     }
 }
 
+fn output_limit(settings: &Settings) -> usize {
+    usize::try_from(settings.output_limit_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+}
+
 async fn create_sandbox(
     settings: &Settings,
     files: Vec<BaseFile>,
@@ -339,7 +349,7 @@ async fn create_sandbox(
         let sandbox = LocalSandbox::prepare(
             files,
             LocalLimits {
-                output_limit: DEFAULT_OUTPUT_LIMIT,
+                output_limit: output_limit(settings),
             },
         )
         .await?;
@@ -351,6 +361,7 @@ async fn create_sandbox(
             memory_bytes: settings.memory_mb * 1024 * 1024,
             nano_cpus: (settings.cpus * 1e9) as i64,
             pids_limit: settings.pids_limit,
+            output_limit: output_limit(settings),
             ..DockerLimits::default()
         };
         let sandbox = DockerSandbox::prepare(files, limits).await?;

@@ -35,6 +35,8 @@ pub struct Baseline {
     pub regression_set: BTreeSet<String>,
     #[serde(with = "crate::sandbox::duration_secs")]
     pub duration: Duration,
+    /// The output passed the sandbox's cap: tests reported after it are unknown.
+    pub output_truncated: bool,
     /// The tail of the output, so a user can see why a baseline failed.
     pub output_tail: String,
 }
@@ -49,6 +51,9 @@ pub struct CandidateTests {
     pub reproduction: Option<ScriptVerdict>,
     #[serde(with = "crate::sandbox::duration_secs")]
     pub duration: Duration,
+    /// The output passed the sandbox's cap: regression tests it did not get to report count as
+    /// failures.
+    pub output_truncated: bool,
 }
 
 /// Tests named in the report; the count is always complete.
@@ -114,6 +119,7 @@ impl TestPlan {
             failed,
             regression_set,
             duration: output.duration,
+            output_truncated: output.truncated,
             output_tail: tail(&format!("{}{}", output.stdout, output.stderr), OUTPUT_TAIL),
         })
     }
@@ -171,6 +177,7 @@ impl TestPlan {
             timed_out: output.timed_out,
             reproduction,
             duration: output.duration,
+            output_truncated: output.truncated,
         })
     }
 }
