@@ -322,6 +322,7 @@ async function sourceAction(page, title) {
     await paletteRun(page, 'Source Action...');
     try {
       await row.waitFor({ timeout: 10_000 });
+      await shot(page, 'source-action.png');
       await row.click();
       return;
     } catch (e) {
@@ -488,6 +489,15 @@ async function drive(page, port, repo, issueFile, backend) {
 
 // ------------------------------------------------------------------ main
 
+function printLogTails(dir) {
+  const wanted = /(Swiss|remoteexthost)\.log$/;
+  const files = fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => wanted.test(f));
+  for (const file of files) {
+    const lines = fs.readFileSync(path.join(dir, file), 'utf8').trimEnd().split('\n');
+    console.error(`[e2e] last lines of ${file}:\n${lines.slice(-40).join('\n')}`);
+  }
+}
+
 async function main() {
   need(SWISS_BIN, 'SWISS_BIN');
   need(CHROMIUM, 'CHROMIUM');
@@ -538,6 +548,8 @@ async function main() {
     // The extension host's logs, the Swiss output channel included, for a failed run.
     if (codeServer) {
       fs.cpSync(path.join(codeServer.dataDir, 'logs'), path.join(ARTIFACTS, 'logs'), { recursive: true, force: true });
+      // CI keeps only what is printed: the tails of the logs that say why.
+      if (!ok) printLogTails(path.join(ARTIFACTS, 'logs'));
     }
     await new Promise((r) => setTimeout(r, 500));
     fs.rmSync(work, { recursive: true, force: true, maxRetries: 3 });
