@@ -421,14 +421,10 @@ fn the_next_job_removes_what_a_killed_swiss_left_in_docker() {
         );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    // No handler runs on SIGKILL: the running container and the job image stay behind.
+    // No handler runs on SIGKILL: the running container and the job image stay behind. (Not
+    // checked here: a Docker job of a test running in parallel may already have removed them.)
     child.kill().unwrap();
     child.wait().unwrap();
-    let (containers, images) = left();
-    assert!(
-        !containers.is_empty() && !images.is_empty(),
-        "nothing was left to clean up"
-    );
 
     let (code, json, stderr) = run_fix(
         repo.path(),
