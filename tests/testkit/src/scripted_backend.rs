@@ -5,6 +5,12 @@
 //! connections) to exercise the client's retries. The HTTP is hand-rolled (one request per
 //! connection, `Connection: close`) so that a fault can be exactly what a test asks for.
 //!
+//! A request with `"stream": true` is answered with server-sent events as vLLM and OpenAI send
+//! them: a keep-alive comment, a role event per choice, the content in small pieces interleaved
+//! across choices, a finishing event per choice, a usage event when `stream_options` asks for one,
+//! and `data: [DONE]`. Streams can be cut short or end in an error event, and
+//! [`Script::no_streaming`] makes the server ignore `stream` like servers that cannot stream.
+//!
 //! ```no_run
 //! # async fn demo() {
 //! use swiss_testkit::{Fault, PromptKind, Script, ScriptedBackend};
@@ -77,6 +83,13 @@ pub enum Fault {
     Hang,
     /// Close the connection without a response.
     Drop,
+    /// Close a streamed response right after the first choice's finishing event, with no other
+    /// finishes, no usage and no `[DONE]`; a request that is not streamed is dropped as by
+    /// [`Fault::Drop`].
+    CutStream,
+    /// Stream the first event, then an error event with this message, then close; a request
+    /// that is not streamed gets a 500 with the same error body.
+    StreamError(String),
 }
 
 impl Fault {
@@ -108,6 +121,8 @@ pub struct Script {
     ignore_n: bool,
     omit_usage: bool,
     latency: Duration,
+    no_streaming: bool,
+    stream_gap: Duration,
     faults: VecDeque<(Option<PromptKind>, Fault)>,
 }
 
@@ -146,6 +161,20 @@ impl Script {
         self
     }
 
+    /// Answer plain JSON even when a request asks to stream, as servers that cannot stream do.
+    pub fn no_streaming(mut self) -> Self {
+        self.no_streaming = true;
+        self
+    }
+
+    /// Wait this long before each finishing event of a streamed response, so that choice `i`
+    /// finishes about `(i + 1) * gap` after the content and a test can see early choices reach
+    /// the caller before the stream ends.
+    pub fn stream_gap(mut self, gap: Duration) -> Self {
+        self.stream_gap = gap;
+        self
+    }
+
     /// Queue a fault for the next request of any kind.
     pub fn fault(mut self, fault: Fault) -> Self {
         self.faults.push_back((None, fault));
@@ -175,6 +204,7 @@ pub struct RecordedRequest {
     pub temperature: Option<f64>,
     pub top_p: Option<f64>,
     pub max_tokens: Option<u64>,
+    pub stream: Option<bool>,
     /// The `Authorization` header, verbatim.
     pub authorization: Option<String>,
     pub received_at: Instant,
@@ -354,6 +384,24 @@ enum Reply {
     },
     Hang,
     Drop,
+    Stream(Streamed),
+}
+
+/// A streamed answer, decided under the lock like the others.
+struct Streamed {
+    /// The fields every chunk shares; each event fills in `choices`.
+    chunk: Value,
+    texts: Vec<String>,
+    usage: Option<Value>,
+    gap: Duration,
+    delay: Duration,
+    end: StreamEnd,
+}
+
+enum StreamEnd {
+    Done,
+    Cut,
+    Error(String),
 }
 
 async fn handle(mut stream: TcpStream, state: &Mutex<State>) {
@@ -382,6 +430,10 @@ async fn handle(mut stream: TcpStream, state: &Mutex<State>) {
             let _ = stream.read(&mut byte).await;
         }
         Reply::Drop => {}
+        Reply::Stream(streamed) => {
+            tokio::time::sleep(streamed.delay).await;
+            let _ = write_stream(&mut stream, streamed).await;
+        }
     }
 }
 
@@ -422,6 +474,7 @@ fn decide(state: &mut State, request: HttpRequest) -> Reply {
         temperature: body["temperature"].as_f64(),
         top_p: body["top_p"].as_f64(),
         max_tokens: body["max_tokens"].as_u64(),
+        stream: body["stream"].as_bool(),
         authorization: request.authorization,
         received_at: Instant::now(),
         body,
@@ -429,6 +482,8 @@ fn decide(state: &mut State, request: HttpRequest) -> Reply {
     let n = recorded.n;
     let model = recorded.model.clone().unwrap_or_default();
     let valid = !recorded.body.is_null();
+    let streamed = recorded.stream == Some(true) && !state.script.no_streaming;
+    let include_usage = recorded.body["stream_options"]["include_usage"].as_bool() == Some(true);
     state.requests.push(recorded);
 
     let fault = state
@@ -438,9 +493,23 @@ fn decide(state: &mut State, request: HttpRequest) -> Reply {
         .position(|(only, _)| only.is_none_or(|only| only == kind))
         .and_then(|at| state.script.faults.remove(at))
         .map(|(_, fault)| fault);
-    let delay = match fault {
-        None => Duration::ZERO,
-        Some(Fault::Delay(delay)) => delay,
+    let (delay, end) = match fault {
+        None => (Duration::ZERO, StreamEnd::Done),
+        Some(Fault::Delay(delay)) => (delay, StreamEnd::Done),
+        Some(Fault::CutStream) if streamed => (Duration::ZERO, StreamEnd::Cut),
+        Some(Fault::CutStream) => return Reply::Drop,
+        // The error comes before any completion is chosen, so the cycling is left as it was.
+        Some(Fault::StreamError(message)) if streamed => {
+            return Reply::Stream(Streamed {
+                chunk: chunk_head(state, &model),
+                texts: Vec::new(),
+                usage: None,
+                gap: Duration::ZERO,
+                delay: Duration::ZERO,
+                end: StreamEnd::Error(message),
+            });
+        }
+        Some(Fault::StreamError(message)) => return error(500, &message),
         Some(Fault::Status {
             status,
             body,
@@ -486,6 +555,17 @@ fn decide(state: &mut State, request: HttpRequest) -> Reply {
         .map(|i| list[(*cursor + i) % list.len()].clone())
         .collect();
     *cursor = (*cursor + count) % list.len();
+    if streamed {
+        let usage = (include_usage && !state.script.omit_usage).then(|| usage(&prompt, &texts));
+        return Reply::Stream(Streamed {
+            chunk: chunk_head(state, &model),
+            texts,
+            usage,
+            gap: state.script.stream_gap,
+            delay,
+            end,
+        });
+    }
     let body = completion_body(state, &model, texts, &prompt);
     Reply::Respond {
         status: 200,
@@ -505,20 +585,45 @@ fn ok(body: String) -> Reply {
 }
 
 fn error(status: u16, message: &str) -> Reply {
-    let body = json!({"error": {"message": message, "type": "scripted_backend"}}).to_string();
     Reply::Respond {
         status,
-        body,
+        body: error_body(message).to_string(),
         retry_after: None,
         delay: Duration::ZERO,
     }
 }
 
-fn completion_body(state: &mut State, model: &str, texts: Vec<String>, prompt: &str) -> Value {
+fn error_body(message: &str) -> Value {
+    json!({"error": {"message": message, "type": "scripted_backend"}})
+}
+
+fn next_id(state: &mut State) -> String {
     state.next_id += 1;
+    format!("chatcmpl-scripted-{}", state.next_id)
+}
+
+fn usage(prompt: &str, texts: &[String]) -> Value {
     // Roughly four characters a token, enough for tests of the accounting.
     let prompt_tokens = (prompt.chars().count() / 4) as u64;
     let completion_tokens: u64 = texts.iter().map(|t| (t.chars().count() / 4) as u64).sum();
+    json!({
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    })
+}
+
+fn chunk_head(state: &mut State, model: &str) -> Value {
+    json!({
+        "id": next_id(state),
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": model,
+    })
+}
+
+fn completion_body(state: &mut State, model: &str, texts: Vec<String>, prompt: &str) -> Value {
+    let usage = usage(prompt, &texts);
     let choices: Vec<Value> = texts
         .into_iter()
         .enumerate()
@@ -531,18 +636,14 @@ fn completion_body(state: &mut State, model: &str, texts: Vec<String>, prompt: &
         })
         .collect();
     let mut body = json!({
-        "id": format!("chatcmpl-scripted-{}", state.next_id),
+        "id": next_id(state),
         "object": "chat.completion",
         "created": 0,
         "model": model,
         "choices": choices,
     });
     if !state.script.omit_usage {
-        body["usage"] = json!({
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        });
+        body["usage"] = usage;
     }
     body
 }
@@ -642,9 +743,207 @@ async fn write_response(
     stream.shutdown().await
 }
 
+/// Small enough that a typical scripted completion spans several events.
+const STREAM_PIECE_CHARS: usize = 16;
+
+async fn write_stream(stream: &mut TcpStream, reply: Streamed) -> std::io::Result<()> {
+    // Without this, Nagle's algorithm may hold back the small events and merge them, hiding
+    // the pacing a test asked for.
+    stream.set_nodelay(true)?;
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n";
+    send(stream, head).await?;
+    send(stream, ": scripted backend\n\n").await?;
+    let event = |choice: Value| {
+        let mut chunk = reply.chunk.clone();
+        chunk["choices"] = json!([choice]);
+        format!("data: {chunk}\n\n")
+    };
+    let role = |index: usize| {
+        event(json!({
+            "index": index,
+            "delta": {"role": "assistant", "content": ""},
+            "finish_reason": null,
+        }))
+    };
+    if let StreamEnd::Error(message) = &reply.end {
+        send(stream, &role(0)).await?;
+        send(stream, &format!("data: {}\n\n", error_body(message))).await?;
+        return stream.shutdown().await;
+    }
+    for index in 0..reply.texts.len() {
+        send(stream, &role(index)).await?;
+    }
+    let pieces: Vec<Vec<String>> = reply
+        .texts
+        .iter()
+        .map(|text| {
+            let chars: Vec<char> = text.chars().collect();
+            chars
+                .chunks(STREAM_PIECE_CHARS)
+                .map(|piece| piece.iter().collect())
+                .collect()
+        })
+        .collect();
+    let rounds = pieces.iter().map(Vec::len).max().unwrap_or(0);
+    for round in 0..rounds {
+        for (index, pieces) in pieces.iter().enumerate() {
+            if let Some(piece) = pieces.get(round) {
+                let delta =
+                    json!({"index": index, "delta": {"content": piece}, "finish_reason": null});
+                send(stream, &event(delta)).await?;
+            }
+        }
+    }
+    for index in 0..reply.texts.len() {
+        tokio::time::sleep(reply.gap).await;
+        let finish = json!({"index": index, "delta": {}, "finish_reason": "stop"});
+        send(stream, &event(finish)).await?;
+        if let StreamEnd::Cut = reply.end {
+            return stream.shutdown().await;
+        }
+    }
+    if let Some(usage) = reply.usage {
+        let mut chunk = reply.chunk.clone();
+        chunk["choices"] = json!([]);
+        chunk["usage"] = usage;
+        send(stream, &format!("data: {chunk}\n\n")).await?;
+    }
+    send(stream, "data: [DONE]\n\n").await?;
+    stream.shutdown().await
+}
+
+async fn send(stream: &mut TcpStream, text: &str) -> std::io::Result<()> {
+    stream.write_all(text.as_bytes()).await?;
+    stream.flush().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
+
+    /// Sends one request over raw TCP and reads the whole response, up to the server's close.
+    fn post(addr: SocketAddr, body: &str) -> String {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        write!(
+            stream,
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    }
+
+    fn request(n: u64, stream: bool, include_usage: bool) -> String {
+        json!({
+            "model": "m",
+            "messages": [{"role": "user", "content": "hello"}],
+            "n": n,
+            "stream": stream,
+            "stream_options": {"include_usage": include_usage},
+        })
+        .to_string()
+    }
+
+    /// The blocks of an event stream: comments and `data:` lines, without their blank lines.
+    fn blocks(response: &str) -> Vec<&str> {
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        let (head, body) = response.split_once("\r\n\r\n").unwrap();
+        assert!(
+            head.contains("\r\nContent-Type: text/event-stream\r\n"),
+            "{head}"
+        );
+        assert!(head.contains("\r\nCache-Control: no-cache\r\n"), "{head}");
+        assert!(
+            !head.to_ascii_lowercase().contains("content-length"),
+            "{head}"
+        );
+        assert!(body.ends_with("\n\n"), "{body:?}");
+        body.split_terminator("\n\n").collect()
+    }
+
+    fn data(block: &str) -> Value {
+        let json = block
+            .strip_prefix("data: ")
+            .unwrap_or_else(|| panic!("{block:?}"));
+        serde_json::from_str(json).unwrap()
+    }
+
+    /// The one choice of a chunk, after checking the fields every chunk carries.
+    fn choice(chunk: &Value) -> &Value {
+        assert_eq!(chunk["object"], "chat.completion.chunk", "{chunk}");
+        assert_eq!(chunk["model"], "m");
+        assert!(chunk["id"]
+            .as_str()
+            .unwrap()
+            .starts_with("chatcmpl-scripted-"));
+        let choices = chunk["choices"].as_array().unwrap();
+        assert_eq!(choices.len(), 1, "{chunk}");
+        &choices[0]
+    }
+
+    /// Checks a complete stream of `texts` and returns its usage, if it carried one.
+    fn check_stream(response: &str, texts: &[&str]) -> Option<Value> {
+        let blocks = blocks(response);
+        assert_eq!(blocks[0], ": scripted backend");
+        assert_eq!(blocks.last(), Some(&"data: [DONE]"));
+        let chunks: Vec<Value> = blocks[1..blocks.len() - 1]
+            .iter()
+            .map(|block| data(block))
+            .collect();
+        let (usage, chunks) = match chunks.split_last() {
+            Some((last, rest)) if last.get("usage").is_some() => {
+                assert_eq!(last["choices"], json!([]), "{last}");
+                (Some(last["usage"].clone()), rest)
+            }
+            _ => (None, &chunks[..]),
+        };
+        let n = texts.len();
+        for (index, chunk) in chunks[..n].iter().enumerate() {
+            assert_eq!(
+                *choice(chunk),
+                json!({"index": index, "delta": {"role": "assistant", "content": ""}, "finish_reason": null})
+            );
+        }
+        for (index, chunk) in chunks[chunks.len() - n..].iter().enumerate() {
+            assert_eq!(
+                *choice(chunk),
+                json!({"index": index, "delta": {}, "finish_reason": "stop"})
+            );
+        }
+        let pieces: Vec<Vec<char>> = texts.iter().map(|text| text.chars().collect()).collect();
+        let expected: Vec<(usize, String)> = (0..)
+            .take_while(|round| pieces.iter().any(|p| p.len() > round * 16))
+            .flat_map(|round| {
+                pieces.iter().enumerate().filter_map(move |(index, p)| {
+                    let piece = p.chunks(16).nth(round)?;
+                    Some((index, piece.iter().collect()))
+                })
+            })
+            .collect();
+        let content: Vec<(usize, String)> = chunks[n..chunks.len() - n]
+            .iter()
+            .map(|chunk| {
+                let choice = choice(chunk);
+                assert_eq!(choice["finish_reason"], Value::Null, "{chunk}");
+                let piece = choice["delta"]["content"].as_str().unwrap().to_owned();
+                assert!(piece.chars().count() <= 16, "{piece:?}");
+                (choice["index"].as_u64().unwrap() as usize, piece)
+            })
+            .collect();
+        assert_eq!(content, expected);
+        for (index, text) in texts.iter().enumerate() {
+            let joined: String = content
+                .iter()
+                .filter(|(i, _)| *i == index)
+                .map(|(_, piece)| piece.as_str())
+                .collect();
+            assert_eq!(joined, *text);
+        }
+        usage
+    }
 
     #[test]
     fn classifies_by_phrase() {
@@ -669,16 +968,7 @@ mod tests {
             ScriptedBackend::start_in_background(Script::new().answer(PromptKind::Other, ["hi"]));
         let addr = backend.addr;
         let body = r#"{"model":"m","messages":[{"role":"user","content":"hello"}],"n":2}"#;
-        let mut stream = std::net::TcpStream::connect(addr).unwrap();
-        use std::io::{Read, Write};
-        write!(
-            stream,
-            "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
+        let response = post(addr, body);
         assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
         let json: Value = serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
         assert_eq!(json["choices"].as_array().unwrap().len(), 2);
@@ -689,5 +979,131 @@ mod tests {
         assert_eq!(requests[0].n, Some(2));
         backend.shutdown();
         assert!(std::net::TcpStream::connect(addr).is_err());
+    }
+
+    const LONG: &str = "a long first answer, élève — with accents, so pieces split on chars";
+    const SHORT: &str = "short";
+    const MIDDLE: &str = "a middling third answer";
+
+    #[test]
+    fn streams_choices_interleaved() {
+        let backend = ScriptedBackend::start_in_background(
+            Script::new().answer(PromptKind::Other, [LONG, SHORT, MIDDLE]),
+        );
+        let response = post(backend.addr, &request(2, true, true));
+        let usage = check_stream(&response, &[LONG, SHORT]).expect("usage was asked for");
+        let prompt_tokens = 1;
+        let completion_tokens = (LONG.chars().count() / 4 + SHORT.chars().count() / 4) as u64;
+        assert_eq!(
+            usage,
+            json!({
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            })
+        );
+
+        // The cycling carries on from the first request, as for JSON answers.
+        let response = post(backend.addr, &request(2, true, false));
+        assert_eq!(check_stream(&response, &[MIDDLE, LONG]), None);
+        let requests = backend.requests();
+        assert_eq!(requests[0].stream, Some(true));
+    }
+
+    #[test]
+    fn streams_without_usage_when_told_to_omit_it() {
+        let backend = ScriptedBackend::start_in_background(
+            Script::new()
+                .answer(PromptKind::Other, [SHORT])
+                .omit_usage()
+                .ignore_n(),
+        );
+        let response = post(backend.addr, &request(3, true, true));
+        assert_eq!(check_stream(&response, &[SHORT]), None);
+    }
+
+    #[test]
+    fn no_streaming_answers_json() {
+        let backend = ScriptedBackend::start_in_background(
+            Script::new()
+                .answer(PromptKind::Other, [SHORT])
+                .no_streaming(),
+        );
+        let response = post(backend.addr, &request(2, true, true));
+        assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+        assert!(response.contains("\r\nContent-Type: application/json\r\n"));
+        let json: Value = serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(json["object"], "chat.completion");
+        assert_eq!(json["choices"].as_array().unwrap().len(), 2);
+        assert_eq!(backend.requests()[0].stream, Some(true));
+    }
+
+    #[test]
+    fn stream_gap_delays_each_finish() {
+        let gap = Duration::from_millis(100);
+        let backend = ScriptedBackend::start_in_background(
+            Script::new()
+                .answer(PromptKind::Other, [SHORT])
+                .stream_gap(gap),
+        );
+        let started = Instant::now();
+        let response = post(backend.addr, &request(2, true, false));
+        assert!(started.elapsed() >= 2 * gap);
+        check_stream(&response, &[SHORT, SHORT]);
+    }
+
+    #[test]
+    fn cut_stream_stops_after_the_first_finish() {
+        let backend = ScriptedBackend::start_in_background(
+            Script::new()
+                .answer(PromptKind::Other, [SHORT])
+                .fault(Fault::CutStream)
+                .fault(Fault::CutStream),
+        );
+        let response = post(backend.addr, &request(2, true, true));
+        let blocks = blocks(&response);
+        let finishes: Vec<Value> = blocks[1..]
+            .iter()
+            .map(|block| data(block))
+            .filter(|chunk| !choice(chunk)["finish_reason"].is_null())
+            .collect();
+        assert_eq!(finishes.len(), 1, "{response}");
+        assert_eq!(
+            data(blocks.last().unwrap())["choices"][0],
+            json!({"index": 0, "delta": {}, "finish_reason": "stop"})
+        );
+
+        // Not streamed, it is a dropped connection.
+        assert_eq!(post(backend.addr, &request(2, false, false)), "");
+    }
+
+    #[test]
+    fn stream_error_sends_an_error_event() {
+        let backend = ScriptedBackend::start_in_background(
+            Script::new()
+                .answer(PromptKind::Other, [SHORT])
+                .fault(Fault::StreamError("overloaded".to_owned()))
+                .fault(Fault::StreamError("overloaded".to_owned())),
+        );
+        let response = post(backend.addr, &request(2, true, true));
+        let blocks = blocks(&response);
+        assert_eq!(blocks.len(), 3, "{response}");
+        assert_eq!(blocks[0], ": scripted backend");
+        assert_eq!(
+            *choice(&data(blocks[1])),
+            json!({"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": null})
+        );
+        assert_eq!(
+            data(blocks[2]),
+            json!({"error": {"message": "overloaded", "type": "scripted_backend"}})
+        );
+
+        let response = post(backend.addr, &request(2, false, false));
+        assert!(
+            response.starts_with("HTTP/1.1 500 Internal Server Error\r\n"),
+            "{response}"
+        );
+        let json: Value = serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(json["error"]["message"], "overloaded");
     }
 }
