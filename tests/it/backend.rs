@@ -20,6 +20,7 @@ fn config(base_urls: Vec<String>) -> BackendConfig {
         request_timeout: Duration::from_secs(10),
         max_retries: MAX_RETRIES,
         initial_backoff: Duration::from_millis(10),
+        stream: true,
     }
 }
 
@@ -84,15 +85,28 @@ fn refused_url() -> String {
 }
 
 #[tokio::test]
-async fn asks_for_all_n_in_one_request() {
+async fn asks_for_all_n_in_one_request_streamed() {
+    asks_for_all_n_in_one_request(true).await;
+}
+
+#[tokio::test]
+async fn asks_for_all_n_in_one_request_as_one_body() {
+    asks_for_all_n_in_one_request(false).await;
+}
+
+async fn asks_for_all_n_in_one_request(stream: bool) {
     let backend = ScriptedBackend::start(repair_script(6)).await;
     let params = SamplingParams {
         temperature: 0.6,
         top_p: 0.95,
         max_tokens: Some(256),
     };
-    let (result, samples) =
-        sample_with(&client(&backend), 4, &params, &CancellationToken::new()).await;
+    let client = BackendClient::new(BackendConfig {
+        stream,
+        ..config(vec![backend.base_url()])
+    })
+    .unwrap();
+    let (result, samples) = sample_with(&client, 4, &params, &CancellationToken::new()).await;
 
     let usage = result.unwrap();
     let requests = backend.requests();
@@ -104,7 +118,12 @@ async fn asks_for_all_n_in_one_request() {
     assert_eq!(request.temperature, Some(0.6));
     assert_eq!(request.top_p, Some(0.95));
     assert_eq!(request.max_tokens, Some(256));
-    assert_eq!(request.body["stream"], false);
+    assert_eq!(request.body["stream"], stream);
+    if stream {
+        assert_eq!(request.body["stream_options"]["include_usage"], true);
+    } else {
+        assert_eq!(request.body.get("stream_options"), None);
+    }
     assert_eq!(request.authorization, None);
     let sent: Vec<_> = request
         .messages
@@ -365,10 +384,127 @@ async fn sends_nothing_when_already_cancelled() {
 #[tokio::test]
 async fn counts_missing_usage_as_zero() {
     let backend = ScriptedBackend::start(repair_script(3).omit_usage()).await;
+    for stream in [true, false] {
+        let client = BackendClient::new(BackendConfig {
+            stream,
+            ..config(vec![backend.base_url()])
+        })
+        .unwrap();
+        let (result, samples) = sample(&client, 3).await;
+
+        assert_eq!(result.unwrap(), Usage::default(), "stream: {stream}");
+        assert_eq!(samples.len(), 3, "stream: {stream}");
+    }
+}
+
+#[tokio::test]
+async fn a_streamed_sample_arrives_when_it_finishes_not_when_the_last_does() {
+    let gap = Duration::from_millis(400);
+    let backend = ScriptedBackend::start(repair_script(4).stream_gap(gap)).await;
+    let client = client(&backend);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let started = Instant::now();
+    let call = async {
+        let result = client
+            .sample(
+                &repair_prompt(),
+                4,
+                &SamplingParams::default(),
+                tx,
+                &CancellationToken::new(),
+            )
+            .await;
+        (result, started.elapsed())
+    };
+    let first = async {
+        let first = rx.recv().await.unwrap();
+        (first, started.elapsed())
+    };
+    let ((result, call_took), (first, first_took)) = tokio::join!(call, first);
+    result.unwrap();
+    assert_eq!(first.index, 0);
+    assert!(
+        call_took >= first_took + 2 * gap,
+        "the first sample came after {first_took:?}, the call ended after {call_took:?}"
+    );
+    let mut rest = Vec::new();
+    while let Ok(sample) = rx.try_recv() {
+        rest.push(sample);
+    }
+    assert_eq!(rest.len(), 3);
+    assert_eq!(backend.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_stream_cut_off_keeps_what_finished_and_asks_only_for_the_rest() {
+    let backend = ScriptedBackend::start(repair_script(6).fault(Fault::CutStream)).await;
     let (result, samples) = sample(&client(&backend), 3).await;
 
-    assert_eq!(result.unwrap(), Usage::default());
+    result.unwrap();
     assert_eq!(samples.len(), 3);
+    assert_eq!(indices(&samples), (0..3).collect());
+    let asked: Vec<_> = backend.requests().iter().map(|r| r.n).collect();
+    assert_eq!(asked, [Some(3), Some(2)]);
+}
+
+#[tokio::test]
+async fn an_error_event_mid_stream_is_retried_then_reported() {
+    let backend = ScriptedBackend::start(
+        repair_script(3).fault(Fault::StreamError("KV cache is full".to_owned())),
+    )
+    .await;
+    let (result, samples) = sample(&client(&backend), 2).await;
+    result.unwrap();
+    assert_eq!(samples.len(), 2);
+    assert_eq!(backend.requests().len(), 2);
+
+    for _ in 0..=MAX_RETRIES {
+        backend.push_fault(Fault::StreamError("KV cache is full".to_owned()));
+    }
+    let (result, samples) = sample(&client(&backend), 2).await;
+    let err = result.unwrap_err().to_string();
+    assert!(samples.is_empty());
+    assert!(
+        err.contains("mid-stream")
+            && err.contains("KV cache is full")
+            && err.contains("gave up after 4 attempts"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_answers_a_stream_request_with_one_body_is_read() {
+    let backend = ScriptedBackend::start(repair_script(3).no_streaming()).await;
+    let (result, samples) = sample(&client(&backend), 3).await;
+
+    assert!(result.unwrap().completion_tokens > 0);
+    assert_eq!(samples.len(), 3);
+    assert_eq!(backend.requests()[0].stream, Some(true));
+}
+
+#[tokio::test]
+async fn a_stream_that_keeps_moving_may_outlast_the_request_timeout() {
+    let backend =
+        ScriptedBackend::start(repair_script(4).stream_gap(Duration::from_millis(300))).await;
+    let config = BackendConfig {
+        request_timeout: Duration::from_millis(800),
+        ..config(vec![backend.base_url()])
+    };
+    let started = Instant::now();
+    let (result, samples) = sample(&BackendClient::new(config).unwrap(), 4).await;
+
+    result.unwrap();
+    assert_eq!(samples.len(), 4);
+    assert!(
+        started.elapsed() > Duration::from_millis(1200),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        backend.requests().len(),
+        1,
+        "no retry: the stream never stalled"
+    );
 }
 
 #[tokio::test]

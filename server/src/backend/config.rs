@@ -21,6 +21,9 @@ pub struct BackendConfig {
     pub max_retries: u32,
     /// The first retry waits this long; each later one waits twice as long as the one before.
     pub initial_backoff: Duration,
+    /// Ask for streamed answers (`"stream": true`): each sample arrives when it finishes. A
+    /// server that answers with one JSON body instead is read as such.
+    pub stream: bool,
 }
 
 impl Default for BackendConfig {
@@ -32,6 +35,7 @@ impl Default for BackendConfig {
             request_timeout: Duration::from_secs(600),
             max_retries: 4,
             initial_backoff: Duration::from_millis(500),
+            stream: true,
         }
     }
 }
@@ -46,6 +50,7 @@ impl fmt::Debug for BackendConfig {
             .field("request_timeout", &self.request_timeout)
             .field("max_retries", &self.max_retries)
             .field("initial_backoff", &self.initial_backoff)
+            .field("stream", &self.stream)
             .finish()
     }
 }

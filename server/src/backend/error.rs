@@ -69,6 +69,8 @@ pub(crate) enum AttemptError {
     },
     Malformed(String),
     EmptyChoices,
+    /// Nothing arrived for the request timeout: no headers, or a stream that stopped moving.
+    Stalled,
 }
 
 impl AttemptError {
@@ -79,7 +81,7 @@ impl AttemptError {
             AttemptError::Status { status, .. } => {
                 *status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
             }
-            AttemptError::Malformed(_) | AttemptError::EmptyChoices => true,
+            AttemptError::Malformed(_) | AttemptError::EmptyChoices | AttemptError::Stalled => true,
         }
     }
 
@@ -98,6 +100,11 @@ impl AttemptError {
     ) -> BackendError {
         let url = url.to_owned();
         match self {
+            AttemptError::Stalled => BackendError::Timeout {
+                url,
+                attempts,
+                timeout,
+            },
             AttemptError::Transport(err) if err.is_timeout() => BackendError::Timeout {
                 url,
                 attempts,
@@ -142,6 +149,7 @@ impl std::fmt::Display for AttemptError {
             }
             AttemptError::Malformed(detail) => f.write_str(detail),
             AttemptError::EmptyChoices => f.write_str("no choices"),
+            AttemptError::Stalled => f.write_str("timed out"),
         }
     }
 }

@@ -7,6 +7,8 @@ mod config;
 mod error;
 mod plan;
 mod retry;
+mod sse;
+mod stream;
 mod wire;
 
 pub use client::{BackendClient, Sample, SamplingParams};

@@ -51,6 +51,7 @@ impl Plan {
         self.delivered == self.n
     }
 
+    #[cfg(test)]
     pub(crate) fn delivered(&self) -> usize {
         self.delivered
     }
@@ -91,28 +92,34 @@ impl Plan {
         requests
     }
 
-    /// Records an answer with `returned` choices to a request for `request.count`; returns how
-    /// many of those choices to keep. Extras are dropped, a shortfall goes back to be asked for.
-    pub(crate) fn answered(&mut self, request: &Request, returned: usize) -> usize {
+    /// A choice arrived for `request`, which has had `kept` choices kept so far: its sample
+    /// index when kept, `None` for an extra beyond what was asked.
+    pub(crate) fn take(&mut self, request: &Request, kept: usize) -> Option<usize> {
+        (kept < request.count).then(|| {
+            self.delivered += 1;
+            self.delivered - 1
+        })
+    }
+
+    /// Records that `request` ended after its server returned `returned` choices, `kept` of them
+    /// taken. A shortfall goes back to be asked for, and teaches the plan the server's limit.
+    pub(crate) fn finished(&mut self, request: &Request, returned: usize, kept: usize) {
         let state = &mut self.endpoints[request.endpoint];
         state.in_flight -= 1;
-        let kept = returned.min(request.count);
         if returned < request.count {
             let seen = returned.max(1);
             state.cap = Some(state.cap.map_or(seen, |cap| cap.min(seen)));
         }
         self.unassigned += request.count - kept;
-        self.delivered += kept;
-        kept
     }
 
-    /// Records that a request gave up: its samples go to the other endpoints, and this endpoint
-    /// gets no new requests in this call.
-    pub(crate) fn failed(&mut self, request: &Request) {
+    /// Records that a request gave up after `kept` choices: the rest of its samples go to the
+    /// other endpoints, and this endpoint gets no new requests in this call.
+    pub(crate) fn failed(&mut self, request: &Request, kept: usize) {
         let state = &mut self.endpoints[request.endpoint];
         state.in_flight -= 1;
         state.failed = true;
-        self.unassigned += request.count;
+        self.unassigned += request.count - kept;
     }
 }
 
@@ -124,12 +131,24 @@ mod tests {
         Request { endpoint, count }
     }
 
+    /// A whole answer of `returned` choices; how many were kept.
+    fn answered(plan: &mut Plan, request: &Request, returned: usize) -> usize {
+        let mut kept = 0;
+        for _ in 0..returned {
+            if plan.take(request, kept).is_some() {
+                kept += 1;
+            }
+        }
+        plan.finished(request, returned, kept);
+        kept
+    }
+
     #[test]
     fn one_endpoint_gets_everything_in_one_request() {
         let mut plan = Plan::new(1, 40, 0);
         assert_eq!(plan.next_requests(), [req(0, 40)]);
         assert_eq!(plan.next_requests(), []);
-        assert_eq!(plan.answered(&req(0, 40), 40), 40);
+        assert_eq!(answered(&mut plan, &req(0, 40), 40), 40);
         assert!(plan.is_complete());
     }
 
@@ -147,11 +166,11 @@ mod tests {
     fn tops_up_a_server_that_ignores_n() {
         let mut plan = Plan::new(1, 5, 0);
         assert_eq!(plan.next_requests(), [req(0, 5)]);
-        assert_eq!(plan.answered(&req(0, 5), 1), 1);
+        assert_eq!(answered(&mut plan, &req(0, 5), 1), 1);
         let top_up = plan.next_requests();
         assert_eq!(top_up, vec![req(0, 1); 4]);
         for r in &top_up {
-            assert_eq!(plan.answered(r, 1), 1);
+            assert_eq!(answered(&mut plan, r, 1), 1);
         }
         assert!(plan.is_complete());
         assert_eq!(plan.delivered(), 5);
@@ -161,11 +180,11 @@ mod tests {
     fn bounds_parallel_top_ups() {
         let mut plan = Plan::new(1, 40, 0);
         plan.next_requests();
-        plan.answered(&req(0, 40), 1);
+        answered(&mut plan, &req(0, 40), 1);
         let top_up = plan.next_requests();
         assert_eq!(top_up.len(), MAX_IN_FLIGHT_PER_ENDPOINT);
         assert_eq!(plan.next_requests(), []);
-        plan.answered(&top_up[0], 1);
+        answered(&mut plan, &top_up[0], 1);
         assert_eq!(plan.next_requests(), [req(0, 1)]);
     }
 
@@ -173,7 +192,7 @@ mod tests {
     fn respects_a_server_side_cap_on_n() {
         let mut plan = Plan::new(1, 40, 0);
         plan.next_requests();
-        assert_eq!(plan.answered(&req(0, 40), 16), 16);
+        assert_eq!(answered(&mut plan, &req(0, 40), 16), 16);
         assert_eq!(plan.next_requests(), [req(0, 16), req(0, 8)]);
     }
 
@@ -181,7 +200,7 @@ mod tests {
     fn drops_extras() {
         let mut plan = Plan::new(1, 2, 0);
         plan.next_requests();
-        assert_eq!(plan.answered(&req(0, 2), 5), 2);
+        assert_eq!(answered(&mut plan, &req(0, 2), 5), 2);
         assert!(plan.is_complete());
     }
 
@@ -189,25 +208,39 @@ mod tests {
     fn moves_a_failed_endpoints_share_to_the_others() {
         let mut plan = Plan::new(2, 6, 0);
         assert_eq!(plan.next_requests(), [req(0, 3), req(1, 3)]);
-        plan.failed(&req(1, 3));
+        plan.failed(&req(1, 3), 0);
         assert!(!plan.is_stuck());
         assert_eq!(plan.next_requests(), [req(0, 3)]);
-        plan.answered(&req(0, 3), 3);
-        plan.answered(&req(0, 3), 3);
+        answered(&mut plan, &req(0, 3), 3);
+        answered(&mut plan, &req(0, 3), 3);
         assert!(plan.is_complete());
+    }
+
+    #[test]
+    fn a_request_that_fails_part_way_hands_on_only_what_it_did_not_deliver() {
+        let mut plan = Plan::new(2, 6, 0);
+        assert_eq!(plan.next_requests(), [req(0, 3), req(1, 3)]);
+        assert_eq!(plan.take(&req(1, 3), 0), Some(0));
+        assert_eq!(plan.take(&req(1, 3), 1), Some(1));
+        plan.failed(&req(1, 3), 2);
+        assert_eq!(plan.next_requests(), [req(0, 1)]);
+        assert_eq!(answered(&mut plan, &req(0, 3), 3), 3);
+        assert_eq!(answered(&mut plan, &req(0, 1), 1), 1);
+        assert!(plan.is_complete());
+        assert_eq!(plan.delivered(), 6);
     }
 
     #[test]
     fn stuck_when_every_endpoint_failed() {
         let mut plan = Plan::new(2, 4, 0);
         plan.next_requests();
-        plan.failed(&req(0, 2));
+        plan.failed(&req(0, 2), 0);
         assert!(!plan.is_stuck(), "endpoint 1 is still working");
         assert_eq!(plan.next_requests(), [req(1, 2)]);
-        plan.failed(&req(1, 2));
+        plan.failed(&req(1, 2), 0);
         assert!(!plan.is_stuck(), "endpoint 1 still has a request open");
         assert_eq!(plan.next_requests(), []);
-        plan.failed(&req(1, 2));
+        plan.failed(&req(1, 2), 0);
         assert!(plan.is_stuck());
     }
 }

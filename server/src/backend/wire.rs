@@ -64,9 +64,17 @@ pub(crate) struct ChatRequest<'a> {
     pub top_p: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
-    // Streaming would let a caller watch text arrive, but the pipeline needs whole samples and
-    // one JSON body is simpler to retry.
+    /// Streamed, each choice is handed on as soon as it finishes, while its siblings are still
+    /// being written, and a proxy that drops idle connections sees bytes all along.
     pub stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<StreamOptions>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct StreamOptions {
+    /// Asks for a last chunk with the token counts; servers that do not know the option ignore it.
+    pub include_usage: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -97,6 +105,43 @@ impl Choice {
     pub fn into_text(self) -> String {
         self.message.and_then(|m| m.content).unwrap_or_default()
     }
+
+    pub fn new(text: String, finish_reason: Option<String>) -> Self {
+        Choice {
+            message: Some(ResponseMessage {
+                content: Some(text),
+            }),
+            finish_reason,
+        }
+    }
+}
+
+/// One event of a streamed response: pieces of some choices, or (last) the usage alone.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ChatChunk {
+    #[serde(default)]
+    pub choices: Vec<ChunkChoice>,
+    #[serde(default)]
+    pub usage: Option<Usage>,
+    /// vLLM and proxies report a failure mid-stream as an event holding only this.
+    #[serde(default)]
+    pub error: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ChunkChoice {
+    #[serde(default)]
+    pub index: usize,
+    #[serde(default)]
+    pub delta: Option<Delta>,
+    #[serde(default)]
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Delta {
+    #[serde(default)]
+    pub content: Option<String>,
 }
 
 #[cfg(test)]
@@ -114,6 +159,7 @@ mod tests {
             top_p: 0.95,
             max_tokens: None,
             stream: false,
+            stream_options: None,
         };
         let body = serde_json::to_value(&request).unwrap();
         assert_eq!(

@@ -10,7 +10,7 @@ use super::args::FixArgs;
 use super::exit::Exit;
 use super::progress::Progress;
 use super::report;
-use crate::backend::{BackendClient, BackendConfig};
+use crate::backend::BackendClient;
 use crate::config::{Options, Settings};
 use crate::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
 use crate::engine::write_back::write_patch;
@@ -53,14 +53,7 @@ pub fn run(args: FixArgs) -> Exit {
         Ok(prompts) => prompts,
         Err(e) => return Exit::BadInput.with_message(e),
     };
-    let client = match BackendClient::new(BackendConfig {
-        base_urls: settings.backend_urls.clone(),
-        model: settings.model.clone(),
-        api_key: settings.api_key.clone(),
-        request_timeout: settings.request_timeout,
-        max_retries: settings.max_retries,
-        ..BackendConfig::default()
-    }) {
+    let client = match BackendClient::new(settings.backend_config()) {
         Ok(client) => client,
         Err(e) => return Exit::BadInput.with_message(e),
     };

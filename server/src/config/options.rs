@@ -90,6 +90,8 @@ pub struct BackendOptions {
     pub api_key: Option<String>,
     pub timeout_secs: Option<u64>,
     pub max_retries: Option<u32>,
+    /// Streamed answers (the default): each sample arrives when it finishes.
+    pub stream: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -238,6 +240,7 @@ impl Options {
                 api_key: pick(self.backend.api_key, other.backend.api_key),
                 timeout_secs: pick(self.backend.timeout_secs, other.backend.timeout_secs),
                 max_retries: pick(self.backend.max_retries, other.backend.max_retries),
+                stream: pick(self.backend.stream, other.backend.stream),
             },
             sampling: SamplingOptions {
                 temperature: pick(self.sampling.temperature, other.sampling.temperature),

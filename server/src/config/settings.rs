@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::options::Options;
+use crate::backend::BackendConfig;
 use super::secret::Secret;
 use crate::verify::test_results::OutputFormat;
 
@@ -13,6 +14,7 @@ pub struct Settings {
     pub api_key: Option<String>,
     pub request_timeout: Duration,
     pub max_retries: u32,
+    pub stream: bool,
     pub temperature: f64,
     pub top_p: f64,
     pub max_tokens: Option<u32>,
@@ -98,6 +100,7 @@ impl Default for Settings {
             api_key: None,
             request_timeout: Duration::from_secs(600),
             max_retries: 4,
+            stream: true,
             temperature: 0.6,
             top_p: 0.95,
             max_tokens: None,
@@ -133,6 +136,19 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The backend client's part, the one place the CLI and the language server take it from.
+    pub fn backend_config(&self) -> BackendConfig {
+        BackendConfig {
+            base_urls: self.backend_urls.clone(),
+            model: self.model.clone(),
+            api_key: self.api_key.clone(),
+            request_timeout: self.request_timeout,
+            max_retries: self.max_retries,
+            stream: self.stream,
+            ..BackendConfig::default()
+        }
+    }
+
     /// Checks every value; the first that cannot work is the error.
     pub fn resolve(options: &Options) -> Result<Settings, SettingsError> {
         let d = Settings::default();
@@ -226,6 +242,7 @@ impl Settings {
             api_key: o.backend.api_key.clone().filter(|k| !k.is_empty()),
             request_timeout: Duration::from_secs(timeout_secs),
             max_retries: o.backend.max_retries.unwrap_or(d.max_retries),
+            stream: o.backend.stream.unwrap_or(d.stream),
             temperature,
             top_p,
             max_tokens: o.sampling.max_tokens,

@@ -18,7 +18,7 @@ use super::documents::Document;
 use super::job_task;
 use super::protocol::{invalid_params, request_failed};
 use super::session::Session;
-use crate::backend::{BackendClient, BackendConfig};
+use crate::backend::BackendClient;
 use crate::engine::issue::Issue;
 use crate::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
 use crate::issue_source::{IssueSources, LoadedIssue, Lookup, Resolved};
@@ -219,14 +219,7 @@ fn prepare(
     let issue = sources
         .resolve(issue_ref, &issue_lookup(&repo_root, root))
         .map_err(|e| e.to_string())?;
-    let client = BackendClient::new(BackendConfig {
-        base_urls: config.settings.backend_urls.clone(),
-        model: config.settings.model.clone(),
-        api_key: config.settings.api_key.clone(),
-        request_timeout: config.settings.request_timeout,
-        max_retries: config.settings.max_retries,
-        ..BackendConfig::default()
-    })
+    let client = BackendClient::new(config.settings.backend_config())
     .map_err(|e| e.to_string())?;
 
     let mut versions = HashMap::new();
