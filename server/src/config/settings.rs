@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::options::Options;
-use crate::backend::BackendConfig;
 use super::secret::Secret;
+use crate::backend::BackendConfig;
 use crate::verify::test_results::OutputFormat;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -219,8 +219,7 @@ fn prepare(
     let issue = sources
         .resolve(issue_ref, &issue_lookup(&repo_root, root))
         .map_err(|e| e.to_string())?;
-    let client = BackendClient::new(config.settings.backend_config())
-    .map_err(|e| e.to_string())?;
+    let client = BackendClient::new(config.settings.backend_config()).map_err(|e| e.to_string())?;
 
     let mut versions = HashMap::new();
     for (uri, doc) in buffers {

@@ -169,7 +169,8 @@ impl Script {
 
     /// Wait this long before each finishing event of a streamed response, so that choice `i`
     /// finishes about `(i + 1) * gap` after the content and a test can see early choices reach
-    /// the caller before the stream ends.
+    /// the caller before the stream ends. A JSON answer, which can only go out once every choice
+    /// is written, waits `count * gap`: the same model, not streamed.
     pub fn stream_gap(mut self, gap: Duration) -> Self {
         self.stream_gap = gap;
         self
@@ -566,12 +567,13 @@ fn decide(state: &mut State, request: HttpRequest) -> Reply {
             end,
         });
     }
+    let generation = state.script.stream_gap * u32::try_from(texts.len()).unwrap_or(u32::MAX);
     let body = completion_body(state, &model, texts, &prompt);
     Reply::Respond {
         status: 200,
         body: body.to_string(),
         retry_after: None,
-        delay,
+        delay: delay + generation,
     }
 }
 
