@@ -578,3 +578,39 @@ fn refuses_a_bad_configuration() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_server_that_refuses_streaming_is_asked_for_one_body_from_then_on() {
+    let backend = ScriptedBackend::start(repair_script(3).fault(Fault::status(
+        400,
+        r#"{"error": {"message": "stream_options: extra inputs are not permitted"}}"#,
+    )))
+    .await;
+    let client = client(&backend);
+    let (result, samples) = sample(&client, 2).await;
+    result.unwrap();
+    assert_eq!(samples.len(), 2);
+    let (result, samples) = sample(&client, 2).await;
+    result.unwrap();
+    assert_eq!(samples.len(), 2);
+    let streamed: Vec<_> = backend.requests().iter().map(|r| r.stream).collect();
+    assert_eq!(streamed, [Some(true), Some(false), Some(false)]);
+}
+
+#[tokio::test]
+async fn a_bad_request_is_still_reported_when_asked_for_one_body() {
+    let backend = ScriptedBackend::start(
+        repair_script(3)
+            .fault(Fault::status(400, "prompt is longer than the context"))
+            .fault(Fault::status(400, "prompt is longer than the context")),
+    )
+    .await;
+    let (result, samples) = sample(&client(&backend), 2).await;
+    let err = result.unwrap_err().to_string();
+    assert!(samples.is_empty());
+    assert!(
+        err.contains("HTTP 400: prompt is longer than the context (1 attempt)"),
+        "{err}"
+    );
+    assert_eq!(backend.requests().len(), 2);
+}

@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -58,6 +58,9 @@ struct Endpoint {
     url: Url,
     /// The URL as it appears in logs and errors, credentials removed.
     shown: String,
+    /// Cleared for good once the server refuses a streamed request (an older or strict server
+    /// rejecting `stream_options`, a proxy that cannot stream).
+    streams: AtomicBool,
 }
 
 /// A chat-completions client for one model on one or more OpenAI-compatible servers.
@@ -69,7 +72,6 @@ pub struct BackendClient {
     request_timeout: Duration,
     max_retries: u32,
     initial_backoff: Duration,
-    stream: bool,
     /// Rotates which endpoint gets the odd sample, across calls.
     next_first: AtomicUsize,
 }
@@ -105,6 +107,7 @@ impl BackendClient {
                 Ok(Endpoint {
                     url,
                     shown: shown.into(),
+                    streams: AtomicBool::new(config.stream),
                 })
             })
             .collect::<Result<Vec<_>, BackendError>>()?;
@@ -124,7 +127,6 @@ impl BackendClient {
             request_timeout: config.request_timeout,
             max_retries: config.max_retries,
             initial_backoff: config.initial_backoff,
-            stream: config.stream,
             next_first: AtomicUsize::new(0),
         })
     }
@@ -252,6 +254,7 @@ impl BackendClient {
                 break Ok(());
             }
             attempts += 1;
+            let stream = endpoint.streams.load(Ordering::Relaxed);
             let body = ChatRequest {
                 model: &self.model,
                 messages,
@@ -259,12 +262,12 @@ impl BackendClient {
                 temperature: params.temperature,
                 top_p: params.top_p,
                 max_tokens: params.max_tokens,
-                stream: self.stream,
-                stream_options: self.stream.then_some(StreamOptions {
+                stream,
+                stream_options: stream.then_some(StreamOptions {
                     include_usage: true,
                 }),
             };
-            tracing::debug!(url = %endpoint.shown, n = missing, attempt = attempts, stream = self.stream, "requesting completions");
+            tracing::debug!(url = %endpoint.shown, n = missing, attempt = attempts, stream, "requesting completions");
             let mut deliver = |choice: Choice| {
                 returned += 1;
                 // A closed channel means the call is over; its end is not this request's business.
@@ -274,6 +277,16 @@ impl BackendClient {
                 Ok(u) => {
                     usage += u;
                     break Ok(());
+                }
+                Err(AttemptError::Status {
+                    status,
+                    body_excerpt,
+                    ..
+                }) if stream && matches!(status.as_u16(), 400 | 422) => {
+                    // A genuine bad request fails again as one body, and is reported from there.
+                    tracing::warn!(url = %endpoint.shown, status = status.as_u16(), body = %body_excerpt, "the server refused a streamed request; asking for one body from now on");
+                    endpoint.streams.store(false, Ordering::Relaxed);
+                    attempts -= 1;
                 }
                 Err(err) if err.is_retryable() && attempts <= self.max_retries => {
                     let delay = err
