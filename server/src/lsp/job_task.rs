@@ -2,9 +2,12 @@
 //! reports and diagnostics as they happen, and the outcome into the job's final state.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use tokio::sync::mpsc;
 use tower_lsp_server::lsp_types::{MessageType, Uri};
 use tracing::Instrument;
@@ -49,13 +52,13 @@ pub async fn run(session: Arc<Session>, job: Arc<Job>, inputs: Inputs) {
             let _ = events_tx.send(event);
         };
         let result = {
-            let fix = run_fix(
+            let fix = contained(run_fix(
                 inputs.snapshot,
                 &request,
                 &inputs.client,
                 &on_event,
                 &job.cancel,
-            );
+            ));
             tokio::pin!(fix);
             tokio::select! {
                 result = &mut fix => result,
@@ -64,7 +67,7 @@ pub async fn run(session: Arc<Session>, job: Arc<Job>, inputs: Inputs) {
                     tokio::time::sleep(CANCEL_GRACE).await;
                 } => {
                     tracing::warn!("the engine did not stop within the grace period; dropping it");
-                    Err(JobError::Cancelled)
+                    Ok(Err(JobError::Cancelled))
                 }
             }
         };
@@ -72,7 +75,15 @@ pub async fn run(session: Arc<Session>, job: Arc<Job>, inputs: Inputs) {
         // report is out before the progress ends.
         drop(on_event);
         let _ = watcher.await;
-        finish(&session, &job, &progress, result).await;
+        match result {
+            Ok(result) => finish(&session, &job, &progress, result).await,
+            Err(panic) => {
+                let message = format!(
+                    "internal error: {panic} (a bug in Swiss: the server log says where; the server keeps running)"
+                );
+                fail(&session, &job, &progress, message).await;
+            }
+        }
     }
     .instrument(span)
     .await;
@@ -205,18 +216,48 @@ async fn finish(
                     .await;
             }
         }
-        Err(e) => {
-            let message = e.to_string();
-            tracing::warn!(error = %message, "job failed");
-            job.set_state(JobState::Failed(message.clone()));
-            diagnostics::clear(session, job).await;
-            progress.end(format!("failed: {message}")).await;
-            session
-                .show_message(
-                    MessageType::ERROR,
-                    format!("Swiss {} failed: {message}", job.id),
-                )
-                .await;
-        }
+        Err(e) => fail(session, job, progress, e.to_string()).await,
+    }
+}
+
+async fn fail(session: &Session, job: &Job, progress: &JobProgress, message: String) {
+    tracing::warn!(error = %message, "job failed");
+    job.set_state(JobState::Failed(message.clone()));
+    diagnostics::clear(session, job).await;
+    progress.end(format!("failed: {message}")).await;
+    session
+        .show_message(
+            MessageType::ERROR,
+            format!("Swiss {} failed: {message}", job.id),
+        )
+        .await;
+}
+
+/// Runs `future`, turning a panic into an error with its message: a bug in the engine must end
+/// the job (and its progress in the editor) rather than leave it running forever.
+async fn contained<T>(future: impl Future<Output = T>) -> Result<T, String> {
+    AssertUnwindSafe(future)
+        .catch_unwind()
+        .await
+        .map_err(|payload| {
+            payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_owned())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_engine_becomes_an_error_with_its_message() {
+        assert_eq!(contained(async { 7 }).await, Ok(7));
+        let literal = contained(async { panic!("index out of bounds") }).await;
+        assert_eq!(literal, Err::<(), _>("index out of bounds".to_owned()));
+        let formatted = contained(async { panic!("candidate {} missing", 3) }).await;
+        assert_eq!(formatted, Err::<(), _>("candidate 3 missing".to_owned()));
     }
 }
