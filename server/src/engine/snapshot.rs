@@ -117,10 +117,19 @@ impl RepoSnapshot {
     }
 
     /// Every tracked file's bytes (overlays applied, overlaid new files added), for a sandbox.
+    /// A file the job has already read goes in as it was read, so that tests run on the text the
+    /// candidates were written against even if it changed on disk since.
     pub fn base_files(&self) -> std::io::Result<Vec<crate::sandbox::BaseFile>> {
+        let read: HashMap<String, Arc<str>> = self
+            .cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(|(path, text)| Some((path.clone(), text.clone()?)))
+            .collect();
         let mut files = Vec::with_capacity(self.tracked.len() + self.overlays.len());
         for (path, executable) in &self.tracked {
-            let bytes: Arc<[u8]> = match self.overlays.get(path) {
+            let bytes: Arc<[u8]> = match self.overlays.get(path).or_else(|| read.get(path)) {
                 Some(text) => Arc::from(text.as_bytes()),
                 None => match std::fs::read(self.root.join(path)) {
                     Ok(bytes) => Arc::from(bytes),
@@ -264,5 +273,31 @@ mod tests {
             replace: "x = 2\n".into(),
         };
         assert!(apply_edits(&snapshot, &[edit]).is_ok());
+    }
+
+    #[test]
+    fn the_sandbox_gets_a_file_as_the_job_read_it() {
+        let repo =
+            swiss_testkit::FixtureRepo::with_files(&[("a.py", "x = 1\n"), ("b.py", "y = 1\n")]);
+        let snapshot = RepoSnapshot::open(repo.path(), DEFAULT_MAX_FILE_BYTES).unwrap();
+        assert_eq!(snapshot.read("a.py").as_deref(), Some("x = 1\n"));
+        // Edited in the editor and saved while the job runs.
+        repo.write("a.py", "x = 99\n");
+        repo.write("b.py", "y = 2\n");
+        let files = snapshot.base_files().unwrap();
+        let text = |path: &str| {
+            let file = files.iter().find(|f| f.path == path).unwrap();
+            String::from_utf8(file.bytes.to_vec()).unwrap()
+        };
+        assert_eq!(
+            text("a.py"),
+            "x = 1\n",
+            "the text the candidates were written against"
+        );
+        assert_eq!(
+            text("b.py"),
+            "y = 2\n",
+            "never read by the job: as it is now"
+        );
     }
 }
