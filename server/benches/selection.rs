@@ -136,6 +136,47 @@ fn bench_select(c: &mut Criterion) {
     group.finish();
 }
 
+/// The worst case for selection: every sample a different edit, so every pair of keys needs a
+/// `ratio`. `select` spreads the pairs over the cores; the second bench is the same pairs on one
+/// thread, as selection computed them before.
+#[allow(clippy::print_stderr)]
+fn bench_mostly_unique(c: &mut Criterion) {
+    const N: usize = 160;
+    let mut rng = Lcg(7);
+    let bases: Vec<String> = [1024, 2048, 3072, 4096]
+        .iter()
+        .map(|&size| base_patch(&mut rng, size))
+        .collect();
+    let keys: Vec<String> = (0..N)
+        .map(|i| variant(&bases[i % bases.len()], &mut rng))
+        .collect();
+    let mut unique = keys.clone();
+    unique.sort();
+    unique.dedup();
+    eprintln!(
+        "mostly_unique/{N}: {} unique keys, {} cores",
+        unique.len(),
+        std::thread::available_parallelism().map_or(1, usize::from)
+    );
+    let mut group = c.benchmark_group("mostly_unique");
+    group.sample_size(10);
+    group.bench_function(BenchmarkId::new("select", N), |b| {
+        b.iter(|| select(black_box(&keys), &verdict));
+    });
+    group.bench_function(BenchmarkId::new("pairs_one_thread", N), |b| {
+        b.iter(|| {
+            let mut sum = 0.0;
+            for (i, a) in unique.iter().enumerate() {
+                for other in &unique[i + 1..] {
+                    sum += ratio(black_box(a), black_box(other));
+                }
+            }
+            sum
+        });
+    });
+    group.finish();
+}
+
 fn bench_ratio(c: &mut Criterion) {
     let mut rng = Lcg(42);
     let a = base_patch(&mut rng, 4096);
@@ -149,5 +190,5 @@ fn bench_ratio(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_select, bench_ratio);
+criterion_group!(benches, bench_select, bench_mostly_unique, bench_ratio);
 criterion_main!(benches);
