@@ -268,6 +268,20 @@ async fn local_background_process_does_not_outlive_the_run() {
 }
 
 #[tokio::test]
+async fn local_daemonized_process_does_not_outlive_the_run() {
+    let sandbox = local().await;
+    let marker = unique_marker("local-setsid");
+    // setsid leaves the run's process group (and session), out of reach of the group kill.
+    let command = format!(
+        "setsid sh -c 'sleep 300; echo {marker}' >/dev/null 2>&1 & sleep 0.2; echo started"
+    );
+    let out = run(&sandbox, quick(&command)).await;
+    assert_eq!(out.exit_code, Some(0), "{out:?}");
+    assert_eq!(out.stdout, "started\n");
+    assert_no_process(&marker).await;
+}
+
+#[tokio::test]
 async fn local_output_is_capped() {
     let sandbox = local().await;
     check_output_capped(&sandbox).await;

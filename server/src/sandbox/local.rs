@@ -2,7 +2,8 @@
 //! process group so that everything it started can be killed at once.
 //!
 //! What it does NOT protect against: the command runs as the user, with the user's network and
-//! the whole file system in reach; a process that leaves its group (`setsid`) escapes the kill.
+//! the whole file system in reach. A process that leaves its group (`setsid`, a daemon) is found
+//! by its environment (`run_marker`) and killed too, unless it clears that environment.
 //! It keeps runs apart from each other and from the user's work tree, nothing more. Docker is the
 //! sandbox for untrusted code.
 
@@ -19,6 +20,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::run_marker;
 use super::{
     relative_path, BaseFile, Capture, RunOutput, RunSpec, Sandbox, SandboxError,
     DEFAULT_OUTPUT_LIMIT,
@@ -215,12 +217,14 @@ async fn run_in(
     limits: LocalLimits,
     cancel: &CancellationToken,
 ) -> Result<RunOutput, SandboxError> {
+    let marker = run_marker::new_marker();
     let mut command = tokio::process::Command::new("sh");
     command
         .arg("-c")
         .arg(&spec.command)
         .current_dir(dir)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
+        .env(run_marker::VARIABLE, &marker)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -231,7 +235,11 @@ async fn run_in(
         .spawn()
         .map_err(|e| SandboxError::Run(format!("failed to start `sh`: {e}")))?;
     // process_group(0) makes the child its own group leader, so its pid is the group id.
-    let group = GroupKill(child.id().map(|pid| pid as i32));
+    let group = GroupKill {
+        pgid: child.id().map(|pid| pid as i32),
+        marker,
+        done: std::cell::Cell::new(false),
+    };
 
     let stdout = spawn_reader(child.stdout.take(), limits.output_limit);
     let stderr = spawn_reader(child.stderr.take(), limits.output_limit);
@@ -273,19 +281,29 @@ async fn run_in(
     }
 }
 
-/// Kills the run's whole process group when told to and again when dropped, so a run future
-/// dropped mid-flight (its job cancelled by dropping, a panic) leaves no process behind.
-struct GroupKill(Option<i32>);
+/// Kills the run's whole process group, and the processes that left it, when told to and again
+/// when dropped, so a run future dropped mid-flight (its job cancelled by dropping, a panic)
+/// leaves no process behind.
+struct GroupKill {
+    pgid: Option<i32>,
+    marker: String,
+    /// The /proc sweep costs a scan of every process: once per run is enough.
+    done: std::cell::Cell<bool>,
+}
 
 impl GroupKill {
     fn kill(&self) {
-        if let Some(pgid) = self.0 {
+        if self.done.replace(true) {
+            return;
+        }
+        if let Some(pgid) = self.pgid {
             // SAFETY: kill(2) with a negative pid signals a process group and touches no memory.
             // ESRCH (the group is already gone) is the expected case after a clean exit.
             unsafe {
                 libc::kill(-pgid, libc::SIGKILL);
             }
         }
+        run_marker::kill_marked(&self.marker);
     }
 }
 

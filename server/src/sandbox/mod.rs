@@ -5,6 +5,7 @@
 pub mod docker;
 pub mod leftovers;
 pub mod local;
+pub mod run_marker;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
