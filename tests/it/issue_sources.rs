@@ -260,6 +260,18 @@ fn gitlab_issues_with_subgroups_notes_and_the_private_token() {
         "https://gitlab.com/group/sub/calc/-/issues/3",
     );
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+
+    // And by the work-item URL GitLab 17 links issues with.
+    let output = run_fix(
+        &plain,
+        &backend,
+        "https://gitlab.com/group/sub/calc/-/work_items/3",
+    );
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    assert_eq!(
+        stdout_json(&output)["issue"]["title"],
+        "divide() floors its result"
+    );
 }
 
 #[test]

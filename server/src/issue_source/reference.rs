@@ -35,7 +35,8 @@ pub struct IssueUrl {
 pub enum UrlKind {
     /// `…/owner/repo/issues/N`: GitHub, or GitLab's older form.
     Issues,
-    /// `…/group/project/-/issues/N`: GitLab only.
+    /// `…/group/project/-/issues/N`, or the `/-/work_items/N` form GitLab 17 links issues
+    /// with (an issue's work item has the issue's number): GitLab only.
     GitLabIssues,
     /// `…/owner/repo/pull/N`.
     PullRequest,
@@ -96,8 +97,10 @@ fn parse_url(text: &str) -> Result<IssueUrl, String> {
     let at = (0..segments.len().saturating_sub(1))
         .rev()
         .find(|&i| {
-            matches!(segments[i], "issues" | "pull" | "pulls" | "merge_requests")
-                && number(segments[i + 1]).is_some()
+            matches!(
+                segments[i],
+                "issues" | "work_items" | "pull" | "pulls" | "merge_requests"
+            ) && number(segments[i + 1]).is_some()
         })
         .ok_or_else(not_an_issue)?;
     let trailing = segments.len() - at - 2;
@@ -108,7 +111,7 @@ fn parse_url(text: &str) -> Result<IssueUrl, String> {
     };
     let kind = match (segments[at], dash) {
         ("issues", false) => UrlKind::Issues,
-        ("issues", true) => UrlKind::GitLabIssues,
+        ("issues" | "work_items", true) => UrlKind::GitLabIssues,
         ("pull" | "pulls", false) => UrlKind::PullRequest,
         ("merge_requests", _) => UrlKind::MergeRequest,
         _ => return Err(not_an_issue()),
@@ -188,6 +191,10 @@ mod tests {
         let u = url("http://git.example.org:8080/team/app/-/issues/5");
         assert_eq!(u.origin, "http://git.example.org:8080");
         assert_eq!(u.host, "git.example.org");
+        let u = url("https://gitlab.com/group/sub/project/-/work_items/17");
+        assert_eq!(u.project, "group/sub/project");
+        assert_eq!((u.number, u.kind), (17, UrlKind::GitLabIssues));
+        assert!(Reference::parse("https://github.com/o/r/work_items/3").is_err());
     }
 
     #[test]
