@@ -158,6 +158,67 @@ fn fix_reads_a_github_issue_url_with_every_page_of_comments() {
 }
 
 #[test]
+fn a_long_thread_is_cut_to_the_issue_size_budget_from_swiss_toml() {
+    let tracker = IssueTracker::start();
+    let long: Vec<(String, String)> = (0..40)
+        .map(|i| {
+            (
+                format!("user{i}"),
+                format!("Comment {i}: {}", "more detail ".repeat(20)),
+            )
+        })
+        .collect();
+    let comments: Vec<(&str, &str)> = long
+        .iter()
+        .map(|(who, text)| (who.as_str(), text.as_str()))
+        .collect();
+    tracker.github_issue(
+        "acme/calc",
+        9,
+        "divide() floors its result",
+        ISSUE_BODY,
+        &comments,
+    );
+    let repo = calc_repo(None, &tracker);
+    let mut config = std::fs::read_to_string(repo.path().join("swiss.toml")).unwrap();
+    config.push_str("\n[issue]\nmax_chars = 2000\n");
+    repo.write("swiss.toml", &config);
+    let backend = ScriptedBackend::start_in_background(calc_script());
+
+    let output = run_fix(&repo, &backend, "https://github.com/acme/calc/issues/9");
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let body = stdout_json(&output)["issue"]["body"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        body.chars().count() <= 2000,
+        "{} chars",
+        body.chars().count()
+    );
+    assert!(
+        body.contains("Comment 0:") && body.contains("Comment 39:"),
+        "{body}"
+    );
+    assert!(
+        body.contains("left out here to fit the size budget"),
+        "{body}"
+    );
+
+    repo.write(
+        "swiss.toml",
+        &config.replace("max_chars = 2000", "max_chars = 0"),
+    );
+    let output = run_fix(&repo, &backend, "https://github.com/acme/calc/issues/9");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("issue.max_chars"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
 fn hash_numbers_resolve_against_the_origin_remote() {
     let tracker = IssueTracker::start();
     github_calc_issue(&tracker, 12);

@@ -24,6 +24,15 @@ pub struct Options {
     pub reproduction: ReproductionOptions,
     pub github: GithubOptions,
     pub gitlab: GitlabOptions,
+    pub issue: IssueOptions,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IssueOptions {
+    /// Size budget of a tracker issue's text (title, body, comments) in characters; a longer
+    /// thread is cut from the middle, and says so.
+    pub max_chars: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -288,6 +297,9 @@ impl Options {
                 api_url: pick(self.gitlab.api_url, other.gitlab.api_url),
                 token: pick(self.gitlab.token, other.gitlab.token),
                 hosts: pick(self.gitlab.hosts, other.gitlab.hosts),
+            },
+            issue: IssueOptions {
+                max_chars: pick(self.issue.max_chars, other.issue.max_chars),
             },
         }
     }

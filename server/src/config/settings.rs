@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::options::Options;
 use super::secret::Secret;
 use crate::backend::BackendConfig;
+use crate::issue_source::DEFAULT_MAX_ISSUE_CHARS;
 use crate::verify::test_results::OutputFormat;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +39,7 @@ pub struct Settings {
     pub reproduction_samples: usize,
     pub github: GithubSettings,
     pub gitlab: GitlabSettings,
+    pub issue_max_chars: usize,
 }
 
 pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
@@ -131,6 +133,7 @@ impl Default for Settings {
                 token: None,
                 hosts: Vec::new(),
             },
+            issue_max_chars: DEFAULT_MAX_ISSUE_CHARS,
         }
     }
 }
@@ -324,6 +327,10 @@ impl Settings {
             )?,
             github,
             gitlab,
+            issue_max_chars: positive(
+                "issue.max_chars",
+                o.issue.max_chars.unwrap_or(d.issue_max_chars),
+            )?,
         })
     }
 }

@@ -107,7 +107,7 @@ impl IssueSources {
             forges: Forges::new(&settings.github, &settings.gitlab)?,
             http: Http::new(DEFAULT_TIMEOUT)?,
             cache: IssueCache::shared(),
-            max_chars: DEFAULT_MAX_ISSUE_CHARS,
+            max_chars: settings.issue_max_chars,
         })
     }
 
