@@ -598,19 +598,22 @@ async fn a_server_that_refuses_streaming_is_asked_for_one_body_from_then_on() {
 }
 
 #[tokio::test]
-async fn a_bad_request_is_still_reported_when_asked_for_one_body() {
-    let backend = ScriptedBackend::start(
-        repair_script(3)
-            .fault(Fault::status(400, "prompt is longer than the context"))
-            .fault(Fault::status(400, "prompt is longer than the context")),
-    )
+async fn a_bad_request_that_is_not_about_streaming_is_reported_and_streaming_stays_on() {
+    let backend = ScriptedBackend::start(repair_script(3).fault(Fault::status(
+        400,
+        "This model's maximum context length is 32768 tokens",
+    )))
     .await;
-    let (result, samples) = sample(&client(&backend), 2).await;
+    let client = client(&backend);
+    let (result, samples) = sample(&client, 2).await;
     let err = result.unwrap_err().to_string();
     assert!(samples.is_empty());
     assert!(
-        err.contains("HTTP 400: prompt is longer than the context (1 attempt)"),
+        err.contains("HTTP 400: This model's maximum context length is 32768 tokens (1 attempt)"),
         "{err}"
     );
-    assert_eq!(backend.requests().len(), 2);
+    let (result, _) = sample(&client, 2).await;
+    result.unwrap();
+    let streamed: Vec<_> = backend.requests().iter().map(|r| r.stream).collect();
+    assert_eq!(streamed, [Some(true), Some(true)]);
 }

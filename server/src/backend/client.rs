@@ -278,12 +278,16 @@ impl BackendClient {
                     usage += u;
                     break Ok(());
                 }
+                // Only a refusal that is about streaming: a prompt over the context length must
+                // not turn streaming off for the rest of the session.
                 Err(AttemptError::Status {
                     status,
                     body_excerpt,
                     ..
-                }) if stream && matches!(status.as_u16(), 400 | 422) => {
-                    // A genuine bad request fails again as one body, and is reported from there.
+                }) if stream
+                    && matches!(status.as_u16(), 400 | 422)
+                    && body_excerpt.to_ascii_lowercase().contains("stream") =>
+                {
                     tracing::warn!(url = %endpoint.shown, status = status.as_u16(), body = %body_excerpt, "the server refused a streamed request; asking for one body from now on");
                     endpoint.streams.store(false, Ordering::Relaxed);
                     attempts -= 1;
