@@ -24,6 +24,25 @@ fn fixture_tests(repo: &Path) -> (bool, String) {
     )
 }
 
+/// `swiss fix --json` on `issue` with 8 samples from `backend` and no verification: the engine
+/// alone.
+fn fix_unverified(repo: &Path, issue: &str, backend: &ScriptedBackend) -> Command {
+    swiss(
+        repo,
+        &[
+            "--issue",
+            issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--samples",
+            "8",
+            "--json",
+            "--sandbox",
+            "none",
+        ],
+    )
+}
+
 /// Retries kept short so that failure tests take milliseconds, not the default backoff.
 fn fast_failing_config(repo: &FixtureRepo) {
     repo.write(
@@ -40,22 +59,9 @@ fn json_picks_the_majority_fix_and_changes_nothing() {
     let backend = ScriptedBackend::start_in_background(calc::script());
     let before = repo.contents();
 
-    let output = swiss(
-        repo.path(),
-        &[
-            "--issue",
-            &issue,
-            "--backend-url",
-            &backend.base_url(),
-            "--samples",
-            "8",
-            "--json",
-            "--sandbox",
-            "none",
-        ],
-    )
-    .output()
-    .unwrap();
+    let output = fix_unverified(repo.path(), &issue, &backend)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     let json = stdout_json(&output);
 
@@ -568,22 +574,9 @@ fn a_backend_failing_after_some_samples_keeps_them_with_a_warning() {
         script = script.fault_for(PromptKind::Repair, Fault::status(500, "out of memory"));
     }
     let backend = ScriptedBackend::start_in_background(script);
-    let output = swiss(
-        repo.path(),
-        &[
-            "--issue",
-            &issue,
-            "--backend-url",
-            &backend.base_url(),
-            "--samples",
-            "8",
-            "--json",
-            "--sandbox",
-            "none",
-        ],
-    )
-    .output()
-    .unwrap();
+    let output = fix_unverified(repo.path(), &issue, &backend)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let err = stderr(&output);
     assert!(
@@ -597,4 +590,39 @@ fn a_backend_failing_after_some_samples_keeps_them_with_a_warning() {
         .as_str()
         .unwrap()
         .contains("+    return a / b"));
+}
+
+#[test]
+fn a_structure_over_its_budget_shows_the_files_the_issue_names() {
+    let repo = FixtureRepo::large(3_000);
+    repo.write("swiss.toml", "[localize]\nmax_structure_tokens = 2000\n");
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let backend = ScriptedBackend::start_in_background(calc::script());
+
+    let output = fix_unverified(repo.path(), &issue, &backend)
+        .output()
+        .unwrap();
+    let stderr = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "stderr: {stderr}");
+    assert!(
+        stderr.contains(
+            "the repository structure is over localize.max_structure_tokens (2000): the model sees"
+        ),
+        "{stderr}"
+    );
+    let prompt = backend
+        .requests()
+        .into_iter()
+        .find(|r| r.kind == PromptKind::Localize)
+        .unwrap()
+        .messages[0]
+        .content
+        .clone();
+    assert!(prompt.contains("calc/\n    __init__.py\n"), "{prompt}");
+    assert!(prompt.contains("    ops.py\n"), "{prompt}");
+    assert!(prompt.contains("source files shown; the others were left out to fit the prompt)"));
+    // 2,000 tokens of structure, plus the template and the issue.
+    assert!(prompt.len() < 8_000 + 4_000, "{} bytes", prompt.len());
+    assert_eq!(stdout_json(&output)["localized_files"][0], "calc/ops.py");
 }

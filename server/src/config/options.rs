@@ -115,6 +115,9 @@ pub struct SamplingOptions {
 #[serde(default, deny_unknown_fields)]
 pub struct LocalizeOptions {
     pub samples: Option<usize>,
+    /// Budget of the repository structure in the localization prompt; a larger one shows the
+    /// files the issue names first, then the shallowest.
+    pub max_structure_tokens: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -258,6 +261,10 @@ impl Options {
             },
             localize: LocalizeOptions {
                 samples: pick(self.localize.samples, other.localize.samples),
+                max_structure_tokens: pick(
+                    self.localize.max_structure_tokens,
+                    other.localize.max_structure_tokens,
+                ),
             },
             repair: RepairOptions {
                 samples: pick(self.repair.samples, other.repair.samples),

@@ -20,6 +20,7 @@ pub struct Settings {
     pub top_p: f64,
     pub max_tokens: Option<u32>,
     pub localize_samples: usize,
+    pub max_structure_tokens: usize,
     pub repair_samples: usize,
     pub max_prompt_tokens: usize,
     pub prompts_dir: String,
@@ -107,6 +108,9 @@ impl Default for Settings {
             top_p: 0.95,
             max_tokens: None,
             localize_samples: 4,
+            // With an issue of up to 24,000 characters, the localization prompt stays within a
+            // 32k-token context.
+            max_structure_tokens: 20_000,
             repair_samples: 40,
             max_prompt_tokens: 24_000,
             prompts_dir: ".swiss/prompts".to_owned(),
@@ -252,6 +256,12 @@ impl Settings {
             localize_samples: positive(
                 "localize.samples",
                 o.localize.samples.unwrap_or(d.localize_samples),
+            )?,
+            max_structure_tokens: positive(
+                "localize.max_structure_tokens",
+                o.localize
+                    .max_structure_tokens
+                    .unwrap_or(d.max_structure_tokens),
             )?,
             repair_samples: positive(
                 "repair.samples",

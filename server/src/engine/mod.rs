@@ -10,5 +10,6 @@ pub mod repair;
 pub mod selection;
 pub mod similarity;
 pub mod snapshot;
+pub mod structure_fit;
 pub mod unified_diff;
 pub mod write_back;

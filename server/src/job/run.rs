@@ -18,13 +18,12 @@ use crate::config::Settings;
 use crate::engine::apply::{apply_edits, FileSource};
 use crate::engine::edits::parse_search_replace;
 use crate::engine::issue::Issue;
-use crate::engine::localize::{
-    is_source_file, is_test_file, parse_localization, structure_tree, vote_files,
-};
+use crate::engine::localize::{is_source_file, is_test_file, parse_localization, vote_files};
 use crate::engine::normalize::normalized_key;
 use crate::engine::repair::files_section;
 use crate::engine::selection::{select, Verdict};
 use crate::engine::snapshot::RepoSnapshot;
+use crate::engine::structure_fit::fit_structure;
 use crate::engine::unified_diff::unified_diff;
 use crate::prompts::{PromptKind, Prompts};
 use crate::sandbox::SandboxError;
@@ -328,14 +327,20 @@ async fn localize(
     cancel: &CancellationToken,
     usage: &mut Usage,
 ) -> Result<LocalizationRecord, JobError> {
-    let structure = structure_tree(
-        snapshot
-            .paths()
-            .filter(|p| is_source_file(p) && !is_test_file(p)),
-    );
+    let sources: Vec<&str> = snapshot
+        .paths()
+        .filter(|p| is_source_file(p) && !is_test_file(p))
+        .collect();
+    let structure = fit_structure(&sources, issue_text, request.settings.max_structure_tokens);
+    if !structure.is_whole() {
+        on_event(JobEvent::Warning(format!(
+            "the repository structure is over localize.max_structure_tokens ({}): the model sees {} of {} source files, those the issue names first",
+            request.settings.max_structure_tokens, structure.shown, structure.total
+        )));
+    }
     let prompt = request.prompts.render(
         PromptKind::Localize,
-        &[("issue", issue_text), ("structure", &structure)],
+        &[("issue", issue_text), ("structure", &structure.text)],
     );
     let total = request.settings.localize_samples;
     on_event(JobEvent::StageStarted {
