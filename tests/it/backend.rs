@@ -371,6 +371,34 @@ async fn cancel_abandons_a_hanging_request() {
 }
 
 #[tokio::test]
+async fn cancel_mid_stream_keeps_what_finished_and_stops_at_once() {
+    // Choices finish 2 s apart: the whole stream would take 8 s.
+    let backend = ScriptedBackend::start(repair_script(4).stream_gap(Duration::from_secs(2))).await;
+    let client = client(&backend);
+    let cancel = CancellationToken::new();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (prompt, params) = (repair_prompt(), SamplingParams::default());
+    let call = client.sample(&prompt, 4, &params, tx, &cancel);
+    let first_then_cancel = async {
+        let first = rx.recv().await.unwrap();
+        cancel.cancel();
+        (first, Instant::now())
+    };
+    let (result, (first, cancelled_at)) = tokio::join!(call, first_then_cancel);
+    let returned = Instant::now();
+
+    assert!(matches!(result, Err(BackendError::Cancelled)), "{result:?}");
+    assert_eq!(first.index, 0);
+    assert!(
+        returned - cancelled_at < Duration::from_millis(500),
+        "took {:?}",
+        returned - cancelled_at
+    );
+    assert!(rx.try_recv().is_err(), "nothing after the cancel");
+    assert_eq!(backend.requests().len(), 1);
+}
+
+#[tokio::test]
 async fn sends_nothing_when_already_cancelled() {
     let backend = ScriptedBackend::start(repair_script(3)).await;
     let cancel = CancellationToken::new();
