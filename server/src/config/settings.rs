@@ -119,7 +119,7 @@ impl Default for Settings {
             memory_mb: 4096,
             cpus: 2.0,
             pids_limit: 512,
-            output_limit_mb: 16,
+            output_limit_mb: (crate::sandbox::DEFAULT_OUTPUT_LIMIT / (1024 * 1024)) as u64,
             concurrency: 2,
             test_command: None,
             test_format: None,
@@ -395,6 +395,19 @@ mod tests {
         assert_eq!((s.temperature, s.top_p), (0.6, 0.95));
         assert_eq!((s.localize_samples, s.repair_samples), (4, 40));
         assert_eq!(s.model, "SWE-Swiss-32B");
+    }
+
+    #[test]
+    fn the_backend_client_takes_its_settings_from_here() {
+        let s = Settings::resolve(&Options::default()).unwrap();
+        assert!(s.backend_config().stream, "streamed by default");
+        let mut o = Options::default();
+        o.backend.stream = Some(false);
+        o.backend.max_retries = Some(1);
+        let config = Settings::resolve(&o).unwrap().backend_config();
+        assert!(!config.stream);
+        assert_eq!(config.max_retries, 1);
+        assert_eq!(config.request_timeout, s.request_timeout);
     }
 
     #[test]

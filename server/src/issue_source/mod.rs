@@ -116,11 +116,6 @@ impl IssueSources {
         self
     }
 
-    pub fn with_max_chars(mut self, max_chars: usize) -> IssueSources {
-        self.max_chars = max_chars;
-        self
-    }
-
     /// Reads what is local and decides what is remote. In order: `-`; text of several lines;
     /// an existing file; an issue URL or reference; then pasted text or a file to read,
     /// as `lookup` says. Blocks on the file system and on standard input.
@@ -571,12 +566,14 @@ mod tests {
             3,
             "the second load is the cache's"
         );
-        let short = s
-            .clone()
-            .with_max_chars(30)
-            .load("acme/calc#1", &lookup)
-            .await
-            .unwrap();
+        let short = sources(|o| {
+            o.github.api_url = Some(tracker.github_api_url());
+            o.issue.max_chars = Some(30);
+        })
+        .with_cache(s.cache.clone())
+        .load("acme/calc#1", &lookup)
+        .await
+        .unwrap();
         assert!(short.issue.body.contains("left out here"), "{short:?}");
 
         let err = s.load("acme/calc#2", &lookup).await.unwrap_err();

@@ -74,9 +74,9 @@ pub trait Sandbox: Send + Sync {
     fn cleanup(&self) -> BoxFuture<'_, ()>;
 }
 
-/// Default cap on each of stdout and stderr: enough for a verbose pytest run, bounded against a
-/// test that prints without end.
-pub const DEFAULT_OUTPUT_LIMIT: usize = 1024 * 1024;
+/// Default cap on each of stdout and stderr (`sandbox.output_limit_mb`): the `-v` lines of a
+/// suite of some 200,000 tests, bounded against a test that prints without end.
+pub const DEFAULT_OUTPUT_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Checks that a path from a snapshot or a candidate stays inside the sandbox's tree: candidate
 /// paths come from model output, and `../../x` must not write outside the copy.
