@@ -4,10 +4,12 @@
 pub mod backend;
 pub mod cli;
 pub mod config;
-pub mod engine;
 pub mod issue_source;
 pub mod job;
 pub mod lsp;
 pub mod prompts;
 pub mod sandbox;
 pub mod verify;
+
+/// The protocol-free core, its own crate so that no arrow points from it to LSP, HTTP or Docker.
+pub use swiss_engine as engine;

@@ -5,8 +5,11 @@ use std::time::Duration;
 use super::options::Options;
 use super::secret::Secret;
 use crate::backend::BackendConfig;
-use crate::issue_source::DEFAULT_MAX_ISSUE_CHARS;
 use crate::verify::test_results::OutputFormat;
+
+/// The default issue size budget in characters: roughly 6,000 tokens, a fraction of the repair
+/// prompt's budget for file contents.
+pub const DEFAULT_MAX_ISSUE_CHARS: usize = 24_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {

@@ -5,9 +5,7 @@
 
 use crate::engine::issue::Issue;
 
-/// The default size budget in characters: roughly 6,000 tokens, a fraction of the repair
-/// prompt's budget for file contents.
-pub const DEFAULT_MAX_ISSUE_CHARS: usize = 24_000;
+pub use crate::config::DEFAULT_MAX_ISSUE_CHARS;
 
 /// An issue thread as a tracker returns it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,14 +14,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio_util::sync::CancellationToken;
 
-/// One file of the repository as the sandbox receives it: bytes, not text, so that binary test
-/// data travels too.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BaseFile {
-    pub path: String,
-    pub bytes: Arc<[u8]>,
-    pub executable: bool,
-}
+pub use crate::engine::base_file::BaseFile;
 
 /// What one run lays over the prepared base before running its command.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! The protocol-free core: plain data and plain functions from an issue to a ranking.
 
 pub mod apply;
+pub mod base_file;
 pub mod edits;
 pub mod issue;
 pub mod localize;

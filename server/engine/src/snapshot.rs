@@ -119,7 +119,7 @@ impl RepoSnapshot {
     /// Every tracked file's bytes (overlays applied, overlaid new files added), for a sandbox.
     /// A file the job has already read goes in as it was read, so that tests run on the text the
     /// candidates were written against even if it changed on disk since.
-    pub fn base_files(&self) -> std::io::Result<Vec<crate::sandbox::BaseFile>> {
+    pub fn base_files(&self) -> std::io::Result<Vec<crate::base_file::BaseFile>> {
         let read: HashMap<String, Arc<str>> = self
             .cache
             .lock()
@@ -138,7 +138,7 @@ impl RepoSnapshot {
                     Err(e) => return Err(e),
                 },
             };
-            files.push(crate::sandbox::BaseFile {
+            files.push(crate::base_file::BaseFile {
                 path: path.clone(),
                 bytes,
                 executable: *executable,
@@ -146,7 +146,7 @@ impl RepoSnapshot {
         }
         for (path, text) in &self.overlays {
             if !self.tracked.iter().any(|(p, _)| p == path) {
-                files.push(crate::sandbox::BaseFile {
+                files.push(crate::base_file::BaseFile {
                     path: path.clone(),
                     bytes: Arc::from(text.as_bytes()),
                     executable: false,
@@ -247,8 +247,8 @@ impl FileSource for RepoSnapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::apply::apply_edits;
-    use crate::engine::edits::SearchReplace;
+    use crate::apply::apply_edits;
+    use crate::edits::SearchReplace;
 
     #[test]
     fn edits_to_a_tracked_binary_file_are_refused() {

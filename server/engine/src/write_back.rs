@@ -59,7 +59,7 @@ pub fn write_patch(root: &Path, files: &PatchedFiles) -> Result<(), WriteBackErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::apply::FileChange;
+    use crate::apply::FileChange;
     use std::sync::Arc;
 
     fn patch(path: &str, before: Option<&str>, after: &str) -> PatchedFiles {

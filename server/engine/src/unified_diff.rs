@@ -99,7 +99,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::engine::apply::FileChange;
+    use crate::apply::FileChange;
 
     fn change(path: &str, before: Option<&str>, after: &str) -> FileChange {
         FileChange {

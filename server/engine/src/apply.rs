@@ -518,7 +518,7 @@ mod tests {
     fn parsed_answer_end_to_end() {
         let answer = "<think>### m.py\n<<<<<<< SEARCH\nnothing\n=======\nx\n>>>>>>> REPLACE\n</think>\n```python\n### m.py\n<<<<<<< SEARCH\ndef g(x):\n    return x + 1\n=======\ndef g(x):\n    return x - 1\n>>>>>>> REPLACE\n```\n";
         let src = MapSource::new(&[("m.py", CODE)]);
-        let edits = crate::engine::edits::parse_search_replace(answer);
+        let edits = crate::edits::parse_search_replace(answer);
         let files = apply_edits(&src, &edits).unwrap();
         assert!(after(&files, "m.py").ends_with("def g(x):\n    return x - 1\n"));
     }
