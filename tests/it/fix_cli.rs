@@ -289,8 +289,15 @@ fn a_model_without_usable_edits_exits_1_with_the_reasons() {
     .unwrap();
     assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
     let json = stdout_json(&output);
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["status"], "no-candidate");
+    assert_eq!(json["stage"], "repair");
     assert_eq!(json["winner"], Value::Null);
     assert_eq!(json["candidates"], serde_json::json!([]));
+    assert!(json["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("no valid candidate: none of the 3 repair samples"));
     let err = stderr(&output);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -316,12 +323,27 @@ fn a_localization_naming_no_repository_file_exits_1() {
     );
     let output = swiss(
         repo.path(),
-        &["--issue", &issue, "--backend-url", &backend.base_url()],
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--json",
+        ],
     )
     .env("SWISS_LOG", "debug")
     .output()
     .unwrap();
     assert_eq!(output.status.code(), Some(1));
+    // Scripts reading --json learn where the job stopped and why (seen against a real
+    // llama.cpp server, which printed nothing here before).
+    let json = stdout_json(&output);
+    assert_eq!(json["status"], "no-candidate");
+    assert_eq!(json["stage"], "localize");
+    assert!(json["message"]
+        .as_str()
+        .unwrap()
+        .contains("none of the 4 localization answers named a file"));
     assert!(
         stderr(&output).contains("none of the 4 localization answers named a file"),
         "{}",
@@ -363,15 +385,25 @@ fn bad_input_exits_2_with_one_line() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("is empty"), "{}", stderr(&output));
 
-    let output = swiss(repo.path(), &["--issue", &issue, "--samples", "0"])
-        .output()
-        .unwrap();
+    let output = swiss(
+        repo.path(),
+        &["--issue", &issue, "--samples", "0", "--json"],
+    )
+    .output()
+    .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("repair.samples"),
         "{}",
         stderr(&output)
     );
+    let json = stdout_json(&output);
+    assert_eq!(json["status"], "error");
+    assert_eq!(json["error"]["kind"], "bad-input");
+    assert!(json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("repair.samples"));
 
     let output = swiss(
         repo.path(),
@@ -448,7 +480,9 @@ fn a_backend_that_is_down_or_failing_exits_3_naming_the_url() {
             "{fault:?}: {}",
             stderr(&output)
         );
-        assert!(output.stdout.is_empty());
+        let json = stdout_json(&output);
+        assert_eq!(json["status"], "error", "{fault:?}");
+        assert_eq!(json["error"]["kind"], "backend", "{fault:?}");
         let err = stderr(&output);
         assert!(
             err.contains(&backend.base_url())
