@@ -407,6 +407,23 @@ fn bad_input_exits_2_with_one_line() {
 
     let output = swiss(
         repo.path(),
+        &["--issue", &issue, "--samples", "many", "--json"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let json = stdout_json(&output);
+    assert_eq!(
+        json["error"]["kind"], "bad-input",
+        "a flag clap refuses: {json}"
+    );
+    assert!(
+        json["error"]["message"].as_str().unwrap().contains("many"),
+        "{json}"
+    );
+
+    let output = swiss(
+        repo.path(),
         &["--issue", &issue, "--backend-url", "localhost:8000"],
     )
     .output()

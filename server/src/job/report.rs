@@ -17,7 +17,7 @@ use crate::engine::selection::RankedCandidate;
 pub const JSON_VERSION: u32 = 1;
 
 /// The one object on stdout.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FixOutput {
     pub version: u32,
     pub status: FixStatus,
@@ -62,6 +62,39 @@ pub enum ErrorKind {
     Backend,
     /// Exit 130: the job was cancelled.
     Cancelled,
+}
+
+/// serde's `flatten` cannot read the report back (its integer-keyed maps go through a
+/// string-keyed buffer), so the report is read from the same object in a second pass.
+impl<'de> Deserialize<'de> for FixOutput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Head {
+            version: u32,
+            status: FixStatus,
+            #[serde(default)]
+            stage: Option<Stage>,
+            #[serde(default)]
+            message: Option<String>,
+            #[serde(default)]
+            error: Option<ErrorReport>,
+        }
+        use serde::de::Error;
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let head: Head = serde_json::from_value(value.clone()).map_err(D::Error::custom)?;
+        let report = match value.get("issue") {
+            Some(_) => Some(serde_json::from_value(value).map_err(D::Error::custom)?),
+            None => None,
+        };
+        Ok(FixOutput {
+            version: head.version,
+            status: head.status,
+            stage: head.stage,
+            message: head.message,
+            error: head.error,
+            report,
+        })
+    }
 }
 
 impl FixOutput {
@@ -243,4 +276,51 @@ fn invalid_reasons(outcome: &FixOutcome) -> BTreeMap<String, usize> {
         }
     }
     reasons
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every ```json block of docs/json.md parses into these types and prints back unchanged, so
+    /// the documented schema cannot drift from the one `--json` prints.
+    #[test]
+    fn the_documented_examples_are_what_the_types_print() {
+        let doc = include_str!("../../../docs/json.md");
+        let blocks: Vec<&str> = doc
+            .split("```json\n")
+            .skip(1)
+            .map(|rest| rest.split("```").next().unwrap_or_default())
+            .collect();
+        assert_eq!(blocks.len(), 6, "the examples of docs/json.md");
+        let mut statuses = Vec::new();
+        for block in blocks {
+            let value: serde_json::Value = serde_json::from_str(block).expect(block);
+            let parsed: FixOutput = serde_json::from_value(value.clone()).expect(block);
+            let printed = serde_json::to_value(&parsed).unwrap();
+            assert_eq!(
+                printed,
+                value,
+                "{}\nprinted back as\n{}",
+                block,
+                serde_json::to_string_pretty(&printed).unwrap()
+            );
+            assert_eq!(parsed.version, JSON_VERSION);
+            statuses.push(parsed.status);
+        }
+        assert!(statuses.contains(&FixStatus::Winner));
+        assert!(statuses.contains(&FixStatus::NoCandidate));
+        assert!(statuses.contains(&FixStatus::Error));
+    }
+
+    #[test]
+    fn a_run_the_sandbox_could_not_carry_out_holds_its_error_without_a_wrapper() {
+        let failed = super::super::verify::CandidateRun::Failed {
+            error: "failed to run".to_owned(),
+        };
+        assert_eq!(
+            serde_json::to_value(&failed).unwrap(),
+            serde_json::json!({"error": "failed to run"})
+        );
+    }
 }
