@@ -53,6 +53,10 @@ pub enum EditError {
     BlankLinesOnly,
     #[error("the patch changes nothing")]
     NoChange,
+    /// Set by [`crate::normalize::normalized_key`]: the patch applies, but its normalized key is
+    /// empty.
+    #[error("the patch only changes comments, docstrings or formatting (its normalized key is empty, so it cannot compete)")]
+    CommentsOrFormattingOnly,
 }
 
 /// Applies `edits` in order, each to the current content of its file, in memory.

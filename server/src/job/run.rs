@@ -392,10 +392,10 @@ fn parse_sample(
 ) -> (RepairSample, Option<u32>) {
     let edits = parse_search_replace(&sample.text);
     let mut new_candidate = None;
-    let patched = apply_edits(snapshot, &edits);
+    let patched =
+        apply_edits(snapshot, &edits).and_then(|files| Ok((normalized_key(&files)?, files)));
     let (key, error, candidate) = match patched {
-        Ok(files) => {
-            let key = normalized_key(&files);
+        Ok((key, files)) => {
             let id = match by_key.get(&key) {
                 Some(id) => *id,
                 None => {
