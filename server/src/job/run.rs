@@ -21,7 +21,7 @@ use crate::engine::issue::Issue;
 use crate::engine::localize::{is_source_file, is_test_file, parse_localization, vote_files};
 use crate::engine::normalize::normalized_key;
 use crate::engine::repair::files_section;
-use crate::engine::selection::{select, Verdict};
+use crate::engine::selection::{select, SelectionConfig, Verdict};
 use crate::engine::snapshot::RepoSnapshot;
 use crate::engine::structure_fit::fit_structure;
 use crate::engine::unified_diff::unified_diff;
@@ -301,8 +301,11 @@ pub async fn run_fix(
                 .map(|v| v == ScriptVerdict::Resolved),
         }
     };
+    let config = SelectionConfig {
+        compat: request.settings.selection_compat,
+    };
     let ranking =
-        tracing::info_span!("stage", name = "select").in_scope(|| select(&keys, &verdict));
+        tracing::info_span!("stage", name = "select").in_scope(|| select(&keys, &verdict, &config));
     let verification = ready.map(|r| r.report(tested));
 
     Ok(FixOutcome {
