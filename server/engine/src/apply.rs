@@ -73,7 +73,7 @@ pub enum EditError {
 /// text in `\n` and calls Python's `str.replace`, which anchors the match at line boundaries and
 /// replaces every non-overlapping occurrence. Two occurrences on back-to-back lines share the
 /// newline between them there, so only the first of such a pair is replaced; Swiss does the
-/// same, so a sample gives the patch it gave the reference.
+/// same, so that a sample gives the same patch here as in the reference.
 pub fn apply_edits(
     src: &dyn FileSource,
     edits: &[SearchReplace],
