@@ -58,9 +58,10 @@ impl Candidates {
     pub fn accept(&mut self, ctx: &JobContext, sample: Sample) -> Option<u32> {
         let edits = parse_search_replace(&sample.text);
         let mut new_candidate = None;
-        let (key, error, candidate) = match apply_edits(&*ctx.snapshot, &edits) {
-            Ok(files) => {
-                let key = normalized_key(&files);
+        let patched = apply_edits(&*ctx.snapshot, &edits)
+            .and_then(|files| Ok((normalized_key(&files)?, files)));
+        let (key, error, candidate) = match patched {
+            Ok((key, files)) => {
                 let id = match self.by_key.get(&key) {
                     Some(id) => *id,
                     None => {

@@ -7,7 +7,7 @@ use super::context::JobContext;
 use super::events::{JobEvent, Stage};
 use super::repair::Candidates;
 use super::verify::CandidateRun;
-use crate::engine::selection::{select, Ranking, Verdict};
+use crate::engine::selection::{select, Ranking, SelectionConfig, Verdict};
 use crate::verify::reproduction::ScriptVerdict;
 
 pub(super) fn rank(
@@ -34,5 +34,8 @@ pub(super) fn rank(
                 .map(|v| v == ScriptVerdict::Resolved),
         }
     };
-    select(&keys, &verdict)
+    let config = SelectionConfig {
+        compat: ctx.settings.selection_compat,
+    };
+    select(&keys, &verdict, &config)
 }
