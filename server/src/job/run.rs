@@ -85,11 +85,7 @@ pub async fn run_fix(
         .iter()
         .filter_map(|path| snapshot.read(path).map(|content| (path.clone(), content)))
         .collect();
-    let section = files_section(
-        &files,
-        settings.max_prompt_tokens,
-        &crate::engine::tokens::Estimate,
-    );
+    let section = files_section(&files, settings.max_prompt_tokens, &*settings.token_count());
     on_event(JobEvent::Localized {
         files: section.included.clone(),
         skipped_for_budget: section.skipped.clone(),
