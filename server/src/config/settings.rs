@@ -484,4 +484,42 @@ mod tests {
         o.gitlab.hosts = Some(vec!["git example".into()]);
         assert_eq!(Settings::resolve(&o).unwrap_err().name, "gitlab.hosts");
     }
+
+    #[test]
+    fn requests_as_the_reference_sends_them_by_default() {
+        let s = Settings::resolve(&Options::default()).unwrap();
+        assert_eq!(s.max_tokens, Some(32_768));
+        assert_eq!(s.max_prompt_tokens, 60_000);
+        let config = s.backend_config();
+        assert_eq!(
+            config.system_message.as_deref(),
+            Some("You are a helpful assistant.")
+        );
+        assert!(
+            !config.token_count.is_exact(),
+            "estimated without a tokenizer"
+        );
+
+        let mut o = Options::default();
+        o.backend.system_message = Some(String::new());
+        assert_eq!(Settings::resolve(&o).unwrap().system_message, None);
+        o.backend.system_message = Some("Be brief.".into());
+        assert_eq!(
+            Settings::resolve(&o)
+                .unwrap()
+                .backend_config()
+                .system_message
+                .as_deref(),
+            Some("Be brief.")
+        );
+    }
+
+    #[test]
+    fn a_tokenizer_that_does_not_load_is_an_error_naming_the_setting() {
+        let mut o = Options::default();
+        o.backend.tokenizer = Some("/nonexistent/tokenizer.json".into());
+        let err = Settings::resolve(&o).unwrap_err();
+        assert_eq!(err.name, "backend.tokenizer");
+        assert!(err.reason.contains("tokenizer.json"), "{err}");
+    }
 }
