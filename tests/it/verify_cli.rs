@@ -196,7 +196,7 @@ fn apply_after_verification_makes_the_repos_tests_pass() {
     let backend = ScriptedBackend::start_in_background(calc::verification_script());
     let (code, _, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local", "--apply"]);
     assert_eq!(code, Some(0), "{stderr}");
-    let pytest = Command::new("python3")
+    let pytest = Command::new(swiss_testkit::pytest_venv().python())
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .current_dir(repo.path())
         .output()
