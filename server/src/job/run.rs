@@ -226,7 +226,7 @@ pub async fn run_fix(
                     Err(e) => Err(e.to_string()),
                 };
                 let (failures, reproduction) = match &result {
-                    Ok(t) => (Some(t.regression_failures), t.reproduction),
+                    Ok(t) => (t.regression_failures, t.reproduction),
                     Err(_) => (None, None),
                 };
                 tested.insert(id, result);
@@ -295,7 +295,7 @@ pub async fn run_fix(
             .and_then(|id| tested.get(id))
             .and_then(|r| r.as_ref().ok());
         Verdict {
-            regression_failures: tests.map(|t| t.regression_failures),
+            regression_failures: tests.and_then(|t| t.regression_failures),
             reproduction_passed: tests
                 .and_then(|t| t.reproduction)
                 .map(|v| v == ScriptVerdict::Resolved),

@@ -18,7 +18,8 @@ use crate::engine::snapshot::RepoSnapshot;
 use crate::sandbox::docker::{DockerLimits, DockerSandbox};
 use crate::sandbox::local::{LocalLimits, LocalSandbox};
 use crate::sandbox::{BaseFile, Sandbox, SandboxError};
-use crate::verify::reproduction::{choose, extract_script, ScriptVerdict};
+use crate::verify::reproduction::{choose, extract_script, read_verdict, ScriptVerdict};
+use crate::verify::run_failure::reproduction_import_error;
 use crate::verify::test_command::{detect, from_setting, TestCommand};
 use crate::verify::verifier::{Baseline, CandidateTests, TestPlan};
 
@@ -211,10 +212,15 @@ pub(super) async fn prepare(
             return Err(e.into());
         }
     };
-    on_event(JobEvent::BaselineDone {
-        passed: baseline.passed,
-        failed: baseline.failed,
-    });
+    match &baseline.error {
+        Some(error) => on_event(JobEvent::Warning(format!(
+            "{error}; the regression filter is off: no candidate is regression-checked"
+        ))),
+        None => on_event(JobEvent::BaselineDone {
+            passed: baseline.passed,
+            failed: baseline.failed,
+        }),
+    }
     if baseline.output_truncated {
         on_event(JobEvent::Warning(format!(
             "the baseline's test output passed the {} MiB cap (sandbox.output_limit_mb): tests it reported after that are not judged",
@@ -231,7 +237,8 @@ pub(super) async fn prepare(
                 .map_err(|_| SandboxError::Cancelled)?;
             Ok::<_, SandboxError>((
                 *index,
-                plan.run_script(&**sandbox, script, None, cancel).await?,
+                plan.run_script_output(&**sandbox, script, None, cancel)
+                    .await?,
             ))
         }
     });
@@ -240,9 +247,15 @@ pub(super) async fn prepare(
         note,
         ..Default::default()
     };
+    let mut outputs = Vec::with_capacity(scripts.len());
     for run in futures::future::join_all(runs).await {
         match run {
-            Ok(verdict) => reproduction.baseline_verdicts.push(verdict),
+            Ok((index, output)) => {
+                reproduction
+                    .baseline_verdicts
+                    .push((index, read_verdict(&output.stdout)));
+                outputs.push(output);
+            }
             Err(SandboxError::Cancelled) => {
                 sandbox.cleanup().await;
                 return Err(SandboxError::Cancelled.into());
@@ -251,6 +264,10 @@ pub(super) async fn prepare(
                 tracing::warn!(error = %e, "a reproduction script could not run on the baseline")
             }
         }
+    }
+    if let Some(error) = reproduction_import_error(&outputs, &plan.python) {
+        on_event(JobEvent::Warning(error.clone()));
+        reproduction.note = Some(error);
     }
     let reproducing: Vec<(usize, &str)> = reproduction
         .baseline_verdicts

@@ -2,6 +2,7 @@
 //! set, model-written reproduction tests, and each unique candidate's test results.
 
 pub mod reproduction;
+pub mod run_failure;
 pub mod test_command;
 pub mod test_results;
 pub mod verifier;
