@@ -24,7 +24,9 @@ pub fn baseline_error(
     results: &TestResults,
     python: &str,
 ) -> Option<String> {
-    if !results.is_empty() || (output.exit_code == Some(0) && !output.timed_out) {
+    // Output cut at the sandbox's cap hides the tests that did run; that has its own warning.
+    if !results.is_empty() || output.truncated || (output.exit_code == Some(0) && !output.timed_out)
+    {
         return None;
     }
     let (cause, fix) = cause_and_fix(format, output, python)?;
@@ -44,6 +46,7 @@ fn cause_and_fix(
         .chain(output.stdout.lines())
         .map(str::trim)
         .filter(|line| !line.is_empty())
+        .map(|line| clip(line, MAX_QUOTED))
         .collect();
     if output.timed_out {
         return Some((
@@ -109,6 +112,20 @@ fn cause_and_fix(
     }
 }
 
+/// The most of one output line a message quotes: the cause must stay one readable line.
+const MAX_QUOTED: usize = 300;
+
+fn clip(line: &str, max: usize) -> &str {
+    if line.len() <= max {
+        return line;
+    }
+    let mut end = max;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    &line[..end]
+}
+
 /// `python3 -m pytest` without pytest prints `…/python3: No module named pytest`: the module to
 /// run is missing, as opposed to a test's own failed import, which Python quotes
 /// (`ModuleNotFoundError: No module named 'x'`).
@@ -160,7 +177,8 @@ pub fn reproduction_import_error(runs: &[RunOutput], python: &str) -> Option<Str
             .lines()
             .chain(run.stdout.lines())
             .map(str::trim)
-            .find(|l| l.starts_with("ModuleNotFoundError: ") || l.starts_with("ImportError: "))?;
+            .find(|l| l.starts_with("ModuleNotFoundError: ") || l.starts_with("ImportError: "))
+            .map(|l| clip(l, MAX_QUOTED))?;
         first_error.get_or_insert(error);
     }
     let error = first_error?;
@@ -288,6 +306,16 @@ mod tests {
             error(OutputFormat::ExitCode, &output(Some(2), "FAIL\n", "")),
             None
         );
+    }
+
+    #[test]
+    fn a_long_line_is_quoted_clipped_and_output_past_the_cap_is_left_to_its_own_warning() {
+        let noise = "é".repeat(2000);
+        let line = error(OutputFormat::Pytest, &output(Some(1), &noise, "")).unwrap();
+        assert!(line.len() < 600, "{line}");
+        let mut cut = output(Some(1), &noise, "");
+        cut.truncated = true;
+        assert_eq!(error(OutputFormat::Pytest, &cut), None);
     }
 
     #[test]
