@@ -487,6 +487,9 @@ pub fn candidates_markdown(job: &str, candidates_json: &Value) -> String {
             },
         ));
     }
+    if let Some(error) = candidates_json["verification"]["baseline"]["error"].as_str() {
+        out.push_str(&format!("\nNo candidate was regression-checked: {error}\n"));
+    }
     out
 }
 
@@ -740,5 +743,28 @@ mod tests {
             .map(|(_, p)| p)
             .collect();
         assert_eq!(percentages, [0, 10, 10, 40, 40, 90]);
+    }
+
+    #[test]
+    fn the_hover_says_when_no_candidate_was_regression_checked() {
+        let mut report = serde_json::json!({
+            "issue": {"title": "t"},
+            "candidates": [{"id": 1, "votes": 2, "similarity": 1.0, "regression_failures": null,
+                            "reproduced": null, "score": 3.0, "filtered_out": false, "selected": true}],
+            "verification": {"baseline": {"error": "the baseline test run did not run any test: x"}},
+        });
+        let markdown = candidates_markdown("job-1", &report);
+        assert!(
+            markdown.contains("| 1 | 2 | 1.0000 | not run |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.ends_with(
+                "\nNo candidate was regression-checked: the baseline test run did not run any test: x\n"
+            ),
+            "{markdown}"
+        );
+        report["verification"]["baseline"]["error"] = Value::Null;
+        assert!(!candidates_markdown("job-1", &report).contains("regression-checked"));
     }
 }
