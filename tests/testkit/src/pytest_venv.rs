@@ -104,11 +104,26 @@ impl PytestVenv {
             .output();
         match made {
             Ok(out) if out.status.success() => Ok(()),
-            Ok(out) => Err(format!(
-                "failed to create a venv with `python3 -m venv {}` ({}): on Debian or Ubuntu run `apt-get install python3-venv`, then the tests again",
-                self.root.display(),
-                last_line(&out)
-            )),
+            Ok(out) => {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                // Debian's python3 leaves ensurepip to python3-venv and names the package for the
+                // interpreter's version (`apt install python3.11-venv`).
+                let (why, command) = if stderr.contains("ensurepip") {
+                    let named = stderr.lines().map(str::trim).find(|l| {
+                        l.starts_with("apt install ") || l.starts_with("apt-get install ")
+                    });
+                    (
+                        "this python3 has no ensurepip".to_owned(),
+                        named.unwrap_or("apt-get install python3-venv").to_owned(),
+                    )
+                } else {
+                    (last_line(&out), "apt-get install python3-venv".to_owned())
+                };
+                Err(format!(
+                    "failed to create a venv with `python3 -m venv {}` ({why}): run `{command}` (Debian or Ubuntu, as root), then the tests again",
+                    self.root.display(),
+                ))
+            }
             Err(e) => Err(format!(
                 "failed to run python3 ({e}) to make the tests' pytest venv: install it (on Debian or Ubuntu `apt-get install python3 python3-venv`) or put it on PATH"
             )),
@@ -230,18 +245,31 @@ mod tests {
         let python = dir.path().join("python3");
         script(
             &python,
-            "echo 'The virtual environment was not created successfully because ensurepip is not\navailable.  On Debian/Ubuntu systems, you need to install the python3-venv\npackage.' >&2; exit 1",
+            "cat >&2 <<'EOF'\nThe virtual environment was not created successfully because ensurepip is not\navailable.  On Debian/Ubuntu systems, you need to install the python3-venv\npackage using the following command.\n\n    apt install python3.11-venv\n\nYou may need to use sudo with that command.  After installing the python3-venv\npackage, recreate your virtual environment.\n\nFailing command: /tmp/venv/bin/python3\nEOF\nexit 1",
         );
         let venv = PytestVenv {
             root: dir.path().join("venv"),
         };
         let line = venv.create(&python).unwrap_err();
+        assert_eq!(
+            line,
+            format!(
+                "failed to create a venv with `python3 -m venv {}` (this python3 has no ensurepip): run `apt install python3.11-venv` (Debian or Ubuntu, as root), then the tests again",
+                venv.root.display()
+            )
+        );
+        // Another failure keeps its own last line, with the usual package.
+        script(
+            &python,
+            "echo 'Error: [Errno 13] Permission denied' >&2; exit 1",
+        );
+        let line = venv.create(&python).unwrap_err();
         assert!(
-            line.starts_with("failed to create a venv with `python3 -m venv"),
+            line.contains(
+                "(Error: [Errno 13] Permission denied): run `apt-get install python3-venv`"
+            ),
             "{line}"
         );
-        assert!(line.contains("`apt-get install python3-venv`"), "{line}");
-        assert!(!line.contains('\n'), "{line}");
     }
 
     #[test]
