@@ -10,6 +10,7 @@ pub const ENV_MODEL: &str = "SWISS_MODEL";
 pub const ENV_API_KEY: &str = "SWISS_API_KEY";
 pub const ENV_GITHUB_TOKEN: &str = "GITHUB_TOKEN";
 pub const ENV_GITLAB_TOKEN: &str = "GITLAB_TOKEN";
+pub const ENV_SELECTION_COMPAT: &str = "SWISS_SELECTION_COMPAT";
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -22,6 +23,7 @@ pub struct Options {
     pub sandbox: SandboxOptions,
     pub test: TestOptions,
     pub reproduction: ReproductionOptions,
+    pub selection: SelectionOptions,
     pub github: GithubOptions,
     pub gitlab: GitlabOptions,
     pub issue: IssueOptions,
@@ -89,6 +91,14 @@ pub struct TestOptions {
 pub struct ReproductionOptions {
     pub enabled: Option<bool>,
     pub samples: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SelectionOptions {
+    /// `swiss` (the fewest regression failures among the candidates) or `sweswiss` (among all
+    /// samples, an invalid one counting 0, as SWE-Swiss's `rerank.py`).
+    pub compat: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -213,7 +223,7 @@ impl Options {
     }
 
     /// `SWISS_BACKEND_URL` (comma-separated for several), `SWISS_MODEL`, `SWISS_API_KEY`,
-    /// `GITHUB_TOKEN`, `GITLAB_TOKEN`.
+    /// `GITHUB_TOKEN`, `GITLAB_TOKEN`, `SWISS_SELECTION_COMPAT`.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Options {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         Options {
@@ -235,6 +245,9 @@ impl Options {
             gitlab: GitlabOptions {
                 token: non_empty(ENV_GITLAB_TOKEN).map(Secret::new),
                 ..GitlabOptions::default()
+            },
+            selection: SelectionOptions {
+                compat: non_empty(ENV_SELECTION_COMPAT),
             },
             ..Options::default()
         }
@@ -295,6 +308,9 @@ impl Options {
             reproduction: ReproductionOptions {
                 enabled: pick(self.reproduction.enabled, other.reproduction.enabled),
                 samples: pick(self.reproduction.samples, other.reproduction.samples),
+            },
+            selection: SelectionOptions {
+                compat: pick(self.selection.compat, other.selection.compat),
             },
             github: GithubOptions {
                 api_url: pick(self.github.api_url, other.github.api_url),

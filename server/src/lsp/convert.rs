@@ -19,6 +19,7 @@ use tower_lsp_server::UriExt;
 use super::protocol::{DiagnosticData, CODE_LOCALIZED, CODE_WINNER, DIAGNOSTIC_SOURCE};
 use crate::engine::apply::FileChange;
 use crate::engine::issue::Issue;
+use crate::job::report::FixReport;
 use crate::job::{JobEvent, Stage};
 
 // ---------------------------------------------------------------------------------------------
@@ -446,48 +447,40 @@ pub fn markdown_hover(value: String, range: Range) -> Hover {
     }
 }
 
-/// The candidate table, read from the same JSON `swiss.candidates` returns (and `swiss fix
-/// --json` prints), so the editor and the command line can never disagree on order or numbers.
-pub fn candidates_markdown(job: &str, candidates_json: &Value) -> String {
+/// The candidate table, from the same report `swiss.candidates` returns (and `swiss fix --json`
+/// prints), so the editor and the command line can never disagree on order or numbers.
+pub fn candidates_markdown(job: &str, report: &FixReport) -> String {
     let mut out = format!(
         "**Swiss {job}**: {}\n\n| id | votes | similarity | regression failures | reproduction | score | filtered out | winner |\n|---:|---:|---:|---:|:---|---:|:---:|:---:|\n",
-        candidates_json["issue"]["title"].as_str().unwrap_or("issue")
+        report.issue.title
     );
-    for c in candidates_json["candidates"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let regression = match c["regression_failures"].as_u64() {
+    for c in &report.candidates {
+        let regression = match c.regression_failures {
             Some(n) => n.to_string(),
             None => "not run".to_owned(),
         };
-        let reproduction = match c["reproduced"].as_bool() {
+        let reproduction = match c.reproduced {
             None => "not run",
             Some(false) => "passes",
             Some(true) => "fails",
         };
         out.push_str(&format!(
             "| {} | {} | {:.4} | {} | {} | {:.4} | {} | {} |\n",
-            c["id"],
-            c["votes"],
-            c["similarity"].as_f64().unwrap_or_default(),
+            c.id,
+            c.votes,
+            c.similarity,
             regression,
             reproduction,
-            c["score"].as_f64().unwrap_or_default(),
-            if c["filtered_out"].as_bool() == Some(true) {
-                "yes"
-            } else {
-                ""
-            },
-            if c["selected"].as_bool() == Some(true) {
-                "★"
-            } else {
-                ""
-            },
+            c.score,
+            if c.filtered_out { "yes" } else { "" },
+            if c.selected { "★" } else { "" },
         ));
     }
-    if let Some(error) = candidates_json["verification"]["baseline"]["error"].as_str() {
+    let no_baseline = report
+        .verification
+        .as_ref()
+        .and_then(|v| v.baseline.error.as_deref());
+    if let Some(error) = no_baseline {
         out.push_str(&format!("\nNo candidate was regression-checked: {error}\n"));
     }
     out
@@ -531,7 +524,6 @@ impl ProgressTally {
                 Stage::Localize => (format!("{} ({samples} samples)", stage.label()), 0),
                 Stage::Repair => (format!("{}: 0/{samples}", stage.label()), 10),
                 Stage::Select => (format!("{} among {samples} samples", stage.label()), 90),
-                _ => (stage.label().to_owned(), self.percentage),
             },
             JobEvent::SampleDone {
                 stage: Stage::Localize,
@@ -731,7 +723,7 @@ mod tests {
                 total: 4,
                 valid: true,
             },
-            JobEvent::CandidateFound { id: 1, key_len: 3 },
+            JobEvent::CandidateFound { id: 1 },
             JobEvent::StageStarted {
                 stage: Stage::Select,
                 samples: 4,
@@ -747,12 +739,28 @@ mod tests {
 
     #[test]
     fn the_hover_says_when_no_candidate_was_regression_checked() {
-        let mut report = serde_json::json!({
-            "issue": {"title": "t"},
-            "candidates": [{"id": 1, "votes": 2, "similarity": 1.0, "regression_failures": null,
-                            "reproduced": null, "score": 3.0, "filtered_out": false, "selected": true}],
-            "verification": {"baseline": {"error": "the baseline test run did not run any test: x"}},
-        });
+        let mut report: FixReport = serde_json::from_value(serde_json::json!({
+            "issue": {"title": "t", "body": "", "url": null},
+            "localized_files": [],
+            "candidates": [{"id": 1, "patch": "", "key": "k", "sample_indices": [0], "votes": 2,
+                            "similarity": 1.0, "score": 3.0, "regression_failures": null,
+                            "reproduced": null, "filtered_out": false, "selected": true}],
+            "winner": 1,
+            "winner_patch": "",
+            "samples": {"total": 1, "valid": 1, "invalid_reasons": {}},
+            "verification": {
+                "sandbox": "local", "image": null, "test_command": "python3 -m pytest",
+                "baseline": {"exit_code": 1, "timed_out": false, "passed": 0, "failed": 0,
+                             "duration": 0.1, "output_truncated": false, "output_tail": "",
+                             "error": "the baseline test run did not run any test: x"},
+                "reproduction": {"generated": 0, "baseline_verdicts": [], "chosen_index": null,
+                                 "chosen_script": null, "note": null},
+                "candidates": {},
+                "seconds": 0.2,
+            },
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0},
+        }))
+        .unwrap();
         let markdown = candidates_markdown("job-1", &report);
         assert!(
             markdown.contains("| 1 | 2 | 1.0000 | not run |"),
@@ -764,7 +772,9 @@ mod tests {
             ),
             "{markdown}"
         );
-        report["verification"]["baseline"]["error"] = Value::Null;
+        if let Some(verification) = report.verification.as_mut() {
+            verification.baseline.error = None;
+        }
         assert!(!candidates_markdown("job-1", &report).contains("regression-checked"));
     }
 }

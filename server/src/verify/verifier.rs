@@ -26,7 +26,7 @@ pub struct TestPlan {
 
 /// The unpatched repository's test run. Tests that pass here are the regression set; tests that
 /// already fail never count against a candidate.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Baseline {
     pub exit_code: Option<i32>,
     pub timed_out: bool,
@@ -47,7 +47,7 @@ pub struct Baseline {
 }
 
 /// One candidate's test results.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CandidateTests {
     /// `None` when the baseline ran no test: nothing to regress against.
     pub regression_failures: Option<u32>,
