@@ -342,4 +342,38 @@ mod tests {
             .unwrap();
         assert_eq!(failing.regression_failures, Some(1));
     }
+
+    #[tokio::test]
+    async fn a_baseline_that_ran_no_test_leaves_candidates_unjudged_and_untested() {
+        let plan = TestPlan {
+            test: from_setting("python3 -m pytest -rA", None),
+            timeout: Duration::from_secs(5),
+            python: "python3".to_owned(),
+            env: Vec::new(),
+        };
+        let mut missing = output(1, "");
+        missing.stderr = "/usr/bin/python3: No module named pytest\n".to_owned();
+        // One canned output only: a candidate that ran the test command would find none.
+        let sandbox = Canned(Mutex::new(vec![missing]));
+        let cancel = CancellationToken::new();
+        let baseline = plan.baseline(&sandbox, &cancel).await.unwrap();
+        assert!(baseline.error.as_deref().unwrap().starts_with(
+            "the baseline test run did not run any test: /usr/bin/python3: No module named pytest"
+        ));
+        assert!(baseline.regression_set.is_empty());
+        assert_eq!((baseline.passed, baseline.failed), (0, 0));
+        let files = PatchedFiles {
+            changes: vec![FileChange {
+                path: "a.py".into(),
+                before: None,
+                after: "x = 1\n".into(),
+            }],
+        };
+        let tests = plan
+            .candidate(&sandbox, &baseline, None, &files, &cancel)
+            .await
+            .unwrap();
+        assert_eq!(tests.regression_failures, None);
+        assert!(sandbox.0.lock().unwrap().is_empty());
+    }
 }
