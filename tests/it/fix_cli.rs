@@ -13,11 +13,11 @@ use crate::cli_support::{stderr, stdout_json, swiss_fix as swiss, write_issue};
 /// The fixture's own tests, run the way its developers would: whether they passed, and what
 /// they printed.
 fn fixture_tests(repo: &Path) -> (bool, String) {
-    let output = Command::new("python3")
+    let output = Command::new(swiss_testkit::pytest_venv().python())
         .args(["-m", "unittest", "discover", "-s", "tests", "-t", "."])
         .current_dir(repo)
         .output()
-        .expect("python3 runs");
+        .expect("the venv's python3 runs");
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stderr).into_owned(),

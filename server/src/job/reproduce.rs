@@ -11,7 +11,10 @@ use tokio::sync::Semaphore;
 use super::context::JobContext;
 use crate::backend::Usage;
 use crate::sandbox::{Sandbox, SandboxError};
-use crate::verify::reproduction::{choose, extract_script, normalized_script, ScriptVerdict};
+use crate::verify::reproduction::{
+    choose, extract_script, normalized_script, read_verdict, ScriptVerdict,
+};
+use crate::verify::run_failure::reproduction_import_error;
 use crate::verify::verifier::TestPlan;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -69,10 +72,10 @@ pub(super) async fn reproduction_test(
             .acquire()
             .await
             .map_err(|_| SandboxError::Cancelled)?;
-        let verdict = plan
-            .run_script(&**sandbox, script, None, ctx.cancel.token())
+        let output = plan
+            .run_script_output(&**sandbox, script, None, ctx.cancel.token())
             .await?;
-        Ok::<_, SandboxError>((twins, verdict))
+        Ok::<_, SandboxError>((twins, output))
     });
     let mut report = ReproductionReport {
         generated: scripts.len(),
@@ -80,11 +83,16 @@ pub(super) async fn reproduction_test(
         note,
         ..ReproductionReport::default()
     };
+    let mut outputs = Vec::with_capacity(scripts.len());
     for run in futures::future::join_all(runs).await {
         match run {
-            Ok((twins, verdict)) => report
-                .baseline_verdicts
-                .extend(twins.iter().map(|index| (*index, verdict))),
+            Ok((twins, output)) => {
+                let verdict = read_verdict(&output.stdout);
+                report
+                    .baseline_verdicts
+                    .extend(twins.iter().map(|index| (*index, verdict)));
+                outputs.push(output);
+            }
             Err(SandboxError::Cancelled) => return Err(SandboxError::Cancelled),
             Err(e) => {
                 tracing::warn!(error = %e, "a reproduction script could not run on the baseline")
@@ -92,6 +100,10 @@ pub(super) async fn reproduction_test(
         }
     }
     report.baseline_verdicts.sort_by_key(|(index, _)| *index);
+    if let Some(error) = reproduction_import_error(&outputs, &plan.python) {
+        ctx.warn(error.clone());
+        report.note = Some(error);
+    }
     let reproducing: Vec<(usize, &str)> = scripts
         .iter()
         .filter(|(index, _)| {

@@ -111,6 +111,19 @@ pub enum OutputFormat {
 }
 
 impl OutputFormat {
+    /// pytest's exit codes (4 usage error, 5 no tests collected) mean what pytest says.
+    pub fn is_pytest(self) -> bool {
+        matches!(
+            self,
+            OutputFormat::Pytest
+                | OutputFormat::SwebenchPytest
+                | OutputFormat::SwebenchPytestOptions
+                | OutputFormat::SwebenchPytestV2
+                | OutputFormat::SwebenchMatplotlib
+                | OutputFormat::SwebenchSeaborn
+        )
+    }
+
     /// The names `test.format` accepts, as the settings spell them.
     pub const NAMES: &'static [&'static str] = &[
         "pytest",
