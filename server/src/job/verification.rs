@@ -27,6 +27,7 @@ use crate::verify::verifier::{Baseline, CandidateTests, TestPlan};
 pub struct VerificationReport {
     pub sandbox: &'static str,
     pub image: Option<String>,
+    pub confinement: Option<crate::sandbox::confine::Confinement>,
     pub test_command: String,
     pub baseline: Baseline,
     pub reproduction: ReproductionReport,
@@ -66,6 +67,7 @@ impl Ready {
         VerificationReport {
             sandbox: self.sandbox.kind(),
             image: self.image.clone(),
+            confinement: self.sandbox.confinement(),
             test_command: self.plan.test.command.clone(),
             baseline: self.baseline.clone(),
             reproduction: self.reproduction.clone(),
@@ -183,6 +185,9 @@ pub(super) async fn prepare(
         python,
         env: settings.test_env.clone(),
     });
+    if let Some(confinement) = sandbox.confinement() {
+        on_event(JobEvent::Warning(confinement.summary()));
+    }
     on_event(JobEvent::VerificationStarted {
         sandbox: sandbox.kind(),
         test_command: plan.test.command.clone(),
@@ -350,6 +355,7 @@ async fn create_sandbox(
             files,
             LocalLimits {
                 output_limit: output_limit(settings),
+                confine: crate::sandbox::confine::ConfineSettings::from_settings(settings),
             },
         )
         .await?;
@@ -375,7 +381,7 @@ async fn create_sandbox(
         (SandboxChoice::Auto, Some(image)) => match docker(files.clone(), image).await {
             Err(SandboxError::DockerUnavailable(why)) => {
                 on_event(JobEvent::Warning(format!(
-                    "no Docker engine answered ({why}); testing candidates locally, without isolation"
+                    "no Docker engine answered ({why}); testing candidates locally"
                 )));
                 local(files).await
             }
@@ -383,7 +389,7 @@ async fn create_sandbox(
         },
         (SandboxChoice::Auto, None) => {
             on_event(JobEvent::Warning(
-                "no sandbox.image set; testing candidates locally, without isolation (set one, or pass --sandbox local to silence this)"
+                "no sandbox.image set; testing candidates locally (set one, or pass --sandbox local to silence this)"
                     .to_owned(),
             ));
             local(files).await

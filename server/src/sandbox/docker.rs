@@ -421,7 +421,7 @@ impl Drop for DockerSandbox {
 
 /// Connects and checks that the engine answers, speaking the engine's API version when it is
 /// older than the client's (Debian's docker.io is).
-async fn connect(engine: Option<&str>) -> Result<Docker, SandboxError> {
+pub(crate) async fn connect(engine: Option<&str>) -> Result<Docker, SandboxError> {
     let address = engine
         .map(str::to_owned)
         .or_else(|| std::env::var("DOCKER_HOST").ok())
