@@ -194,7 +194,7 @@ pub fn enter(entry: &mut Entry) -> io::Result<()> {
                     path.as_ptr(),
                     c"tmpfs".as_ptr(),
                     libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-                    c"size=4k".as_ptr().cast(),
+                    c"size=4k,mode=755".as_ptr().cast(),
                 ))?,
                 MaskKind::File => check(libc::mount(
                     c"/dev/null".as_ptr(),
