@@ -187,6 +187,10 @@ fn left_behind(dirs: &[&Path]) -> Vec<PathBuf> {
 /// Whether the mechanism a job with `no_bwrap` would use is here; with
 /// SWISS_REQUIRE_CONFINEMENT=1 a missing one fails instead.
 fn mechanism_available(no_bwrap: bool) -> Option<&'static str> {
+    if !no_bwrap && std::env::var("SWISS_SANDBOX_NO_BWRAP").is_ok_and(|v| v == "1") {
+        skip("bubblewrap is hidden from this run (SWISS_SANDBOX_NO_BWRAP=1)");
+        return None;
+    }
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_swiss"))
         .args(["doctor", "--json"])
         .env("SWISS_BACKEND_URL", "http://127.0.0.1:9/v1")
