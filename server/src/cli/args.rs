@@ -37,6 +37,9 @@ pub struct DoctorArgs {
     /// Print one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Check only the confinement: quick, no network (for `:checkhealth`).
+    #[arg(long)]
+    pub confinement: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,8 +14,11 @@ use crate::sandbox::confine::{self, ConfineSettings, Confiner, Mechanism};
 #[derive(Debug, Serialize)]
 struct Report {
     confinement: ConfinementCheck,
-    backends: Vec<BackendCheck>,
-    docker: DockerCheck,
+    /// Absent with `--confinement`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backends: Option<Vec<BackendCheck>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    docker: Option<DockerCheck>,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,8 +69,8 @@ pub fn run(args: DoctorArgs) -> Exit {
     };
     let report = Report {
         confinement: confinement(&settings),
-        backends: runtime.block_on(backends(&settings)),
-        docker: runtime.block_on(docker(&settings)),
+        backends: (!args.confinement).then(|| runtime.block_on(backends(&settings))),
+        docker: (!args.confinement).then(|| runtime.block_on(docker(&settings))),
     };
     let text = if args.json {
         serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -189,7 +192,7 @@ fn human(report: &Report) -> String {
         report.confinement.mechanism,
         report.confinement.note
     )];
-    for backend in &report.backends {
+    for backend in report.backends.iter().flatten() {
         lines.push(match &backend.error {
             None => format!(
                 "backend {}: ok, serves {}",
@@ -199,7 +202,9 @@ fn human(report: &Report) -> String {
             Some(error) => format!("backend {}: FAIL: {error}", backend.url),
         });
     }
-    let docker = &report.docker;
+    let Some(docker) = &report.docker else {
+        return lines.join("\n");
+    };
     lines.push(match (&docker.error, &docker.image, docker.image_present) {
         (Some(error), _, _) => format!("docker: not available: {error}"),
         (None, Some(image), Some(false)) => format!(
