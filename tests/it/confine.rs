@@ -385,25 +385,57 @@ fn hostile_code_is_contained_by_namespaces_and_landlock() {
     hostile_job_is_contained(true);
 }
 
-/// In-process: what a run sees of its own confinement, whichever mechanism this process has.
-#[tokio::test]
-async fn a_run_writes_only_its_copy_and_its_tmpdir() {
+/// Whether this process can confine (in-process tests use its mechanism, whichever it is).
+fn confinement_here() -> bool {
     if let Mechanism::Unavailable { why } = confine::available() {
         let required = std::env::var("SWISS_REQUIRE_CONFINEMENT").is_ok_and(|v| v == "1");
         assert!(!required, "no confinement here: {why}");
         skip(&format!("no confinement here: {why}"));
-        return;
+        return false;
     }
-    let sandbox = LocalSandbox::prepare(
+    true
+}
+
+async fn confined(limits: confine::Limits) -> LocalSandbox {
+    LocalSandbox::prepare(
         vec![swiss::sandbox::BaseFile {
             path: "a.txt".to_owned(),
             bytes: Arc::from(&b"base\n"[..]),
             executable: false,
         }],
-        LocalLimits::default(),
+        LocalLimits {
+            confine: confine::ConfineSettings {
+                limits,
+                ..confine::ConfineSettings::default()
+            },
+            ..LocalLimits::default()
+        },
     )
     .await
-    .unwrap();
+    .unwrap()
+}
+
+async fn run_quick(sandbox: &LocalSandbox, command: &str) -> swiss::sandbox::RunOutput {
+    sandbox
+        .run(
+            RunSpec {
+                command: command.to_owned(),
+                timeout: Duration::from_secs(60),
+                ..RunSpec::default()
+            },
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap()
+}
+
+/// In-process: what a run sees of its own confinement, whichever mechanism this process has.
+#[tokio::test]
+async fn a_run_writes_only_its_copy_and_its_tmpdir() {
+    if !confinement_here() {
+        return;
+    }
+    let sandbox = confined(confine::Limits::default()).await;
     let report = sandbox.confinement().unwrap();
     assert_eq!(report.mechanism, confine::available().name());
     let outside = tempfile::tempdir().unwrap();
@@ -413,18 +445,70 @@ async fn a_run_writes_only_its_copy_and_its_tmpdir() {
          if echo x > {}/escape 2>/dev/null; then echo ESCAPED; fi",
         outside.path().display()
     );
-    let out = sandbox
-        .run(
-            RunSpec {
-                command: script,
-                timeout: Duration::from_secs(30),
-                ..RunSpec::default()
-            },
-            CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+    let out = run_quick(&sandbox, &script).await;
     assert_eq!(out.stdout, "changed\ntmp\nshm\nprivate\n", "{out:?}");
     assert!(!outside.path().join("escape").exists());
+
+    // Loopback works inside (a test may serve on it); the host's listener is out of reach.
+    let listener = Listener::start();
+    let network = format!(
+        "import socket\nserver = socket.create_server((\"127.0.0.1\", 0))\nsocket.create_connection(server.getsockname()).close()\nprint(\"loopback\")\ntry:\n    socket.create_connection((\"127.0.0.1\", {}), timeout=3)\n    print(\"REACHED THE HOST\")\nexcept OSError:\n    print(\"host unreachable\")\n",
+        listener.port
+    );
+    std::fs::write(outside.path().join("net.py"), network).unwrap();
+    let out = run_quick(
+        &sandbox,
+        &format!("python3 {}", outside.path().join("net.py").display()),
+    )
+    .await;
+    assert_eq!(out.stdout, "loopback\nhost unreachable\n", "{out:?}");
+    assert_eq!(listener.accepted(), 0);
+    sandbox.cleanup().await;
+}
+
+/// Memory, processes and file size are capped as set (CPU time is capped at the timeout's
+/// worth, which the timeout reaches first).
+#[tokio::test]
+async fn limits_bind() {
+    if !confinement_here() {
+        return;
+    }
+    let sandbox = confined(confine::Limits {
+        memory_bytes: 256 * 1024 * 1024,
+        processes: 16,
+        cpus: 1.0,
+        file_size_bytes: 1024 * 1024,
+    })
+    .await;
+    let out = run_quick(
+        &sandbox,
+        "head -c 2000000 /dev/zero > big; echo \"write $?\"; wc -c < big",
+    )
+    .await;
+    assert!(out.stdout.starts_with("write 1"), "{out:?}");
+    assert!(out.stdout.ends_with("1048576\n"), "{out:?}");
+
+    let out = run_quick(
+        &sandbox,
+        "python3 -c 'b = bytearray(512 * 1024 * 1024)' 2>&1 | tail -1",
+    )
+    .await;
+    assert_eq!(out.stdout, "MemoryError\n", "{out:?}");
+
+    let out = run_quick(
+        &sandbox,
+        "python3 -c 'import subprocess\nstarted = []\ntry:\n    for _ in range(40):\n        started.append(subprocess.Popen([\"sleep\", \"5\"]))\nexcept OSError:\n    pass\nprint(len(started), \"started\")\nfor p in started:\n    p.kill()'",
+    )
+    .await;
+    let started: usize = out
+        .stdout
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out:?}"));
+    assert!(
+        started < 16,
+        "{started} processes started under a limit of 16: {out:?}"
+    );
     sandbox.cleanup().await;
 }

@@ -250,7 +250,7 @@ impl LocalSandbox {
         let marker = run_marker::new_marker();
         let mut env = spec.env.clone();
         env.push((run_marker::VARIABLE.to_owned(), marker.clone()));
-        let (mut command, _guard): (_, RunGuard) = self
+        let (mut command, guard): (_, RunGuard) = self
             .confiner
             .command(paths, &spec.command, &env, spec.timeout)
             .map_err(|e| SandboxError::Run(format!("failed to set up the confined run: {e}")))?;
@@ -301,6 +301,8 @@ impl LocalSandbox {
         };
         let (stdout, stdout_truncated) = stdout.finish().await;
         let (stderr, stderr_truncated) = stderr.finish().await;
+        // Removing the run's cgroup waits for its last processes to be reaped: off the workers.
+        let _ = tokio::task::spawn_blocking(move || drop(guard)).await;
         match ending {
             Ending::Cancelled => Err(SandboxError::Cancelled),
             _ => Ok(RunOutput {
