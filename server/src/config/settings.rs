@@ -451,6 +451,24 @@ mod tests {
     }
 
     #[test]
+    fn confinement_is_on_unless_turned_off() {
+        let s = Settings::resolve(&Options::default()).unwrap();
+        assert!(!s.sandbox_network && !s.allow_unconfined);
+        let mut o = Options::default();
+        o.sandbox.mask = Some(vec!["~/.config/secret".into(), "/srv/keys".into()]);
+        o.sandbox.pass_env = Some(vec!["DATABASE_URL".into()]);
+        o.sandbox.network = Some(true);
+        let s = Settings::resolve(&o).unwrap();
+        assert_eq!(s.sandbox_mask, ["~/.config/secret", "/srv/keys"]);
+        assert_eq!(s.sandbox_pass_env, ["DATABASE_URL"]);
+        assert!(s.sandbox_network);
+        o.sandbox.mask = Some(vec!["relative/path".into()]);
+        let err = Settings::resolve(&o).unwrap_err();
+        assert_eq!(err.name, "sandbox.mask");
+        assert!(err.to_string().contains("relative/path"), "{err}");
+    }
+
+    #[test]
     fn issue_trackers_default_to_the_public_apis() {
         let s = Settings::resolve(&Options::default()).unwrap();
         assert_eq!(s.github.api_url, "https://api.github.com");
