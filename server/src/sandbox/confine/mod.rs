@@ -190,7 +190,10 @@ impl Confiner {
     /// Refuses (with what to do) where no confinement works and the user did not allow running
     /// unconfined.
     pub fn new(settings: ConfineSettings) -> Result<Confiner, String> {
-        let mechanism = available().clone();
+        Confiner::with(available().clone(), settings)
+    }
+
+    fn with(mechanism: Mechanism, settings: ConfineSettings) -> Result<Confiner, String> {
         if let Mechanism::Unavailable { why } = &mechanism {
             if !settings.allow_unconfined {
                 return Err(format!(
@@ -323,4 +326,70 @@ fn unique_name() -> String {
 
 fn probe_cgroup_name() -> String {
     format!("swiss-probe-{}", unique_name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unavailable() -> Mechanism {
+        Mechanism::Unavailable {
+            why: "bubblewrap (bwrap) is not installed; user namespaces are off".to_owned(),
+        }
+    }
+
+    #[test]
+    fn without_confinement_local_runs_are_refused_and_the_user_told_what_to_do() {
+        let refused = Confiner::with(unavailable(), ConfineSettings::default())
+            .err()
+            .expect("refused");
+        assert!(refused.starts_with("failed to confine"), "{refused}");
+        for hint in [
+            "user namespaces are off",
+            "apt-get install bubblewrap",
+            "--sandbox docker",
+            "sandbox.allow_unconfined = true",
+        ] {
+            assert!(refused.contains(hint), "{hint:?} missing from: {refused}");
+        }
+    }
+
+    #[test]
+    fn allowed_unconfined_runs_say_so() {
+        let settings = ConfineSettings {
+            allow_unconfined: true,
+            ..ConfineSettings::default()
+        };
+        let report = Confiner::with(unavailable(), settings)
+            .unwrap()
+            .confinement();
+        assert_eq!(report.mechanism, "none");
+        assert!(report.network, "nothing keeps the network away");
+        assert!(!report.processes_limited);
+        assert!(
+            report
+                .summary()
+                .starts_with("local runs are NOT confined: bubblewrap"),
+            "{}",
+            report.summary()
+        );
+    }
+
+    #[test]
+    fn the_summary_says_when_the_network_is_allowed() {
+        let settings = ConfineSettings {
+            network: true,
+            ..ConfineSettings::default()
+        };
+        let report = Confiner::with(Mechanism::Namespaces, settings)
+            .unwrap()
+            .confinement();
+        assert!(
+            report
+                .summary()
+                .contains("network ALLOWED (sandbox.network = true)"),
+            "{}",
+            report.summary()
+        );
+    }
 }

@@ -188,21 +188,26 @@ pub fn enter(entry: &mut Entry) -> io::Result<()> {
             std::ptr::null(),
         ))?;
         for (path, kind) in &entry.masks {
-            match kind {
+            let masked = match kind {
                 MaskKind::Dir => check(libc::mount(
                     c"tmpfs".as_ptr(),
                     path.as_ptr(),
                     c"tmpfs".as_ptr(),
                     libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
                     c"size=4k,mode=755".as_ptr().cast(),
-                ))?,
+                )),
                 MaskKind::File => check(libc::mount(
                     c"/dev/null".as_ptr(),
                     path.as_ptr(),
                     std::ptr::null(),
                     libc::MS_BIND,
                     std::ptr::null(),
-                ))?,
+                )),
+            };
+            match masked {
+                // Gone since the sandbox was prepared: nothing left to hide.
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                other => other?,
             }
         }
         // The user's /dev/shm is shared with all their programs: the run gets its own.
