@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// The largest file a run may write: a test that writes without end fills no disk.
 pub const FILE_SIZE_LIMIT: u64 = 1024 * 1024 * 1024;
 
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Limits {
     /// Data segment of each process (`RLIMIT_DATA`: heap and private mappings), in bytes.
     pub memory_bytes: u64,

@@ -103,10 +103,10 @@ pub fn available() -> &'static Mechanism {
 pub const HOW_TO_CONFINE: &str = "install bubblewrap (Debian/Ubuntu: `apt-get install bubblewrap`, Fedora: `dnf install bubblewrap`, Arch: `pacman -S bubblewrap`), or use Docker (`--sandbox docker` with sandbox.image set: https://docs.docker.com/engine/install/), or set sandbox.allow_unconfined = true in swiss.toml to run model-written code as yourself, unconfined";
 
 /// The confinement in force, for reports (`verification.confinement` in `--json`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Confinement {
-    /// `bubblewrap`, `namespaces+landlock`, `docker`, or `none`.
-    pub mechanism: &'static str,
+    /// `bubblewrap`, `namespaces+landlock`, or `none`.
+    pub mechanism: String,
     /// Whether runs can reach the network (`sandbox.network`).
     pub network: bool,
     /// Locations hidden from runs.
@@ -229,7 +229,7 @@ impl Confiner {
             _ => None,
         };
         Confinement {
-            mechanism: self.mechanism.name(),
+            mechanism: self.mechanism.name().to_owned(),
             network: self.settings.network || unconfined,
             masked: if unconfined {
                 Vec::new()
