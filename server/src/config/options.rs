@@ -86,7 +86,8 @@ pub struct SandboxOptions {
 pub struct TestOptions {
     /// Run with `sh -c` from the repository root; detected when absent.
     pub command: Option<String>,
-    /// `pytest`, `cargo-test` or `exit-code`; inferred from the command when absent.
+    /// `pytest`, `cargo-test`, `exit-code`, `django`, `sympy`, `unittest`, or one of the
+    /// `swebench-*` readings of pytest; inferred from the command when absent.
     pub format: Option<String>,
     pub timeout_secs: Option<u64>,
     /// The interpreter for reproduction scripts, e.g. `.venv/bin/python`.
