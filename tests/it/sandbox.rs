@@ -71,6 +71,7 @@ async fn local() -> LocalSandbox {
         base_files(),
         LocalLimits {
             output_limit: OUTPUT_LIMIT,
+            ..LocalLimits::default()
         },
     )
     .await

@@ -252,6 +252,7 @@ function scenarios.command()
   local expected = vim.fn.executable('curl') == 1 and (url .. ' answers, but with HTTP 404')
     or ('curl is not installed, so ' .. url .. ' was not checked')
   check(contains(report, expected), 'checkhealth and the backend:\n%s', report)
+  check(report:find('OK[^\n]*local runs confined by '), 'checkhealth reports the confinement:\n%s', report)
 end
 
 function scenarios.code_action()

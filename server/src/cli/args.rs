@@ -25,6 +25,21 @@ pub enum Command {
     Fix(FixArgs),
     /// Serve the Language Server Protocol on stdin/stdout (docs/lsp.md).
     Lsp(LspArgs),
+    /// Check this machine: the confinement local test runs get, the backends, Docker.
+    Doctor(DoctorArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The repository whose swiss.toml applies.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Check only the confinement: quick, no network (for `:checkhealth`).
+    #[arg(long)]
+    pub confinement: bool,
 }
 
 #[derive(Debug, Args)]

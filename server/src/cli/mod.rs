@@ -2,6 +2,7 @@
 //! into validated `Settings`, then one engine call.
 
 mod args;
+mod doctor;
 mod exit;
 mod fix;
 mod progress;
@@ -15,7 +16,7 @@ use clap::Parser;
 
 use crate::job::report::{ErrorKind, FixOutput};
 
-pub use args::{Cli, Command, FixArgs, LspArgs};
+pub use args::{Cli, Command, DoctorArgs, FixArgs, LspArgs};
 pub use exit::Exit;
 
 pub fn main() -> ExitCode {
@@ -60,6 +61,7 @@ fn run(cli: Cli) -> ExitCode {
     init_logging();
     let exit = match cli.command {
         Command::Fix(args) => fix::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Lsp(_) => return crate::lsp::run(),
     };
     exit.code()

@@ -70,6 +70,15 @@ pub struct SandboxOptions {
     pub output_limit_mb: Option<u64>,
     /// Sandbox runs at once.
     pub concurrency: Option<usize>,
+    /// Let local runs reach the network (they get loopback only otherwise).
+    pub network: Option<bool>,
+    /// More locations to hide from local runs: absolute paths or `~/…`.
+    pub mask: Option<Vec<String>>,
+    /// More environment variables to pass into runs, credentials included.
+    pub pass_env: Option<Vec<String>>,
+    /// Run local runs unconfined where no confinement is possible (no bubblewrap, no user
+    /// namespaces).
+    pub allow_unconfined: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -307,6 +316,13 @@ impl Options {
                 pids_limit: pick(self.sandbox.pids_limit, other.sandbox.pids_limit),
                 output_limit_mb: pick(self.sandbox.output_limit_mb, other.sandbox.output_limit_mb),
                 concurrency: pick(self.sandbox.concurrency, other.sandbox.concurrency),
+                network: pick(self.sandbox.network, other.sandbox.network),
+                mask: pick(self.sandbox.mask, other.sandbox.mask),
+                pass_env: pick(self.sandbox.pass_env, other.sandbox.pass_env),
+                allow_unconfined: pick(
+                    self.sandbox.allow_unconfined,
+                    other.sandbox.allow_unconfined,
+                ),
             },
             test: TestOptions {
                 command: pick(self.test.command, other.test.command),

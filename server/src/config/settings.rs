@@ -39,6 +39,10 @@ pub struct Settings {
     pub pids_limit: i64,
     pub output_limit_mb: u64,
     pub concurrency: usize,
+    pub sandbox_network: bool,
+    pub sandbox_mask: Vec<String>,
+    pub sandbox_pass_env: Vec<String>,
+    pub allow_unconfined: bool,
     pub test_command: Option<String>,
     pub test_format: Option<OutputFormat>,
     pub test_timeout: Duration,
@@ -134,6 +138,10 @@ impl Default for Settings {
             pids_limit: 512,
             output_limit_mb: (crate::sandbox::DEFAULT_OUTPUT_LIMIT / (1024 * 1024)) as u64,
             concurrency: 2,
+            sandbox_network: false,
+            sandbox_mask: Vec::new(),
+            sandbox_pass_env: Vec::new(),
+            allow_unconfined: false,
             test_command: None,
             test_format: None,
             test_timeout: Duration::from_secs(900),
@@ -352,6 +360,24 @@ impl Settings {
                 "sandbox.concurrency",
                 o.sandbox.concurrency.unwrap_or(d.concurrency),
             )?,
+            sandbox_network: o.sandbox.network.unwrap_or(d.sandbox_network),
+            sandbox_mask: match o.sandbox.mask.clone() {
+                None => d.sandbox_mask,
+                Some(masks) => {
+                    if let Some(bad) = masks
+                        .iter()
+                        .find(|m| !(m.starts_with('/') || m.starts_with("~/")))
+                    {
+                        return Err(SettingsError {
+                            name: "sandbox.mask",
+                            reason: format!("`{bad}` is neither an absolute path nor under `~/`"),
+                        });
+                    }
+                    masks
+                }
+            },
+            sandbox_pass_env: o.sandbox.pass_env.clone().unwrap_or(d.sandbox_pass_env),
+            allow_unconfined: o.sandbox.allow_unconfined.unwrap_or(d.allow_unconfined),
             test_command: o.test.command.clone().filter(|c| !c.trim().is_empty()),
             test_format: match &o.test.format {
                 None => None,
@@ -474,6 +500,24 @@ mod tests {
         o.backend.urls = Some(vec!["localhost:8000".into()]);
         let err = Settings::resolve(&o).unwrap_err();
         assert!(err.to_string().contains("localhost:8000"), "{err}");
+    }
+
+    #[test]
+    fn confinement_is_on_unless_turned_off() {
+        let s = Settings::resolve(&Options::default()).unwrap();
+        assert!(!s.sandbox_network && !s.allow_unconfined);
+        let mut o = Options::default();
+        o.sandbox.mask = Some(vec!["~/.config/secret".into(), "/srv/keys".into()]);
+        o.sandbox.pass_env = Some(vec!["DATABASE_URL".into()]);
+        o.sandbox.network = Some(true);
+        let s = Settings::resolve(&o).unwrap();
+        assert_eq!(s.sandbox_mask, ["~/.config/secret", "/srv/keys"]);
+        assert_eq!(s.sandbox_pass_env, ["DATABASE_URL"]);
+        assert!(s.sandbox_network);
+        o.sandbox.mask = Some(vec!["relative/path".into()]);
+        let err = Settings::resolve(&o).unwrap_err();
+        assert_eq!(err.name, "sandbox.mask");
+        assert!(err.to_string().contains("relative/path"), "{err}");
     }
 
     #[test]

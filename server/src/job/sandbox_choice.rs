@@ -1,5 +1,5 @@
 //! Which sandbox a job verifies in (`sandbox.kind`): Docker when asked for or when `auto` finds
-//! an engine and an image, else the local one, with a warning that says why.
+//! an engine and an image, else the local one (confined), with a warning that says why.
 
 use std::sync::Arc;
 
@@ -18,6 +18,7 @@ fn output_limit(settings: &Settings) -> usize {
 async fn local(settings: &Settings, files: Vec<BaseFile>) -> Result<Chosen, SandboxError> {
     let limits = LocalLimits {
         output_limit: output_limit(settings),
+        confine: crate::sandbox::confine::ConfineSettings::from_settings(settings),
     };
     let sandbox = LocalSandbox::prepare(files, limits).await?;
     Ok((Arc::new(sandbox), None))
@@ -53,14 +54,14 @@ pub(super) async fn create_sandbox(
         (SandboxChoice::Auto, Some(image)) => match docker(settings, files.clone(), image).await {
             Err(SandboxError::DockerUnavailable(why)) => {
                 ctx.warn(format!(
-                    "no Docker engine answered ({why}); testing candidates locally, without isolation"
+                    "no Docker engine answered ({why}); testing candidates locally"
                 ));
                 local(settings, files).await
             }
             other => other,
         },
         (SandboxChoice::Auto, None) => {
-            ctx.warn("no sandbox.image set; testing candidates locally, without isolation (set one, or pass --sandbox local to silence this)");
+            ctx.warn("no sandbox.image set; testing candidates locally (set one, or pass --sandbox local to silence this)");
             local(settings, files).await
         }
         (SandboxChoice::Local | SandboxChoice::None, _) => local(settings, files).await,

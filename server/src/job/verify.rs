@@ -27,6 +27,9 @@ use crate::verify::verifier::{Baseline, CandidateTests, TestPlan};
 pub struct VerificationReport {
     pub sandbox: String,
     pub image: Option<String>,
+    /// How the local sandbox confines its runs; absent in Docker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confinement: Option<crate::sandbox::confine::Confinement>,
     pub test_command: String,
     pub baseline: Baseline,
     pub reproduction: ReproductionReport,
@@ -140,6 +143,7 @@ impl Ready {
         VerificationReport {
             sandbox: self.sandbox.kind().to_owned(),
             image: self.image.clone(),
+            confinement: self.sandbox.confinement(),
             test_command: self.plan.test.command.clone(),
             baseline: self.baseline.clone(),
             reproduction: self.reproduction.clone(),
@@ -195,6 +199,9 @@ pub(super) async fn prepare(
         python,
         env: settings.test_env.clone(),
     });
+    if let Some(confinement) = sandbox.confinement() {
+        ctx.warn(confinement.summary());
+    }
     ctx.emit(JobEvent::VerificationStarted {
         sandbox: sandbox.kind(),
         test_command: plan.test.command.clone(),

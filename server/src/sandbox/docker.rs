@@ -431,7 +431,7 @@ fn pack(
     Ok((executable, archive))
 }
 
-async fn connect(engine: Option<&str>) -> Result<Docker, SandboxError> {
+pub(crate) async fn connect(engine: Option<&str>) -> Result<Docker, SandboxError> {
     let address = engine
         .map(str::to_owned)
         .or_else(|| std::env::var("DOCKER_HOST").ok())

@@ -1,11 +1,9 @@
-//! The local sandbox: a fresh temporary copy of the repository per run, the command in its own
-//! process group so that everything it started can be killed at once.
-//!
-//! What it does NOT protect against: the command runs as the user, with the user's network and
-//! the whole file system in reach. A process that leaves its group (`setsid`, a daemon) is found
-//! by its environment (`run_marker`) and killed too, unless it clears that environment.
-//! It keeps runs apart from each other and from the user's work tree, nothing more. Docker is the
-//! sandbox for untrusted code.
+//! The local sandbox: a fresh temporary copy of the repository per run, the command confined
+//! (`confine`: no network, writes only to that copy and a private TMPDIR, secrets hidden, an
+//! allow-listed environment, resource limits) and in its own process group so that everything
+//! it started can be killed at once. A process that leaves its group (`setsid`, a daemon) is
+//! found by its environment (`run_marker`) and killed too; under bubblewrap it also dies with
+//! the run's PID namespace.
 
 use std::fs;
 use std::io;
@@ -20,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::confine::{ConfineSettings, Confinement, Confiner, RunGuard, RunPaths};
 use super::run_marker;
 use super::{
     relative_path, BaseFile, Capture, RunOutput, RunSpec, Sandbox, SandboxError,
@@ -30,16 +29,18 @@ use super::{
 /// that left the group can hold them open longer; its output is then given up.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LocalLimits {
     /// Cap on each of stdout and stderr, in bytes.
     pub output_limit: usize,
+    pub confine: ConfineSettings,
 }
 
 impl Default for LocalLimits {
     fn default() -> Self {
         LocalLimits {
             output_limit: DEFAULT_OUTPUT_LIMIT,
+            confine: ConfineSettings::default(),
         }
     }
 }
@@ -47,22 +48,31 @@ impl Default for LocalLimits {
 pub struct LocalSandbox {
     /// `None` once cleaned up. Dropping the `TempDir` removes the base, so Drop needs no code.
     base: Mutex<Option<tempfile::TempDir>>,
-    limits: LocalLimits,
+    output_limit: usize,
+    confiner: Confiner,
 }
 
 impl LocalSandbox {
-    /// Writes the base files into a temporary folder that every run copies from.
+    /// Writes the base files into a temporary folder that every run copies from. Fails where
+    /// runs cannot be confined, unless `limits.confine.allow_unconfined`.
     pub async fn prepare(
         files: Vec<BaseFile>,
         limits: LocalLimits,
     ) -> Result<LocalSandbox, SandboxError> {
+        let confine = limits.confine;
+        // Probing the mechanism starts processes once: blocking work.
+        let confiner = tokio::task::spawn_blocking(move || Confiner::new(confine))
+            .await
+            .map_err(|e| SandboxError::Prepare(format!("failed to probe the confinement: {e}")))?
+            .map_err(SandboxError::Prepare)?;
         // Thousands of small writes: blocking work, kept off the runtime's workers.
         let base = tokio::task::spawn_blocking(move || write_base(&files))
             .await
             .map_err(|e| SandboxError::Prepare(format!("failed to write the base copy: {e}")))??;
         Ok(LocalSandbox {
             base: Mutex::new(Some(base)),
-            limits,
+            output_limit: limits.output_limit,
+            confiner,
         })
     }
 
@@ -84,14 +94,19 @@ impl LocalSandbox {
         })?;
         let files = spec.files.clone();
         // The copy is a blocking walk over the whole tree; keep it off the runtime's workers.
-        let run_dir = tokio::task::spawn_blocking(move || make_run_dir(&base, &files))
+        let (run_dir, scratch) = tokio::task::spawn_blocking(move || make_run_dir(&base, &files))
             .await
             .map_err(|e| SandboxError::Run(format!("failed to copy the repository: {e}")))??;
+        let paths = RunPaths {
+            run: run_dir.path().to_path_buf(),
+            tmp: scratch.path().join("tmp"),
+            shm: scratch.path().join("shm"),
+        };
 
-        let result = run_in(run_dir.path(), &spec, self.limits, &cancel).await;
+        let result = self.run_in(&paths, &spec, &cancel).await;
 
-        // Removed here on the normal paths; on a dropped future `run_dir`'s own Drop does it.
-        let _ = tokio::task::spawn_blocking(move || run_dir.close()).await;
+        // Removed here on the normal paths; on a dropped future their own Drop does it.
+        let _ = tokio::task::spawn_blocking(move || (run_dir.close(), scratch.close())).await;
         result
     }
 }
@@ -99,6 +114,10 @@ impl LocalSandbox {
 impl Sandbox for LocalSandbox {
     fn kind(&self) -> &'static str {
         "local"
+    }
+
+    fn confinement(&self) -> Option<Confinement> {
+        Some(self.confiner.confinement())
     }
 
     fn run(
@@ -159,15 +178,25 @@ fn write_file(path: &Path, bytes: &[u8], executable: Option<bool>) -> io::Result
     Ok(())
 }
 
+/// The run's copy, and a scratch folder beside it holding its TMPDIR (`tmp/`) and /dev/shm
+/// (`shm/`).
 fn make_run_dir(
     base: &Path,
     files: &[(String, Option<Arc<str>>)],
-) -> Result<tempfile::TempDir, SandboxError> {
+) -> Result<(tempfile::TempDir, tempfile::TempDir), SandboxError> {
     let failed = |what: &str, e: io::Error| SandboxError::Run(format!("failed to {what}: {e}"));
     let run_dir = tempfile::Builder::new()
         .prefix("swiss-run-")
         .tempdir()
         .map_err(|e| failed("create the run folder", e))?;
+    let scratch = tempfile::Builder::new()
+        .prefix("swiss-tmp-")
+        .tempdir()
+        .map_err(|e| failed("create the run's temporary folder", e))?;
+    for sub in ["tmp", "shm"] {
+        fs::create_dir(scratch.path().join(sub))
+            .map_err(|e| failed("create the run's temporary folder", e))?;
+    }
     copy_tree(base, run_dir.path()).map_err(|e| failed("copy the repository", e))?;
     for (path, content) in files {
         let target = run_dir
@@ -183,7 +212,7 @@ fn make_run_dir(
             },
         }
     }
-    Ok(run_dir)
+    Ok((run_dir, scratch))
 }
 
 /// A plain copy, not hard links: tests write into their tree, and a write through a link would
@@ -211,73 +240,80 @@ enum Ending {
     Cancelled,
 }
 
-async fn run_in(
-    dir: &Path,
-    spec: &RunSpec,
-    limits: LocalLimits,
-    cancel: &CancellationToken,
-) -> Result<RunOutput, SandboxError> {
-    let marker = run_marker::new_marker();
-    let mut command = tokio::process::Command::new("sh");
-    command
-        .arg("-c")
-        .arg(&spec.command)
-        .current_dir(dir)
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .env(run_marker::VARIABLE, &marker)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    let started = Instant::now();
-    let mut child = command
-        .spawn()
-        .map_err(|e| SandboxError::Run(format!("failed to start `sh`: {e}")))?;
-    // process_group(0) makes the child its own group leader, so its pid is the group id.
-    let group = GroupKill {
-        pgid: child.id().map(|pid| pid as i32),
-        marker,
-        done: std::cell::Cell::new(false),
-    };
+impl LocalSandbox {
+    async fn run_in(
+        &self,
+        paths: &RunPaths,
+        spec: &RunSpec,
+        cancel: &CancellationToken,
+    ) -> Result<RunOutput, SandboxError> {
+        let marker = run_marker::new_marker();
+        let mut env = spec.env.clone();
+        env.push((run_marker::VARIABLE.to_owned(), marker.clone()));
+        let (mut command, guard): (_, RunGuard) = self
+            .confiner
+            .command(paths, &spec.command, &env, spec.timeout)
+            .map_err(|e| SandboxError::Run(format!("failed to set up the confined run: {e}")))?;
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .kill_on_drop(true);
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|e| {
+            SandboxError::Run(format!(
+                "failed to start the confined command ({}): {e}",
+                self.confiner.confinement().mechanism
+            ))
+        })?;
+        // process_group(0) makes the child its own group leader, so its pid is the group id.
+        let group = GroupKill {
+            pgid: child.id().map(|pid| pid as i32),
+            marker,
+            done: std::cell::Cell::new(false),
+        };
 
-    let stdout = spawn_reader(child.stdout.take(), limits.output_limit);
-    let stderr = spawn_reader(child.stderr.take(), limits.output_limit);
+        let stdout = spawn_reader(child.stdout.take(), self.output_limit);
+        let stderr = spawn_reader(child.stderr.take(), self.output_limit);
 
-    let timeout = tokio::time::sleep(spec.timeout);
-    let ending = tokio::select! {
-        status = child.wait() => Ending::Exited(status),
-        () = timeout => Ending::TimedOut,
-        () = cancel.cancelled() => Ending::Cancelled,
-    };
-    let duration = started.elapsed();
-    // Always, also after a normal exit: `sleep 300 &` in a test must not outlive the run.
-    group.kill();
-    let exit_code = match &ending {
-        Ending::Exited(Ok(status)) => status.code(),
-        Ending::Exited(Err(e)) => {
-            return Err(SandboxError::Run(format!(
-                "failed to wait for the command: {e}"
-            )))
+        let timeout = tokio::time::sleep(spec.timeout);
+        let ending = tokio::select! {
+            status = child.wait() => Ending::Exited(status),
+            () = timeout => Ending::TimedOut,
+            () = cancel.cancelled() => Ending::Cancelled,
+        };
+        let duration = started.elapsed();
+        // Always, also after a normal exit: `sleep 300 &` in a test must not outlive the run.
+        group.kill();
+        let exit_code = match &ending {
+            Ending::Exited(Ok(status)) => status.code(),
+            Ending::Exited(Err(e)) => {
+                return Err(SandboxError::Run(format!(
+                    "failed to wait for the command: {e}"
+                )))
+            }
+            Ending::TimedOut | Ending::Cancelled => {
+                // Reap the leader so it leaves no zombie; SIGKILL makes this immediate.
+                let _ = child.wait().await;
+                None
+            }
+        };
+        let (stdout, stdout_truncated) = stdout.finish().await;
+        let (stderr, stderr_truncated) = stderr.finish().await;
+        // Removing the run's cgroup waits for its last processes to be reaped: off the workers.
+        let _ = tokio::task::spawn_blocking(move || drop(guard)).await;
+        match ending {
+            Ending::Cancelled => Err(SandboxError::Cancelled),
+            _ => Ok(RunOutput {
+                exit_code,
+                timed_out: matches!(ending, Ending::TimedOut),
+                stdout,
+                stderr,
+                truncated: stdout_truncated || stderr_truncated,
+                duration,
+            }),
         }
-        Ending::TimedOut | Ending::Cancelled => {
-            // Reap the leader so it leaves no zombie; SIGKILL makes this immediate.
-            let _ = child.wait().await;
-            None
-        }
-    };
-    let (stdout, stdout_truncated) = stdout.finish().await;
-    let (stderr, stderr_truncated) = stderr.finish().await;
-    match ending {
-        Ending::Cancelled => Err(SandboxError::Cancelled),
-        _ => Ok(RunOutput {
-            exit_code,
-            timed_out: matches!(ending, Ending::TimedOut),
-            stdout,
-            stderr,
-            truncated: stdout_truncated || stderr_truncated,
-            duration,
-        }),
     }
 }
 

@@ -2,6 +2,7 @@
 //! repository with a candidate's files laid over it, and reports what happened. A failed test is
 //! data (`RunOutput`), not an error; `SandboxError` means the sandbox itself could not run.
 
+pub mod confine;
 pub mod docker;
 pub mod leftovers;
 pub mod local;
@@ -62,6 +63,10 @@ pub trait Sandbox: Send + Sync {
         spec: RunSpec,
         cancel: CancellationToken,
     ) -> BoxFuture<'_, Result<RunOutput, SandboxError>>;
+    /// How runs are confined, for reports (`verification.confinement`).
+    fn confinement(&self) -> Option<confine::Confinement> {
+        None
+    }
     /// Removes everything the sandbox made (containers, images, temporary folders). Also done on
     /// drop as far as a synchronous drop can.
     fn cleanup(&self) -> BoxFuture<'_, ()>;

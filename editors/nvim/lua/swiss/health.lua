@@ -1,5 +1,5 @@
---- `:checkhealth swiss`: can Neovim start the server, does the model backend answer, and is
---- there a Docker engine for the sandbox. Each check is short and bounded by a timeout, since
+--- `:checkhealth swiss`: can Neovim start the server, does the model backend answer, is
+--- there a Docker engine for the sandbox, and how are local test runs confined. Each check is short and bounded by a timeout, since
 --- checkhealth blocks the editor while it runs.
 local M = {}
 
@@ -203,6 +203,39 @@ local function docker_check(cfg)
   end
 end
 
+--- What `swiss doctor --confinement` says: how local test runs are confined here.
+local function confinement_check(cfg)
+  health.start('swiss: confinement of local test runs')
+  local cmd = cfg and cfg.cmd
+  local path = type(cmd) == 'table' and type(cmd[1]) == 'string' and vim.fn.exepath(cmd[1]) or ''
+  if path == '' then
+    health.warn('no swiss binary, so the confinement was not checked')
+    return
+  end
+  local root = vim.fs.root(0, { '.git', 'swiss.toml' }) or vim.uv.cwd()
+  local ok, result = pcall(function()
+    return vim.system({ path, 'doctor', '--confinement', '--json', '--repo', root }, { text = true })
+      :wait(TIMEOUT_MS * 2)
+  end)
+  local decoded_ok, report = false, nil
+  if ok and result.code == 0 then
+    decoded_ok, report = pcall(vim.json.decode, result.stdout or '')
+  end
+  if not decoded_ok or type(report) ~= 'table' or type(report.confinement) ~= 'table' then
+    local err = ok and vim.trim(result.stderr or '') or tostring(result)
+    health.warn(('`swiss doctor --confinement` gave no report: %s'):format(err))
+    return
+  end
+  local c = report.confinement
+  if c.ok then
+    health.ok(c.note)
+  else
+    health.error(('local test runs cannot be confined (%s)'):format(c.note), {
+      'install bubblewrap (apt-get install bubblewrap), or use Docker (sandbox.kind = "docker" with sandbox.image)',
+    })
+  end
+end
+
 local function client_check()
   health.start('swiss: clients')
   local clients = vim.lsp.get_clients({ name = 'swiss' })
@@ -225,6 +258,7 @@ function M.check()
   binary_check(cfg)
   backend_check(cfg)
   docker_check(cfg)
+  confinement_check(cfg)
   client_check()
 end
 

@@ -1,0 +1,224 @@
+//! `swiss doctor`: what this machine offers a job, before one runs: the confinement local runs
+//! get, whether each backend answers, and whether a Docker engine and the image are there.
+
+use std::io::Write;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::args::DoctorArgs;
+use super::exit::Exit;
+use crate::config::{Options, Settings};
+use crate::sandbox::confine::{self, ConfineSettings, Confiner, Mechanism};
+
+#[derive(Debug, Serialize)]
+struct Report {
+    confinement: ConfinementCheck,
+    /// Absent with `--confinement`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    backends: Option<Vec<BackendCheck>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    docker: Option<DockerCheck>,
+}
+
+#[derive(Debug, Serialize)]
+struct ConfinementCheck {
+    /// `bubblewrap`, `namespaces+landlock` or `none`.
+    mechanism: &'static str,
+    ok: bool,
+    /// The line a job prints, or why there is no confinement and what to do.
+    note: String,
+}
+
+#[derive(Debug, Serialize)]
+struct BackendCheck {
+    url: String,
+    ok: bool,
+    models: Vec<String>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct DockerCheck {
+    ok: bool,
+    version: Option<String>,
+    error: Option<String>,
+    image: Option<String>,
+    image_present: Option<bool>,
+}
+
+pub fn run(args: DoctorArgs) -> Exit {
+    let mut warnings = Vec::new();
+    let options = Options::from_repo_file(&args.repo, &mut warnings)
+        .merged(Options::from_env(|name| std::env::var(name).ok()));
+    for warning in &warnings {
+        let _ = writeln!(std::io::stderr(), "swiss: warning: {warning}");
+    }
+    let settings = match Settings::resolve(&options) {
+        Ok(settings) => settings,
+        Err(e) => return Exit::BadInput.with_message(e),
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            return Exit::BadInput.with_message(format!("failed to start the async runtime: {e}"))
+        }
+    };
+    let report = Report {
+        confinement: confinement(&settings),
+        backends: (!args.confinement).then(|| runtime.block_on(backends(&settings))),
+        docker: (!args.confinement).then(|| runtime.block_on(docker(&settings))),
+    };
+    let text = if args.json {
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    } else {
+        human(&report)
+    };
+    let _ = writeln!(std::io::stdout(), "{text}");
+    Exit::Winner
+}
+
+fn confinement(settings: &Settings) -> ConfinementCheck {
+    let mechanism = confine::available();
+    let note = match mechanism {
+        Mechanism::Unavailable { why } => {
+            format!("{why}. To fix: {}", confine::HOW_TO_CONFINE)
+        }
+        _ => match Confiner::new(ConfineSettings::from_settings(settings)) {
+            Ok(confiner) => confiner.confinement().summary(),
+            Err(e) => e,
+        },
+    };
+    ConfinementCheck {
+        mechanism: mechanism.name(),
+        ok: !matches!(mechanism, Mechanism::Unavailable { .. }),
+        note,
+    }
+}
+
+/// `GET /v1/models` on each backend, with the configured key: the cheapest request every
+/// OpenAI-compatible server answers.
+async fn backends(settings: &Settings) -> Vec<BackendCheck> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build();
+    let mut checks = Vec::new();
+    for url in &settings.backend_urls {
+        let result = match &client {
+            Ok(client) => models(client, url, settings.api_key.as_deref()).await,
+            Err(e) => Err(format!("failed to make an HTTP client: {e}")),
+        };
+        checks.push(match result {
+            Ok(models) => BackendCheck {
+                url: url.clone(),
+                ok: true,
+                models,
+                error: None,
+            },
+            Err(error) => BackendCheck {
+                url: url.clone(),
+                ok: false,
+                models: Vec::new(),
+                error: Some(error),
+            },
+        });
+    }
+    checks
+}
+
+async fn models(
+    client: &reqwest::Client,
+    url: &str,
+    api_key: Option<&str>,
+) -> Result<Vec<String>, String> {
+    let mut request = client.get(format!("{}/models", url.trim_end_matches('/')));
+    if let Some(key) = api_key {
+        request = request.bearer_auth(key);
+    }
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("failed to reach the backend: {e}"))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!("the backend answered HTTP {status} to GET /models"));
+    }
+    let body: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|e| format!("failed to read the model list: {e}"))?;
+    Ok(body["data"]
+        .as_array()
+        .map(|models| {
+            models
+                .iter()
+                .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+async fn docker(settings: &Settings) -> DockerCheck {
+    let mut check = DockerCheck {
+        ok: false,
+        version: None,
+        error: None,
+        image: settings.image.clone(),
+        image_present: None,
+    };
+    let docker = match crate::sandbox::docker::connect(None).await {
+        Ok(docker) => docker,
+        Err(e) => {
+            check.error = Some(e.to_string());
+            return check;
+        }
+    };
+    check.ok = true;
+    check.version = docker.version().await.ok().and_then(|v| v.version);
+    if let Some(image) = &settings.image {
+        check.image_present = Some(docker.inspect_image(image).await.is_ok());
+    }
+    check
+}
+
+fn human(report: &Report) -> String {
+    let mark = |ok: bool| if ok { "ok" } else { "FAIL" };
+    let mut lines = vec![format!(
+        "confinement: {} ({}): {}",
+        mark(report.confinement.ok),
+        report.confinement.mechanism,
+        report.confinement.note
+    )];
+    for backend in report.backends.iter().flatten() {
+        lines.push(match &backend.error {
+            None => format!(
+                "backend {}: ok, serves {}",
+                backend.url,
+                backend.models.join(", ")
+            ),
+            Some(error) => format!("backend {}: FAIL: {error}", backend.url),
+        });
+    }
+    let Some(docker) = &report.docker else {
+        return lines.join("\n");
+    };
+    lines.push(match (&docker.error, &docker.image, docker.image_present) {
+        (Some(error), _, _) => format!("docker: not available: {error}"),
+        (None, Some(image), Some(false)) => format!(
+            "docker: ok (engine {}), but image {image} is missing: build or pull it",
+            docker.version.as_deref().unwrap_or("?")
+        ),
+        (None, Some(image), _) => format!(
+            "docker: ok (engine {}), image {image} present",
+            docker.version.as_deref().unwrap_or("?")
+        ),
+        (None, None, _) => format!(
+            "docker: ok (engine {}); set sandbox.image to test candidates in it",
+            docker.version.as_deref().unwrap_or("?")
+        ),
+    });
+    lines.join("\n")
+}
