@@ -1,4 +1,4 @@
-//! Running the built `swiss fix` in tests: a clean environment and its output read back.
+//! Running the built `swiss` in tests: a clean environment and its output read back.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -7,8 +7,15 @@ use serde_json::Value;
 
 /// `swiss fix --repo REPO ARGS…`, blind to the developer's own Swiss settings and tokens.
 pub fn swiss_fix(repo: &Path, args: &[&str]) -> Command {
+    let mut cmd = swiss(&["fix", "--repo"]);
+    cmd.arg(repo).args(args);
+    cmd
+}
+
+/// `swiss ARGS…`, blind to the developer's own Swiss settings and tokens.
+pub fn swiss(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiss"));
-    cmd.arg("fix").arg("--repo").arg(repo).args(args);
+    cmd.args(args);
     for var in [
         "SWISS_BACKEND_URL",
         "SWISS_MODEL",

@@ -2,6 +2,7 @@
 //! into validated `Settings`, then one engine call.
 
 mod args;
+mod config;
 mod exit;
 mod fix;
 mod progress;
@@ -11,7 +12,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-pub use args::{Cli, Command, FixArgs, LspArgs};
+pub use args::{Cli, Command, ConfigArgs, FixArgs, LspArgs};
 pub use exit::Exit;
 
 pub fn main() -> ExitCode {
@@ -39,6 +40,7 @@ fn run(cli: Cli) -> ExitCode {
     let exit = match cli.command {
         Command::Fix(args) => fix::run(args),
         Command::Lsp(_) => return crate::lsp::run(),
+        Command::Config(args) => config::run(args),
     };
     exit.code()
 }
