@@ -5,9 +5,9 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 use swiss::config::{Options, Settings, REDACTED};
-use swiss_testkit::FixtureRepo;
+use swiss_testkit::{calc, FixtureRepo, ScriptedBackend};
 
-use crate::cli_support::{stderr, swiss};
+use crate::cli_support::{stderr, swiss, swiss_fix, write_issue};
 
 /// Written by `swiss config --schema`; the VS Code drift test checks package.json against it.
 const SCHEMA_FILE: &str = "docs/settings.schema.json";
@@ -171,4 +171,55 @@ fn the_readme_example_shows_the_defaults() {
     assert!(warnings.is_empty(), "{warnings:?}");
     assert!(options.repair.samples.is_some() && options.sandbox.kind.is_some());
     assert_eq!(Settings::resolve(&options).unwrap(), Settings::default());
+}
+
+/// The key goes to the backend as a bearer token and nowhere else: not into `--json`, `--record`
+/// or the most detailed log.
+#[test]
+fn the_api_key_reaches_the_backend_only() {
+    let repo = calc::repo();
+    let dir = tempfile::tempdir().unwrap();
+    let issue = write_issue(dir.path(), calc::ISSUE);
+    let record = dir.path().join("record.json");
+    let backend = ScriptedBackend::start_in_background(calc::script());
+    let output = swiss_fix(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--samples",
+            "4",
+        ],
+    )
+    .args(["--sandbox", "none", "--json", "--record"])
+    .arg(&record)
+    .env("SWISS_API_KEY", "sk-swiss-test-key")
+    .env("SWISS_LOG", "trace")
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let requests = backend.requests();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        assert_eq!(
+            request.authorization.as_deref(),
+            Some("Bearer sk-swiss-test-key")
+        );
+    }
+    let recorded = std::fs::read_to_string(&record).unwrap();
+    for (what, text) in [
+        (
+            "stdout",
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        ),
+        ("stderr", stderr(&output)),
+        ("the record", recorded),
+    ] {
+        assert!(
+            !text.contains("sk-swiss-test-key"),
+            "{what} shows the key:\n{text}"
+        );
+    }
 }

@@ -289,8 +289,15 @@ fn a_model_without_usable_edits_exits_1_with_the_reasons() {
     .unwrap();
     assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
     let json = stdout_json(&output);
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["status"], "no-candidate");
+    assert_eq!(json["stage"], "repair");
     assert_eq!(json["winner"], Value::Null);
     assert_eq!(json["candidates"], serde_json::json!([]));
+    assert!(json["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("no valid candidate: none of the 3 repair samples"));
     let err = stderr(&output);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -316,12 +323,27 @@ fn a_localization_naming_no_repository_file_exits_1() {
     );
     let output = swiss(
         repo.path(),
-        &["--issue", &issue, "--backend-url", &backend.base_url()],
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--json",
+        ],
     )
     .env("SWISS_LOG", "debug")
     .output()
     .unwrap();
     assert_eq!(output.status.code(), Some(1));
+    // Scripts reading --json learn where the job stopped and why (seen against a real
+    // llama.cpp server, which printed nothing here before).
+    let json = stdout_json(&output);
+    assert_eq!(json["status"], "no-candidate");
+    assert_eq!(json["stage"], "localize");
+    assert!(json["message"]
+        .as_str()
+        .unwrap()
+        .contains("none of the 4 localization answers named a file"));
     assert!(
         stderr(&output).contains("none of the 4 localization answers named a file"),
         "{}",
@@ -363,14 +385,41 @@ fn bad_input_exits_2_with_one_line() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("is empty"), "{}", stderr(&output));
 
-    let output = swiss(repo.path(), &["--issue", &issue, "--samples", "0"])
-        .output()
-        .unwrap();
+    let output = swiss(
+        repo.path(),
+        &["--issue", &issue, "--samples", "0", "--json"],
+    )
+    .output()
+    .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("repair.samples"),
         "{}",
         stderr(&output)
+    );
+    let json = stdout_json(&output);
+    assert_eq!(json["status"], "error");
+    assert_eq!(json["error"]["kind"], "bad-input");
+    assert!(json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("repair.samples"));
+
+    let output = swiss(
+        repo.path(),
+        &["--issue", &issue, "--samples", "many", "--json"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let json = stdout_json(&output);
+    assert_eq!(
+        json["error"]["kind"], "bad-input",
+        "a flag clap refuses: {json}"
+    );
+    assert!(
+        json["error"]["message"].as_str().unwrap().contains("many"),
+        "{json}"
     );
 
     let output = swiss(
@@ -448,7 +497,9 @@ fn a_backend_that_is_down_or_failing_exits_3_naming_the_url() {
             "{fault:?}: {}",
             stderr(&output)
         );
-        assert!(output.stdout.is_empty());
+        let json = stdout_json(&output);
+        assert_eq!(json["status"], "error", "{fault:?}");
+        assert_eq!(json["error"]["kind"], "backend", "{fault:?}");
         let err = stderr(&output);
         assert!(
             err.contains(&backend.base_url())
@@ -625,4 +676,66 @@ fn a_structure_over_its_budget_shows_the_files_the_issue_names() {
     // 2,000 tokens of structure, plus the template and the issue.
     assert!(prompt.len() < 8_000 + 4_000, "{} bytes", prompt.len());
     assert_eq!(stdout_json(&output)["localized_files"][0], "calc/ops.py");
+}
+
+#[test]
+fn a_misanchored_search_and_a_comment_only_patch_are_invalid_samples() {
+    // `    raise …` (4 spaces) is only the tail of the 8-space line in `divide`: matched there, it
+    // would have given a parseable candidate that edits a line the model never quoted.
+    const MISANCHORED: &str = "```python\n### calc/ops.py\n<<<<<<< SEARCH\n    raise ZeroDivisionError(\"cannot divide by zero\")\n=======\n    raise ValueError(\"cannot divide by zero\")\n>>>>>>> REPLACE\n```\n";
+    const COMMENT_ONLY: &str = "```python\n### calc/ops.py\n<<<<<<< SEARCH\n    \"\"\"Return a divided by b.\"\"\"\n    if b == 0:\n=======\n    \"\"\"Return a divided by b, which must not be 0.\"\"\"\n    # A zero divisor is refused.\n    if b == 0:\n>>>>>>> REPLACE\n```\n";
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let script = Script::new()
+        .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
+        .answer(
+            PromptKind::Repair,
+            [calc::FIX_A, MISANCHORED, COMMENT_ONLY, calc::FIX_A],
+        );
+    let backend = ScriptedBackend::start_in_background(script);
+
+    let output = fix_unverified(repo.path(), &issue, &backend)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let json = stdout_json(&output);
+    assert_eq!(json["samples"]["total"], 8);
+    assert_eq!(json["samples"]["valid"], 4, "{json:#}");
+    assert_eq!(
+        json["samples"]["invalid_reasons"],
+        serde_json::json!({
+            "SEARCH text not found in calc/ops.py": 2,
+            "the patch only changes comments, docstrings or formatting (its normalized key is empty, so it cannot compete)": 2,
+        })
+    );
+    let candidates = json["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 1, "{json:#}");
+    assert_eq!(
+        candidates[0]["sample_indices"],
+        serde_json::json!([0, 3, 4, 7])
+    );
+    let patch = json["winner_patch"].as_str().unwrap();
+    assert!(patch.contains("+    return a / b\n"), "{patch}");
+    assert!(!patch.contains("ValueError"), "{patch}");
+
+    let output = swiss(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--selection-compat",
+            "agentless",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("selection.compat: `agentless` is not one of swiss, sweswiss"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -1,5 +1,6 @@
 //! The protocol-free core: plain data and plain functions from an issue to a ranking.
 
+pub mod added_functions;
 pub mod apply;
 pub mod base_file;
 pub mod edits;

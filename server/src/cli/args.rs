@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{default_of, Options, Secret, ENV_MODEL};
+use crate::config::{default_of, Options, Secret, ENV_MODEL, ENV_SELECTION_COMPAT};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -108,6 +108,16 @@ pub struct FixArgs {
         "test.timeout_secs"
     ))]
     pub test_timeout: Option<u64>,
+    #[arg(long, value_name = "MODE", help = format!(
+        "{} [env: {ENV_SELECTION_COMPAT}]",
+        with_default(
+            "How the regression filter reads failure counts: swiss (the fewest among the \
+             candidates) or sweswiss (among all samples, an invalid one counting 0, as \
+             SWE-Swiss's rerank.py).",
+            "selection.compat"
+        )
+    ))]
+    pub selection_compat: Option<String>,
     /// Skip the model-written reproduction tests (regression tests still run).
     #[arg(long)]
     pub no_reproduction: bool,
@@ -140,6 +150,7 @@ impl FixArgs {
         o.sandbox.image = self.image.clone();
         o.test.command = self.test_cmd.clone();
         o.test.timeout_secs = self.test_timeout;
+        o.selection.compat = self.selection_compat.clone();
         if self.no_reproduction {
             o.reproduction.enabled = Some(false);
         }
@@ -188,6 +199,7 @@ mod tests {
             format!("Nucleus sampling. [default: {}]", d.top_p),
             format!("[default: {}]", d.test_timeout.as_secs()),
             "(no verification). [default: auto]".to_owned(),
+            "rerank.py). [default: swiss] [env: SWISS_SELECTION_COMPAT]".to_owned(),
         ] {
             let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
             assert!(flat.contains(&expected), "`{expected}` not in:\n{help}");

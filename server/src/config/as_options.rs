@@ -4,7 +4,7 @@
 use super::options::{
     BackendOptions, GithubOptions, GitlabOptions, IssueOptions, LocalizeOptions, Options,
     PromptOptions, RepairOptions, ReproductionOptions, SamplingOptions, SandboxOptions,
-    TestOptions,
+    SelectionOptions, TestOptions,
 };
 use super::settings::Settings;
 
@@ -64,6 +64,9 @@ impl From<&Settings> for Options {
                 enabled: Some(s.reproduction),
                 samples: Some(s.reproduction_samples),
             },
+            selection: SelectionOptions {
+                compat: Some(serde_name(&s.selection_compat)),
+            },
             github: GithubOptions {
                 api_url: Some(s.github.api_url.clone()),
                 token: s.github.token.clone(),
@@ -106,7 +109,7 @@ mod tests {
         let options = Options::from_toml(
             "[backend]\nurls = [\"http://a:1/v1\", \"http://b:2/v1\"]\napi_key = \"sk-1\"\n\
              [sampling]\nmax_tokens = 512\n[sandbox]\nkind = \"local\"\nimage = \"img\"\n\
-             [test]\nformat = \"cargo-test\"\nenv = { A = \"1\" }\n[gitlab]\nhosts = [\"git.example.org\"]\n",
+             [test]\nformat = \"cargo-test\"\nenv = { A = \"1\" }\n[selection]\ncompat = \"sweswiss\"\n[gitlab]\nhosts = [\"git.example.org\"]\n",
             "swiss.toml",
             &mut warnings,
         );
@@ -115,6 +118,7 @@ mod tests {
         let written = Options::from(&settings);
         assert_eq!(written.sandbox.kind.as_deref(), Some("local"));
         assert_eq!(written.test.format.as_deref(), Some("cargo-test"));
+        assert_eq!(written.selection.compat.as_deref(), Some("sweswiss"));
         assert_eq!(Settings::resolve(&written).unwrap(), settings);
     }
 }

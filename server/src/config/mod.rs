@@ -10,6 +10,7 @@ mod settings;
 
 pub use options::{
     Options, ENV_API_KEY, ENV_BACKEND_URL, ENV_GITHUB_TOKEN, ENV_GITLAB_TOKEN, ENV_MODEL,
+    ENV_SELECTION_COMPAT,
 };
 pub use schema::{default_of, json_schema, redact_secrets, REDACTED};
 pub use secret::Secret;

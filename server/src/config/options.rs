@@ -8,6 +8,7 @@ use std::path::Path;
 
 use super::secret::Secret;
 use super::settings::SandboxChoice;
+use crate::engine::selection::Compat;
 use crate::verify::test_results::OutputFormat;
 
 pub const ENV_BACKEND_URL: &str = "SWISS_BACKEND_URL";
@@ -15,6 +16,7 @@ pub const ENV_MODEL: &str = "SWISS_MODEL";
 pub const ENV_API_KEY: &str = "SWISS_API_KEY";
 pub const ENV_GITHUB_TOKEN: &str = "GITHUB_TOKEN";
 pub const ENV_GITLAB_TOKEN: &str = "GITLAB_TOKEN";
+pub const ENV_SELECTION_COMPAT: &str = "SWISS_SELECTION_COMPAT";
 
 /// Swiss's settings, as `swiss.toml` at the repository root holds them; the editor sends the same
 /// sections. Every field is optional: an unset one takes the next source's value, then the default.
@@ -32,6 +34,7 @@ pub struct Options {
     pub sandbox: SandboxOptions,
     pub test: TestOptions,
     pub reproduction: ReproductionOptions,
+    pub selection: SelectionOptions,
     pub github: GithubOptions,
     pub gitlab: GitlabOptions,
     pub issue: IssueOptions,
@@ -143,6 +146,18 @@ pub struct ReproductionOptions {
     pub samples: Option<usize>,
 }
 
+/// How the winner is chosen.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default, deny_unknown_fields)]
+pub struct SelectionOptions {
+    /// `swiss` (the fewest regression failures among the candidates) or `sweswiss` (among all
+    /// samples, an invalid one counting 0, as SWE-Swiss's `rerank.py`).
+    #[schemars(schema_with = "compat_schema")]
+    pub compat: Option<String>,
+}
+
 /// The OpenAI-compatible model server(s).
 #[derive(
     Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
@@ -222,6 +237,23 @@ pub struct PromptOptions {
     pub dir: Option<String>,
 }
 
+/// `Compat` lives in the engine, which has no schema crate; its serde names are the values.
+fn compat_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut names: Vec<serde_json::Value> = every_compat()
+        .iter()
+        .filter_map(|compat| serde_json::to_value(compat).ok())
+        .collect();
+    names.push(serde_json::Value::Null);
+    schemars::json_schema!({ "type": ["string", "null"], "enum": names })
+}
+
+fn every_compat() -> [Compat; 2] {
+    // No wildcard: a new mode does not compile until it is listed here, and so in the schema.
+    match Compat::default() {
+        Compat::Swiss | Compat::SweSwiss => [Compat::Swiss, Compat::SweSwiss],
+    }
+}
+
 impl Options {
     /// Reads `swiss.toml` from the repository root. A missing file says nothing; a malformed one
     /// is reported and ignored as a whole; a bad field is reported and ignored alone.
@@ -299,7 +331,7 @@ impl Options {
     }
 
     /// `SWISS_BACKEND_URL` (comma-separated for several), `SWISS_MODEL`, `SWISS_API_KEY`,
-    /// `GITHUB_TOKEN`, `GITLAB_TOKEN`.
+    /// `GITHUB_TOKEN`, `GITLAB_TOKEN`, `SWISS_SELECTION_COMPAT`.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Options {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         Options {
@@ -321,6 +353,9 @@ impl Options {
             gitlab: GitlabOptions {
                 token: non_empty(ENV_GITLAB_TOKEN).map(Secret::new),
                 ..GitlabOptions::default()
+            },
+            selection: SelectionOptions {
+                compat: non_empty(ENV_SELECTION_COMPAT),
             },
             ..Options::default()
         }
@@ -381,6 +416,9 @@ impl Options {
             reproduction: ReproductionOptions {
                 enabled: pick(self.reproduction.enabled, other.reproduction.enabled),
                 samples: pick(self.reproduction.samples, other.reproduction.samples),
+            },
+            selection: SelectionOptions {
+                compat: pick(self.selection.compat, other.selection.compat),
             },
             github: GithubOptions {
                 api_url: pick(self.github.api_url, other.github.api_url),

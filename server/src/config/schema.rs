@@ -68,3 +68,52 @@ fn set_defaults(schema: &mut Value, defaults: &Value) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Settings;
+
+    #[test]
+    fn every_enumerated_value_is_one_a_job_accepts_and_only_those() {
+        let schema = json_schema();
+        let mut checked = 0;
+        for (section, table) in schema["properties"].as_object().unwrap() {
+            for (field, property) in table["properties"].as_object().unwrap() {
+                let Some(values) = property["enum"].as_array() else {
+                    continue;
+                };
+                let accepts = |value: &Value| {
+                    let source = serde_json::json!({ section: { field: value } });
+                    let mut warnings = Vec::new();
+                    let options = Options::from_value(source, "test", &mut warnings);
+                    warnings.is_empty() && Settings::resolve(&options).is_ok()
+                };
+                for value in values {
+                    assert!(accepts(value), "{section}.{field} = {value}");
+                }
+                assert!(!accepts(&Value::from("unheard-of")), "{section}.{field}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 3, "sandbox.kind, test.format, selection.compat");
+    }
+
+    #[test]
+    fn secrets_are_redacted_wherever_they_are_set() {
+        let mut values = serde_json::json!({
+            "backend": { "api_key": "sk-1", "model": "m" },
+            "github": { "token": null },
+            "gitlab": { "token": "glpat-1" },
+        });
+        redact_secrets(&mut values, &json_schema());
+        assert_eq!(
+            values,
+            serde_json::json!({
+                "backend": { "api_key": REDACTED, "model": "m" },
+                "github": { "token": null },
+                "gitlab": { "token": REDACTED },
+            })
+        );
+    }
+}

@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::options::Options;
 use super::secret::Secret;
 use crate::backend::BackendConfig;
+use crate::engine::selection::Compat;
 use crate::verify::test_results::OutputFormat;
 
 /// The default issue size budget in characters: roughly 6,000 tokens, a fraction of the repair
@@ -41,6 +42,7 @@ pub struct Settings {
     pub test_env: Vec<(String, String)>,
     pub reproduction: bool,
     pub reproduction_samples: usize,
+    pub selection_compat: Compat,
     pub github: GithubSettings,
     pub gitlab: GitlabSettings,
     pub issue_max_chars: usize,
@@ -134,6 +136,7 @@ impl Default for Settings {
             test_env: Vec::new(),
             reproduction: true,
             reproduction_samples: 4,
+            selection_compat: Compat::Swiss,
             github: GithubSettings {
                 api_url: DEFAULT_GITHUB_API.to_owned(),
                 token: None,
@@ -341,6 +344,13 @@ impl Settings {
                 "reproduction.samples",
                 o.reproduction.samples.unwrap_or(d.reproduction_samples),
             )?,
+            selection_compat: match &o.selection.compat {
+                None => d.selection_compat,
+                Some(compat) => Compat::parse(compat).ok_or_else(|| SettingsError {
+                    name: "selection.compat",
+                    reason: format!("`{compat}` is not one of swiss, sweswiss"),
+                })?,
+            },
             github,
             gitlab,
             issue_max_chars: positive(
@@ -446,6 +456,26 @@ mod tests {
         o.backend.urls = Some(vec!["localhost:8000".into()]);
         let err = Settings::resolve(&o).unwrap_err();
         assert!(err.to_string().contains("localhost:8000"), "{err}");
+    }
+
+    #[test]
+    fn selection_compat_defaults_to_swiss_and_names_the_reference() {
+        let s = Settings::resolve(&Options::default()).unwrap();
+        assert_eq!(s.selection_compat, Compat::Swiss);
+        let mut o = Options::default();
+        o.selection.compat = Some("sweswiss".into());
+        assert_eq!(
+            Settings::resolve(&o).unwrap().selection_compat,
+            Compat::SweSwiss
+        );
+        o.selection.compat = Some("agentless".into());
+        let err = Settings::resolve(&o).unwrap_err();
+        assert_eq!(err.name, "selection.compat");
+        assert!(err.to_string().contains("swiss, sweswiss"), "{err}");
+        let env = Options::from_env(|name| {
+            (name == crate::config::options::ENV_SELECTION_COMPAT).then(|| "sweswiss".to_owned())
+        });
+        assert_eq!(env.selection.compat.as_deref(), Some("sweswiss"));
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl LanguageServer for SwissServer {
     async fn shutdown(&self) -> Result<()> {
         let _span = tracing::info_span!("request", method = "shutdown").entered();
         for job in self.session.jobs_in_order() {
-            job.cancel.cancel();
+            job.cancel.cancel(crate::job::CancelReason::Shutdown);
         }
         Ok(())
     }

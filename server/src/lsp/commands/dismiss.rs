@@ -9,7 +9,7 @@ use crate::lsp::session::Session;
 
 pub async fn run(session: &Session, args: JobArgs) -> Result<Value> {
     let job = session.job(&args.job)?;
-    job.cancel.cancel();
+    job.cancel.cancel(crate::job::CancelReason::Dismiss);
     session.remove_job(&job.id);
     diagnostics::clear(session, &job).await;
     Ok(Value::Null)
