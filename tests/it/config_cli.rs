@@ -57,7 +57,7 @@ fn the_schema_is_json_schema_with_every_setting_its_description_and_default() {
         d.model.as_str()
     );
     assert_eq!(
-        property(&schema, "sampling", "max_tokens")["default"],
+        property(&schema, "sandbox", "image")["default"],
         Value::Null
     );
     for secret in [

@@ -88,8 +88,10 @@ pub struct FixArgs {
     pub temperature: Option<f64>,
     #[arg(long, value_name = "P", help = with_default("Nucleus sampling.", "sampling.top_p"))]
     pub top_p: Option<f64>,
-    /// Most tokens per completion. [default: the server's]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = with_default(
+        "Most tokens per completion, lowered to what the server's context leaves.",
+        "sampling.max_tokens"
+    ))]
     pub max_tokens: Option<u32>,
     #[arg(long, value_name = "KIND", help = with_default(
         "Where candidates are tested: docker, local, auto (Docker when an engine answers and an \
@@ -197,6 +199,7 @@ mod tests {
             format!("[default: {}] [env: {ENV_MODEL}]", d.model),
             format!("Sampling temperature. [default: {}]", d.temperature),
             format!("Nucleus sampling. [default: {}]", d.top_p),
+            format!("context leaves. [default: {}]", d.max_tokens.unwrap()),
             format!("[default: {}]", d.test_timeout.as_secs()),
             "(no verification). [default: auto]".to_owned(),
             "rerank.py). [default: swiss] [env: SWISS_SELECTION_COMPAT]".to_owned(),

@@ -27,6 +27,9 @@ impl From<&Settings> for Options {
                 timeout_secs: Some(s.request_timeout.as_secs()),
                 max_retries: Some(s.max_retries),
                 stream: Some(s.stream),
+                // No system message is written "", as a source says it.
+                system_message: Some(s.system_message.clone().unwrap_or_default()),
+                tokenizer: s.tokenizer.as_ref().map(|path| path.display().to_string()),
             },
             sampling: SamplingOptions {
                 temperature: Some(s.temperature),

@@ -178,6 +178,11 @@ pub struct BackendOptions {
     pub max_retries: Option<u32>,
     /// Streamed answers: each sample arrives, and is tested, as soon as it is written.
     pub stream: Option<bool>,
+    /// Sent first in every request as the system message; "" sends none.
+    pub system_message: Option<String>,
+    /// The model's `tokenizer.json`, to measure prompt budgets in its tokens rather than by
+    /// the estimate.
+    pub tokenizer: Option<String>,
 }
 
 /// How the model samples.
@@ -192,7 +197,7 @@ pub struct SamplingOptions {
     /// Nucleus sampling `top_p` (SWE-Swiss: 0.95).
     #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0))]
     pub top_p: Option<f64>,
-    /// Most tokens per answer; unset leaves it to the server.
+    /// Most tokens per answer (SWE-Swiss: 32768), lowered to what the server's context leaves.
     #[schemars(range(min = 1))]
     pub max_tokens: Option<u32>,
 }
@@ -221,7 +226,8 @@ pub struct RepairOptions {
     /// Repair samples (patches) per job; SWE-Swiss draws 40, an editor may want fewer.
     #[schemars(range(min = 1))]
     pub samples: Option<usize>,
-    /// Budget for the file contents in the repair prompt, in estimated tokens.
+    /// Budget for the file contents in the repair prompt, in tokens (the model's with
+    /// `backend.tokenizer`, estimated otherwise).
     #[schemars(range(min = 1))]
     pub max_prompt_tokens: Option<usize>,
 }
@@ -232,8 +238,8 @@ pub struct RepairOptions {
 )]
 #[serde(default, deny_unknown_fields)]
 pub struct PromptOptions {
-    /// A folder, relative to the repository root, whose `localize.md`, `repair.md` or
-    /// `reproduce.md` replace the built-in templates.
+    /// A folder, relative to the repository root, whose `localize.md`, `repair.md`,
+    /// `reproduce.md` or `select_regression.md` replace the built-in templates.
     pub dir: Option<String>,
 }
 
@@ -374,6 +380,8 @@ impl Options {
                 timeout_secs: pick(self.backend.timeout_secs, other.backend.timeout_secs),
                 max_retries: pick(self.backend.max_retries, other.backend.max_retries),
                 stream: pick(self.backend.stream, other.backend.stream),
+                system_message: pick(self.backend.system_message, other.backend.system_message),
+                tokenizer: pick(self.backend.tokenizer, other.backend.tokenizer),
             },
             sampling: SamplingOptions {
                 temperature: pick(self.sampling.temperature, other.sampling.temperature),
