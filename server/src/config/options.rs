@@ -119,9 +119,10 @@ pub struct SandboxOptions {
 pub struct TestOptions {
     /// The test command, run with `sh -c` from the repository root; detected when unset.
     pub command: Option<String>,
-    /// How to read the test output: `pytest`, `cargo-test` or `exit-code`; inferred from the
-    /// command when unset.
-    #[schemars(with = "Option<OutputFormat>")]
+    /// How to read the test output: `pytest`, `cargo-test`, `exit-code`, `django`, `sympy`,
+    /// `unittest`, or one of the `swebench-*` readings of pytest; inferred from the command when
+    /// unset.
+    #[schemars(schema_with = "format_schema")]
     pub format: Option<String>,
     /// Timeout of one test run, in seconds.
     #[schemars(range(min = 1))]
@@ -245,10 +246,20 @@ pub struct PromptOptions {
 
 /// `Compat` lives in the engine, which has no schema crate; its serde names are the values.
 fn compat_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let mut names: Vec<serde_json::Value> = every_compat()
-        .iter()
-        .filter_map(|compat| serde_json::to_value(compat).ok())
-        .collect();
+    names_schema(
+        every_compat()
+            .iter()
+            .filter_map(|compat| serde_json::to_value(compat).ok()),
+    )
+}
+
+fn format_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    names_schema(OutputFormat::NAMES.iter().map(|name| (*name).into()))
+}
+
+/// A setting that is one of `names` or unset.
+fn names_schema(names: impl Iterator<Item = serde_json::Value>) -> schemars::Schema {
+    let mut names: Vec<serde_json::Value> = names.collect();
     names.push(serde_json::Value::Null);
     schemars::json_schema!({ "type": ["string", "null"], "enum": names })
 }

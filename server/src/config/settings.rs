@@ -363,7 +363,8 @@ impl Settings {
                         |_| SettingsError {
                             name: "test.format",
                             reason: format!(
-                                "`{format}` is not one of pytest, cargo-test, exit-code"
+                                "`{format}` is not one of {}",
+                                OutputFormat::NAMES.join(", ")
                             ),
                         },
                     )?,
