@@ -143,7 +143,7 @@ impl Default for Settings {
             python: "python3".to_owned(),
             test_env: Vec::new(),
             reproduction: true,
-            reproduction_samples: 4,
+            reproduction_samples: 40,
             selection_compat: Compat::Swiss,
             github: GithubSettings {
                 api_url: DEFAULT_GITHUB_API.to_owned(),

@@ -11,12 +11,15 @@ use tokio::sync::Semaphore;
 use super::context::JobContext;
 use crate::backend::Usage;
 use crate::sandbox::{Sandbox, SandboxError};
-use crate::verify::reproduction::{choose, extract_script, ScriptVerdict};
+use crate::verify::reproduction::{choose, extract_script, normalized_script, ScriptVerdict};
 use crate::verify::verifier::TestPlan;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReproductionReport {
     pub generated: usize,
+    /// Scripts run on the unpatched repository: identical ones (by normalized text) run once.
+    #[serde(default)]
+    pub baseline_runs: usize,
     /// Sample index and what each usable script printed on the unpatched repository.
     pub baseline_verdicts: Vec<(usize, ScriptVerdict)>,
     pub chosen_index: Option<usize>,
@@ -51,7 +54,17 @@ pub(super) async fn reproduction_test(
         return Ok((report, Usage::default()));
     };
     let (scripts, usage, note) = generate_scripts(ctx, prompt).await;
-    let runs = scripts.iter().map(|(index, script)| async move {
+    // 40 samples often hold a handful of distinct scripts: each runs once, and its verdict is
+    // every twin's.
+    let mut distinct: Vec<(String, Vec<usize>, &str)> = Vec::new();
+    for (index, script) in &scripts {
+        let key = normalized_script(script);
+        match distinct.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, twins, _)) => twins.push(*index),
+            None => distinct.push((key, vec![*index], script)),
+        }
+    }
+    let runs = distinct.iter().map(|(_, twins, script)| async move {
         let _permit = semaphore
             .acquire()
             .await
@@ -59,22 +72,26 @@ pub(super) async fn reproduction_test(
         let verdict = plan
             .run_script(&**sandbox, script, None, ctx.cancel.token())
             .await?;
-        Ok::<_, SandboxError>((*index, verdict))
+        Ok::<_, SandboxError>((twins, verdict))
     });
     let mut report = ReproductionReport {
         generated: scripts.len(),
+        baseline_runs: distinct.len(),
         note,
         ..ReproductionReport::default()
     };
     for run in futures::future::join_all(runs).await {
         match run {
-            Ok(verdict) => report.baseline_verdicts.push(verdict),
+            Ok((twins, verdict)) => report
+                .baseline_verdicts
+                .extend(twins.iter().map(|index| (*index, verdict))),
             Err(SandboxError::Cancelled) => return Err(SandboxError::Cancelled),
             Err(e) => {
                 tracing::warn!(error = %e, "a reproduction script could not run on the baseline")
             }
         }
     }
+    report.baseline_verdicts.sort_by_key(|(index, _)| *index);
     let reproducing: Vec<(usize, &str)> = scripts
         .iter()
         .filter(|(index, _)| {
