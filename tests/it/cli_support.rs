@@ -1,4 +1,4 @@
-//! Running the built `swiss fix` in tests: a clean environment and its output read back.
+//! Running the built `swiss` in tests: a clean environment and its output read back.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -9,9 +9,16 @@ use serde_json::Value;
 /// the tests' pytest venv first on PATH like an activated venv: the fixtures' detected test
 /// command, `python3 -m pytest`, then works on a machine whose own python3 has no pytest.
 pub fn swiss_fix(repo: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiss"));
-    cmd.arg("fix").arg("--repo").arg(repo).args(args);
+    let mut cmd = swiss(&["fix", "--repo"]);
+    cmd.arg(repo).args(args);
     cmd.env("PATH", swiss_testkit::pytest_venv().path_env());
+    cmd
+}
+
+/// `swiss ARGS…`, blind to the developer's own Swiss settings and tokens.
+pub fn swiss(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiss"));
+    cmd.args(args);
     for var in [
         "SWISS_BACKEND_URL",
         "SWISS_MODEL",

@@ -1,6 +1,7 @@
 //! Integration tests: one binary.
 mod backend;
 mod cli_support;
+mod config_cli;
 mod confine;
 mod docker_env;
 mod fix_cli;

@@ -1,5 +1,5 @@
-// VS Code settings (`swiss.<section>.<field>`) to the server's settings schema (the sections of
-// `server/src/config/options.rs`, the same as `swiss.toml`).
+// VS Code settings (`swiss.<section>.<field>`) to the server's settings schema (the sections that
+// `swiss config --schema` prints, the same as `swiss.toml`).
 
 /** Settings that configure the extension itself; the server would warn about them. */
 export const EXTENSION_ONLY_KEYS: ReadonlySet<string> = new Set(['server.path', 'trace.server']);

@@ -1,10 +1,12 @@
 //! The raw command line. Flags become `Options`; validation happens in `Settings::resolve`.
+//! A flag that overrides a setting is an `Option` without a clap default, so that leaving it out
+//! keeps `swiss.toml`'s value; its help shows the setting's default from the settings schema.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::Options;
+use crate::config::{default_of, Options, Secret, ENV_MODEL, ENV_SELECTION_COMPAT};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,6 +29,10 @@ pub enum Command {
     Lsp(LspArgs),
     /// Check this machine: the confinement local test runs get, the backends, Docker.
     Doctor(DoctorArgs),
+    /// Print the settings a job in the repository would run with (swiss.toml and the
+    /// environment over the defaults, credentials redacted), or with --schema the settings'
+    /// JSON Schema.
+    Config(ConfigArgs),
 }
 
 #[derive(Debug, Args)]
@@ -40,6 +46,20 @@ pub struct DoctorArgs {
     /// Check only the confinement: quick, no network (for `:checkhealth`).
     #[arg(long)]
     pub confinement: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the JSON Schema of the settings (swiss.toml, the editor's `swiss.*` settings):
+    /// every key with its type, description and default.
+    #[arg(long, conflicts_with_all = ["repo", "json"])]
+    pub schema: bool,
+    /// The repository whose swiss.toml applies (any folder inside a git work tree).
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+    /// Print the settings as JSON instead of TOML.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -64,30 +84,35 @@ pub struct FixArgs {
     /// over several servers. [env: SWISS_BACKEND_URL, comma-separated]
     #[arg(long = "backend-url", value_name = "URL")]
     pub backend_urls: Vec<String>,
-    /// The model name the backend serves. [default: SWE-Swiss-32B] [env: SWISS_MODEL]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help = format!(
+        "{} [env: {ENV_MODEL}]",
+        with_default("The model name the backend serves.", "backend.model")
+    ))]
     pub model: Option<String>,
     /// Bearer key for the backend. [env: SWISS_API_KEY]
     #[arg(long, value_name = "KEY", hide_env_values = true)]
-    pub api_key: Option<String>,
-    /// Repair samples to draw. [default: 40]
-    #[arg(long, value_name = "N")]
+    pub api_key: Option<Secret>,
+    #[arg(long, value_name = "N", help = with_default("Repair samples to draw.", "repair.samples"))]
     pub samples: Option<usize>,
-    /// Localization samples to draw. [default: 4]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = with_default(
+        "Localization samples to draw.",
+        "localize.samples"
+    ))]
     pub localize_samples: Option<usize>,
-    /// Sampling temperature. [default: 0.6]
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", help = with_default("Sampling temperature.", "sampling.temperature"))]
     pub temperature: Option<f64>,
-    /// Nucleus sampling. [default: 0.95]
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", help = with_default("Nucleus sampling.", "sampling.top_p"))]
     pub top_p: Option<f64>,
-    /// Most tokens per completion. [default: the server's]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help = with_default(
+        "Most tokens per completion, lowered to what the server's context leaves.",
+        "sampling.max_tokens"
+    ))]
     pub max_tokens: Option<u32>,
-    /// Where candidates are tested: docker, local, auto (Docker when an engine answers and an
-    /// image is set, else local with a warning) or none (no verification). [default: auto]
-    #[arg(long, value_name = "KIND")]
+    #[arg(long, value_name = "KIND", help = with_default(
+        "Where candidates are tested: docker, local, auto (Docker when an engine answers and an \
+         image is set, else local with a warning) or none (no verification).",
+        "sandbox.kind"
+    ))]
     pub sandbox: Option<String>,
     /// The Docker image to test in: the project's interpreter and dependencies.
     #[arg(long, value_name = "IMAGE")]
@@ -95,13 +120,20 @@ pub struct FixArgs {
     /// The test command, run with `sh -c` from the repository root. [default: detected]
     #[arg(long = "test-cmd", value_name = "COMMAND")]
     pub test_cmd: Option<String>,
-    /// Seconds one test run may take. [default: 900]
-    #[arg(long, value_name = "SECS")]
+    #[arg(long, value_name = "SECS", help = with_default(
+        "Seconds one test run may take.",
+        "test.timeout_secs"
+    ))]
     pub test_timeout: Option<u64>,
-    /// How the regression filter reads failure counts: swiss (the fewest among the candidates)
-    /// or sweswiss (among all samples, an invalid one counting 0, as SWE-Swiss's rerank.py).
-    /// [default: swiss] [env: SWISS_SELECTION_COMPAT]
-    #[arg(long, value_name = "MODE")]
+    #[arg(long, value_name = "MODE", help = format!(
+        "{} [env: {ENV_SELECTION_COMPAT}]",
+        with_default(
+            "How the regression filter reads failure counts: swiss (the fewest among the \
+             candidates) or sweswiss (among all samples, an invalid one counting 0, as \
+             SWE-Swiss's rerank.py).",
+            "selection.compat"
+        )
+    ))]
     pub selection_compat: Option<String>,
     /// Skip the model-written reproduction tests (regression tests still run).
     #[arg(long)]
@@ -140,5 +172,76 @@ impl FixArgs {
             o.reproduction.enabled = Some(false);
         }
         o
+    }
+}
+
+/// `help` followed by the setting's default, as `swiss config --schema` states it.
+fn with_default(help: &str, key: &str) -> String {
+    let default = match default_of(key) {
+        Some(serde_json::Value::String(text)) => text,
+        Some(value) if !value.is_null() => value.to_string(),
+        // Reached only by a typo in a key above, which the help test below catches.
+        _ => panic!("`{key}` is not a setting with a default"),
+    };
+    format!("{help} [default: {default}]")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+    use crate::config::Settings;
+
+    fn fix_help() -> String {
+        let mut cli = Cli::command();
+        cli.build();
+        let fix = cli.find_subcommand_mut("fix").unwrap();
+        fix.render_help().to_string()
+    }
+
+    #[test]
+    fn the_help_shows_the_defaults_the_settings_resolve_to() {
+        Cli::command().debug_assert();
+        let help = fix_help();
+        let d = Settings::default();
+        for expected in [
+            format!("Repair samples to draw. [default: {}]", d.repair_samples),
+            format!(
+                "Localization samples to draw. [default: {}]",
+                d.localize_samples
+            ),
+            format!("[default: {}] [env: {ENV_MODEL}]", d.model),
+            format!("Sampling temperature. [default: {}]", d.temperature),
+            format!("Nucleus sampling. [default: {}]", d.top_p),
+            format!("context leaves. [default: {}]", d.max_tokens.unwrap()),
+            format!("[default: {}]", d.test_timeout.as_secs()),
+            "(no verification). [default: auto]".to_owned(),
+            "rerank.py). [default: swiss] [env: SWISS_SELECTION_COMPAT]".to_owned(),
+        ] {
+            let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(flat.contains(&expected), "`{expected}` not in:\n{help}");
+        }
+    }
+
+    #[test]
+    fn the_api_key_flag_is_a_secret_from_the_start() {
+        let cli =
+            Cli::try_parse_from(["swiss", "fix", "--issue", "1", "--api-key", "sk-flag"]).unwrap();
+        assert!(!format!("{cli:?}").contains("sk-flag"), "{cli:?}");
+        let Command::Fix(args) = cli.command else {
+            panic!("parsed as another command");
+        };
+        let key = args.options().backend.api_key;
+        assert_eq!(key.as_ref().map(Secret::expose), Some("sk-flag"));
+    }
+
+    #[test]
+    fn an_unset_flag_leaves_the_setting_to_the_other_sources() {
+        let cli = Cli::try_parse_from(["swiss", "fix", "--issue", "1"]).unwrap();
+        let Command::Fix(args) = cli.command else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(args.options(), Options::default());
     }
 }

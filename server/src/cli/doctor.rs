@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::args::DoctorArgs;
 use super::exit::Exit;
-use crate::config::{Options, Settings};
+use crate::config::{Options, Secret, Settings};
 use crate::sandbox::confine::{self, ConfineSettings, Confiner, Mechanism};
 
 #[derive(Debug, Serialize)]
@@ -108,7 +108,7 @@ async fn backends(settings: &Settings) -> Vec<BackendCheck> {
     let mut checks = Vec::new();
     for url in &settings.backend_urls {
         let result = match &client {
-            Ok(client) => models(client, url, settings.api_key.as_deref()).await,
+            Ok(client) => models(client, url, settings.api_key.as_ref().map(Secret::expose)).await,
             Err(e) => Err(format!("failed to make an HTTP client: {e}")),
         };
         checks.push(match result {

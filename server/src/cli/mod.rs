@@ -2,6 +2,7 @@
 //! into validated `Settings`, then one engine call.
 
 mod args;
+mod config;
 mod doctor;
 mod exit;
 mod fix;
@@ -16,7 +17,7 @@ use clap::Parser;
 
 use crate::job::report::{ErrorKind, FixOutput};
 
-pub use args::{Cli, Command, DoctorArgs, FixArgs, LspArgs};
+pub use args::{Cli, Command, ConfigArgs, DoctorArgs, FixArgs, LspArgs};
 pub use exit::Exit;
 
 pub fn main() -> ExitCode {
@@ -63,6 +64,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Fix(args) => fix::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Lsp(_) => return crate::lsp::run(),
+        Command::Config(args) => config::run(args),
     };
     exit.code()
 }

@@ -1,9 +1,15 @@
 //! What one configuration source says. Every field is optional; a bad value is reported as a
 //! warning and ignored, so one typo never stops the server or the CLI.
+//!
+//! These types are also the settings schema: their doc comments are the descriptions that
+//! `swiss config --schema` prints, and the defaults it shows come from `Settings::default()`.
 
 use std::path::Path;
 
 use super::secret::Secret;
+use super::settings::SandboxChoice;
+use crate::engine::selection::Compat;
+use crate::verify::test_results::OutputFormat;
 
 pub const ENV_BACKEND_URL: &str = "SWISS_BACKEND_URL";
 pub const ENV_MODEL: &str = "SWISS_MODEL";
@@ -12,8 +18,13 @@ pub const ENV_GITHUB_TOKEN: &str = "GITHUB_TOKEN";
 pub const ENV_GITLAB_TOKEN: &str = "GITLAB_TOKEN";
 pub const ENV_SELECTION_COMPAT: &str = "SWISS_SELECTION_COMPAT";
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Swiss's settings, as `swiss.toml` at the repository root holds them; the editor sends the same
+/// sections. Every field is optional: an unset one takes the next source's value, then the default.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
+#[schemars(title = "Swiss settings")]
 pub struct Options {
     pub backend: BackendOptions,
     pub sampling: SamplingOptions,
@@ -29,46 +40,74 @@ pub struct Options {
     pub issue: IssueOptions,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// The issue text the model reads.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct IssueOptions {
     /// Size budget of a tracker issue's text (title, body, comments) in characters; a longer
     /// thread is cut from the middle, and says so.
+    #[schemars(range(min = 1))]
     pub max_chars: Option<usize>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Where GitHub issues are fetched from.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct GithubOptions {
     /// The REST API root: `https://api.github.com`, or `https://HOST/api/v3` for GitHub
     /// Enterprise.
     pub api_url: Option<String>,
+    /// Sent as a bearer token to `api_url` only, never logged; `GITHUB_TOKEN` sets it too.
     pub token: Option<Secret>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Where GitLab issues are fetched from.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct GitlabOptions {
     /// The REST v4 API root: `https://gitlab.com/api/v4`, or a self-hosted instance's.
     pub api_url: Option<String>,
+    /// Sent as `PRIVATE-TOKEN` to `api_url` and the `hosts` only, never logged; `GITLAB_TOKEN`
+    /// sets it too.
     pub token: Option<Secret>,
     /// Host names of self-hosted GitLab instances, so their URLs and remotes are recognised.
     pub hosts: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Where and within which limits candidates are tested.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct SandboxOptions {
-    /// `auto`, `docker`, `local` or `none`.
+    /// Where candidates are verified: `auto` (Docker when an engine answers and an image is set,
+    /// else local), `docker`, `local`, or `none` (no verification: votes and similarity alone).
+    // A string rather than the enum, so that a wrong kind is an error of the job (exit 2), not a
+    // warning that silently falls back to the default.
+    #[schemars(with = "Option<SandboxChoice>")]
     pub kind: Option<String>,
     /// The Docker image with the project's interpreter and dependencies.
     pub image: Option<String>,
+    /// Memory limit of a sandbox run, in MiB.
+    #[schemars(range(min = 1))]
     pub memory_mb: Option<u64>,
+    /// CPU limit of a sandbox run.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub cpus: Option<f64>,
+    /// Process limit of a sandbox run.
+    #[schemars(range(min = 1))]
     pub pids_limit: Option<i64>,
-    /// Cap on each of a run's stdout and stderr, in MiB.
+    /// Cap on each of a run's stdout and stderr, in MiB; tests reported after it are not seen.
+    #[schemars(range(min = 1))]
     pub output_limit_mb: Option<u64>,
     /// Sandbox runs at once.
+    #[schemars(range(min = 1))]
     pub concurrency: Option<usize>,
     /// Let local runs reach the network (they get loopback only otherwise).
     pub network: Option<bool>,
@@ -81,86 +120,164 @@ pub struct SandboxOptions {
     pub allow_unconfined: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// How the project's tests run.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct TestOptions {
-    /// Run with `sh -c` from the repository root; detected when absent.
+    /// The test command, run with `sh -c` from the repository root; detected when unset.
     pub command: Option<String>,
-    /// `pytest`, `cargo-test`, `exit-code`, `django`, `sympy`, `unittest`, or one of the
-    /// `swebench-*` readings of pytest; inferred from the command when absent.
+    /// How to read the test output: `pytest`, `cargo-test`, `exit-code`, `django`, `sympy`,
+    /// `unittest`, or one of the `swebench-*` readings of pytest; inferred from the command when
+    /// unset.
+    #[schemars(schema_with = "format_schema")]
     pub format: Option<String>,
+    /// Timeout of one test run, in seconds.
+    #[schemars(range(min = 1))]
     pub timeout_secs: Option<u64>,
-    /// The interpreter for reproduction scripts, e.g. `.venv/bin/python`.
+    /// The interpreter for reproduction scripts and the detected test command, e.g.
+    /// `.venv/bin/python`.
     pub python: Option<String>,
     /// Extra environment for test runs and reproduction scripts (e.g. `PYTHONPATH = "src"`).
     pub env: Option<std::collections::BTreeMap<String, String>>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Model-written reproduction tests.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReproductionOptions {
+    /// Have the model write reproduction tests and keep the candidates that pass them.
     pub enabled: Option<bool>,
+    /// Reproduction scripts sampled per job.
+    #[schemars(range(min = 1))]
     pub samples: Option<usize>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// How the winner is chosen.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct SelectionOptions {
     /// `swiss` (the fewest regression failures among the candidates) or `sweswiss` (among all
     /// samples, an invalid one counting 0, as SWE-Swiss's `rerank.py`).
+    #[schemars(schema_with = "compat_schema")]
     pub compat: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// The OpenAI-compatible model server(s).
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct BackendOptions {
+    /// OpenAI-compatible API roots (`…/v1`), e.g. vLLM or SGLang serving SWE-Swiss-32B; the
+    /// samples are spread over them. `SWISS_BACKEND_URL` sets them too (comma-separated).
     pub urls: Option<Vec<String>>,
+    /// The model name sent to the backend; `SWISS_MODEL` sets it too.
     pub model: Option<String>,
-    pub api_key: Option<String>,
+    /// Sent as a bearer token, never logged or printed; `SWISS_API_KEY` sets it too.
+    pub api_key: Option<Secret>,
+    /// Timeout of one request in seconds; for a streamed answer, the longest silence.
+    #[schemars(range(min = 1))]
     pub timeout_secs: Option<u64>,
+    /// Retries on connection errors, timeouts, 429 and 5xx.
     pub max_retries: Option<u32>,
-    /// Streamed answers (the default): each sample arrives when it finishes.
+    /// Streamed answers: each sample arrives, and is tested, as soon as it is written.
     pub stream: Option<bool>,
-    /// Sent first in every request; "" sends none. Default: SWE-Swiss's "You are a helpful
-    /// assistant.".
+    /// Sent first in every request as the system message; "" sends none.
     pub system_message: Option<String>,
     /// The model's `tokenizer.json`, to measure prompt budgets in its tokens rather than by
     /// the estimate.
     pub tokenizer: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// How the model samples.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct SamplingOptions {
+    /// Sampling temperature (SWE-Swiss: 0.6).
+    #[schemars(range(min = 0.0, max = 2.0))]
     pub temperature: Option<f64>,
+    /// Nucleus sampling `top_p` (SWE-Swiss: 0.95).
+    #[schemars(range(max = 1.0), extend("exclusiveMinimum" = 0))]
     pub top_p: Option<f64>,
+    /// Most tokens per answer (SWE-Swiss: 32768), lowered to what the server's context leaves.
+    #[schemars(range(min = 1))]
     pub max_tokens: Option<u32>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Finding the files to edit.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct LocalizeOptions {
+    /// Localization samples voted on to pick the files to edit.
+    #[schemars(range(min = 1))]
     pub samples: Option<usize>,
     /// Budget of the repository structure in the localization prompt; a larger one shows the
     /// files the issue names first, then the shallowest.
+    #[schemars(range(min = 1))]
     pub max_structure_tokens: Option<usize>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Sampling the candidate patches.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct RepairOptions {
+    /// Repair samples (patches) per job; SWE-Swiss draws 40, an editor may want fewer.
+    #[schemars(range(min = 1))]
     pub samples: Option<usize>,
     /// Budget for the file contents in the repair prompt, in tokens (the model's with
     /// `backend.tokenizer`, estimated otherwise).
+    #[schemars(range(min = 1))]
     pub max_prompt_tokens: Option<usize>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+/// Prompt templates.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct PromptOptions {
     /// A folder, relative to the repository root, whose `localize.md`, `repair.md`,
     /// `reproduce.md` or `select_regression.md` replace the built-in templates.
     pub dir: Option<String>,
+}
+
+/// `Compat` lives in the engine, which has no schema crate; its serde names are the values.
+fn compat_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    names_schema(
+        every_compat()
+            .iter()
+            .filter_map(|compat| serde_json::to_value(compat).ok()),
+    )
+}
+
+fn format_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    names_schema(OutputFormat::NAMES.iter().map(|name| (*name).into()))
+}
+
+/// A setting that is one of `names` or unset.
+fn names_schema(names: impl Iterator<Item = serde_json::Value>) -> schemars::Schema {
+    let mut names: Vec<serde_json::Value> = names.collect();
+    names.push(serde_json::Value::Null);
+    schemars::json_schema!({ "type": ["string", "null"], "enum": names })
+}
+
+fn every_compat() -> [Compat; 2] {
+    // No wildcard: a new mode does not compile until it is listed here, and so in the schema.
+    match Compat::default() {
+        Compat::Swiss | Compat::SweSwiss => [Compat::Swiss, Compat::SweSwiss],
+    }
 }
 
 impl Options {
@@ -252,7 +369,7 @@ impl Options {
                         .collect()
                 }),
                 model: non_empty(ENV_MODEL),
-                api_key: non_empty(ENV_API_KEY),
+                api_key: non_empty(ENV_API_KEY).map(Secret::new),
                 ..BackendOptions::default()
             },
             github: GithubOptions {

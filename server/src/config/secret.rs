@@ -1,4 +1,5 @@
-//! A credential read from settings or the environment (an issue tracker's token).
+//! A credential read from settings or the environment (the backend's API key, an issue
+//! tracker's token).
 
 /// Serialized as the plain string, so settings files and editor payloads need no special form;
 /// `Debug` prints a placeholder, so logging settings (or an error holding them) never leaks it.
@@ -21,9 +22,32 @@ impl Secret {
     }
 }
 
+/// So that clap parses a flag straight into a `Secret`, and `Debug` of the arguments hides it.
+impl From<String> for Secret {
+    fn from(value: String) -> Secret {
+        Secret(value)
+    }
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// A string marked `writeOnly`: what reads the schema (the VS Code drift test, `swiss config`)
+/// knows to keep the value out of plain settings and output.
+impl schemars::JsonSchema for Secret {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Secret".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "writeOnly": true })
     }
 }
 

@@ -16,7 +16,7 @@ pub const DEFAULT_MAX_ISSUE_CHARS: usize = 24_000;
 pub struct Settings {
     pub backend_urls: Vec<String>,
     pub model: String,
-    pub api_key: Option<String>,
+    pub api_key: Option<Secret>,
     pub request_timeout: Duration,
     pub max_retries: u32,
     pub stream: bool,
@@ -77,25 +77,24 @@ pub struct GitlabSettings {
 }
 
 /// Where candidates are tested.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+// Plain comments on the variants: doc comments would turn the schema's `enum` into a `oneOf`.
 pub enum SandboxChoice {
-    /// Docker when an engine answers and an image is set, else local with a warning.
+    // Docker when an engine answers and an image is set, else local with a warning.
     Auto,
     Docker,
     Local,
-    /// No verification: selection by votes and similarity alone.
+    // No verification: selection by votes and similarity alone.
     None,
 }
 
 impl SandboxChoice {
+    /// By the serde names, the ones the schema lists.
     pub fn parse(text: &str) -> Option<SandboxChoice> {
-        match text {
-            "auto" => Some(SandboxChoice::Auto),
-            "docker" => Some(SandboxChoice::Docker),
-            "local" => Some(SandboxChoice::Local),
-            "none" => Some(SandboxChoice::None),
-            _ => None,
-        }
+        serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
     }
 }
 
@@ -108,16 +107,20 @@ pub struct SettingsError {
 }
 
 impl Default for Settings {
-    /// SWE-Swiss's inference defaults, against a vLLM server on this machine.
+    /// SWE-Swiss's inference defaults, against a vLLM server on this machine. This is the one
+    /// place a default is written down (the backend client's own come from `BackendConfig`):
+    /// `resolve`, the schema (`swiss config --schema`), the flags' help and so the VS Code
+    /// settings' defaults all read it.
     fn default() -> Self {
+        let backend = BackendConfig::default();
         Settings {
-            backend_urls: vec!["http://127.0.0.1:8000/v1".to_owned()],
-            model: "SWE-Swiss-32B".to_owned(),
+            backend_urls: backend.base_urls,
+            model: backend.model,
             api_key: None,
-            request_timeout: Duration::from_secs(600),
-            max_retries: 4,
-            stream: true,
-            system_message: Some(crate::backend::DEFAULT_SYSTEM_MESSAGE.to_owned()),
+            request_timeout: backend.request_timeout,
+            max_retries: backend.max_retries,
+            stream: backend.stream,
+            system_message: backend.system_message,
             tokenizer: None,
             temperature: 0.6,
             top_p: 0.95,
@@ -170,7 +173,7 @@ impl Settings {
         BackendConfig {
             base_urls: self.backend_urls.clone(),
             model: self.model.clone(),
-            api_key: self.api_key.clone(),
+            api_key: self.api_key.as_ref().map(|key| key.expose().to_owned()),
             request_timeout: self.request_timeout,
             max_retries: self.max_retries,
             stream: self.stream,
@@ -295,7 +298,7 @@ impl Settings {
         Ok(Settings {
             backend_urls: urls,
             model,
-            api_key: o.backend.api_key.clone().filter(|k| !k.is_empty()),
+            api_key: o.backend.api_key.clone().filter(|k| !k.is_blank()),
             request_timeout: Duration::from_secs(timeout_secs),
             max_retries: o.backend.max_retries.unwrap_or(d.max_retries),
             stream: o.backend.stream.unwrap_or(d.stream),
@@ -489,6 +492,27 @@ mod tests {
         assert!(!config.stream);
         assert_eq!(config.max_retries, 1);
         assert_eq!(config.request_timeout, s.request_timeout);
+    }
+
+    #[test]
+    fn the_api_key_is_a_secret_in_debug_output_and_reaches_only_the_client() {
+        let mut o = Options::default();
+        o.backend.api_key = Some(Secret::new("sk-never-shown"));
+        let s = Settings::resolve(&o).unwrap();
+        for shown in [
+            format!("{o:?}"),
+            format!("{s:?}"),
+            format!("{:?}", s.backend_config()),
+        ] {
+            assert!(!shown.contains("sk-never-shown"), "{shown}");
+            assert!(shown.contains("redacted"), "{shown}");
+        }
+        assert_eq!(
+            s.backend_config().api_key.as_deref(),
+            Some("sk-never-shown")
+        );
+        o.backend.api_key = Some(Secret::new(" "));
+        assert_eq!(Settings::resolve(&o).unwrap().api_key, None);
     }
 
     #[test]

@@ -62,6 +62,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    use crate::config::Secret;
+
     #[test]
     fn workspace_settings_replace_initialization_options_but_credentials() {
         let mut editor = EditorOptions::default();
@@ -82,7 +84,10 @@ mod tests {
         let options = editor.options();
         assert_eq!(options.backend.model.as_deref(), Some("b"));
         assert_eq!(options.backend.max_retries, None);
-        assert_eq!(options.backend.api_key.as_deref(), Some("k"));
+        assert_eq!(
+            options.backend.api_key.as_ref().map(Secret::expose),
+            Some("k")
+        );
         assert!(warnings.is_empty(), "{warnings:?}");
     }
 
