@@ -3,19 +3,22 @@
 
 use std::path::Path;
 
-/// The three prompts the pipeline sends, each with the placeholders it must contain.
+/// The prompts the pipeline sends, each with the placeholders it must contain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptKind {
     Localize,
     Repair,
     Reproduce,
+    /// SWE-Swiss's question before retrieval: which folders the fix will not touch.
+    IrrelevantFolders,
 }
 
 impl PromptKind {
-    pub const ALL: [PromptKind; 3] = [
+    pub const ALL: [PromptKind; 4] = [
         PromptKind::Localize,
         PromptKind::Repair,
         PromptKind::Reproduce,
+        PromptKind::IrrelevantFolders,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -23,6 +26,7 @@ impl PromptKind {
             PromptKind::Localize => "localize.md",
             PromptKind::Repair => "repair.md",
             PromptKind::Reproduce => "reproduce.md",
+            PromptKind::IrrelevantFolders => "irrelevant_folders.md",
         }
     }
 
@@ -31,13 +35,14 @@ impl PromptKind {
             PromptKind::Localize => include_str!("../../prompts/localize.md"),
             PromptKind::Repair => include_str!("../../prompts/repair.md"),
             PromptKind::Reproduce => include_str!("../../prompts/reproduce.md"),
+            PromptKind::IrrelevantFolders => include_str!("../../prompts/irrelevant_folders.md"),
         }
     }
 
     /// An override without these would silently drop the issue or the code from the prompt.
     pub fn required_placeholders(self) -> &'static [&'static str] {
         match self {
-            PromptKind::Localize => &["{{issue}}", "{{structure}}"],
+            PromptKind::Localize | PromptKind::IrrelevantFolders => &["{{issue}}", "{{structure}}"],
             PromptKind::Repair | PromptKind::Reproduce => &["{{issue}}", "{{files}}"],
         }
     }
@@ -63,6 +68,7 @@ pub struct Prompts {
     localize: String,
     repair: String,
     reproduce: String,
+    irrelevant_folders: String,
 }
 
 impl Default for Prompts {
@@ -71,6 +77,7 @@ impl Default for Prompts {
             localize: PromptKind::Localize.embedded().to_owned(),
             repair: PromptKind::Repair.embedded().to_owned(),
             reproduce: PromptKind::Reproduce.embedded().to_owned(),
+            irrelevant_folders: PromptKind::IrrelevantFolders.embedded().to_owned(),
         }
     }
 }
@@ -112,6 +119,7 @@ impl Prompts {
             PromptKind::Localize => &mut self.localize,
             PromptKind::Repair => &mut self.repair,
             PromptKind::Reproduce => &mut self.reproduce,
+            PromptKind::IrrelevantFolders => &mut self.irrelevant_folders,
         }
     }
 
@@ -120,6 +128,7 @@ impl Prompts {
             PromptKind::Localize => &self.localize,
             PromptKind::Repair => &self.repair,
             PromptKind::Reproduce => &self.reproduce,
+            PromptKind::IrrelevantFolders => &self.irrelevant_folders,
         }
     }
 

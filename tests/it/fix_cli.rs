@@ -473,11 +473,13 @@ fn a_backend_that_is_down_or_failing_exits_3_naming_the_url() {
         Fault::Garbage,
         Fault::EmptyChoices,
     ] {
+        // Aimed at the localization request: the irrelevant-folders question goes out at the
+        // same time, and its failure alone is only a warning.
         let backend = ScriptedBackend::start_in_background(
             calc::script()
-                .fault(fault.clone())
-                .fault(fault.clone())
-                .fault(fault.clone()),
+                .fault_for(PromptKind::Localize, fault.clone())
+                .fault_for(PromptKind::Localize, fault.clone())
+                .fault_for(PromptKind::Localize, fault.clone()),
         );
         let output = swiss(
             repo.path(),

@@ -4,6 +4,7 @@ mod cli_support;
 mod docker_env;
 mod fix_cli;
 mod issue_sources;
+mod localize_recipe;
 mod lsp;
 mod lsp_client;
 mod nvim;

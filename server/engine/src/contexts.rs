@@ -26,7 +26,7 @@ pub fn combine(
         }
     }
     // Stable, as `Counter.most_common` is: equal counts keep their first-insertion order.
-    counted.sort_by(|a, b| b.1.cmp(&a.1));
+    counted.sort_by_key(|c| std::cmp::Reverse(c.1));
     counted.into_iter().map(|(f, _)| f.clone()).collect()
 }
 

@@ -58,6 +58,11 @@ impl fmt::Debug for BackendConfig {
 /// Turns an API root into its chat-completions endpoint, refusing anything but an absolute
 /// http(s) URL so that a typo is reported when the client is built, not on the first request.
 pub(crate) fn chat_completions_url(base: &str) -> Result<Url, BackendError> {
+    api_url(base, "chat/completions")
+}
+
+/// `{base}/{path}` for an OpenAI-compatible API root, checked as [`chat_completions_url`] says.
+pub(crate) fn api_url(base: &str, path: &str) -> Result<Url, BackendError> {
     let mut url = Url::parse(base.trim()).map_err(|err| {
         BackendError::Config(format!("backend URL `{base}` is not a valid URL: {err}"))
     })?;
@@ -72,7 +77,7 @@ pub(crate) fn chat_completions_url(base: &str) -> Result<Url, BackendError> {
         )));
     }
     // Joining on the path (not the string) keeps a query such as `?api-version=…` at the end.
-    let path = format!("{}/chat/completions", url.path().trim_end_matches('/'));
+    let path = format!("{}/{path}", url.path().trim_end_matches('/'));
     url.set_path(&path);
     Ok(url)
 }

@@ -4,6 +4,7 @@
 
 mod client;
 mod config;
+mod embed;
 mod error;
 mod plan;
 mod retry;
@@ -13,5 +14,6 @@ mod wire;
 
 pub use client::{BackendClient, Sample, SamplingParams};
 pub use config::BackendConfig;
+pub use embed::{EmbeddingClient, EmbeddingConfig};
 pub use error::BackendError;
 pub use wire::{ChatMessage, Usage};

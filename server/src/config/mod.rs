@@ -11,6 +11,6 @@ pub use options::{
 };
 pub use secret::Secret;
 pub use settings::{
-    GithubSettings, GitlabSettings, SandboxChoice, Settings, SettingsError, DEFAULT_GITHUB_API,
-    DEFAULT_GITLAB_API, DEFAULT_MAX_ISSUE_CHARS,
+    EmbeddingSettings, GithubSettings, GitlabSettings, SandboxChoice, Settings, SettingsError,
+    DEFAULT_GITHUB_API, DEFAULT_GITLAB_API, DEFAULT_MAX_ISSUE_CHARS,
 };

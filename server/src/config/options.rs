@@ -18,6 +18,7 @@ pub struct Options {
     pub backend: BackendOptions,
     pub sampling: SamplingOptions,
     pub localize: LocalizeOptions,
+    pub retrieval: RetrievalOptions,
     pub repair: RepairOptions,
     pub prompts: PromptOptions,
     pub sandbox: SandboxOptions,
@@ -128,6 +129,21 @@ pub struct LocalizeOptions {
     /// Budget of the repository structure in the localization prompt; a larger one shows the
     /// files the issue names first, then the shallowest.
     pub max_structure_tokens: Option<usize>,
+    /// Files of each localization answer that go into its repair context.
+    pub model_top: Option<usize>,
+    /// Retrieved files added to every repair context.
+    pub retrieval_top: Option<usize>,
+    /// Ask the model for folders to leave out of retrieval first, as SWE-Swiss does.
+    pub irrelevant_folders: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetrievalOptions {
+    /// An OpenAI-compatible API root serving an embedding model, e.g. `http://127.0.0.1:8001/v1`;
+    /// without one, retrieval ranks with BM25.
+    pub embedding_url: Option<String>,
+    pub embedding_model: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -277,6 +293,19 @@ impl Options {
                 max_structure_tokens: pick(
                     self.localize.max_structure_tokens,
                     other.localize.max_structure_tokens,
+                ),
+                model_top: pick(self.localize.model_top, other.localize.model_top),
+                retrieval_top: pick(self.localize.retrieval_top, other.localize.retrieval_top),
+                irrelevant_folders: pick(
+                    self.localize.irrelevant_folders,
+                    other.localize.irrelevant_folders,
+                ),
+            },
+            retrieval: RetrievalOptions {
+                embedding_url: pick(self.retrieval.embedding_url, other.retrieval.embedding_url),
+                embedding_model: pick(
+                    self.retrieval.embedding_model,
+                    other.retrieval.embedding_model,
                 ),
             },
             repair: RepairOptions {

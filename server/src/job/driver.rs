@@ -3,6 +3,8 @@
 //! exists and the baseline is in; selection last. The driver only routes: each stage's work is
 //! in its own file.
 
+use std::collections::HashSet;
+
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
@@ -100,22 +102,47 @@ impl<'a> Repairing<'a> {
 
     async fn run(&mut self, localization: &LocalizationRecord) -> Result<(), JobError> {
         let ctx = self.ctx;
-        let prompt = RepairPrompt::new(ctx, localization);
+        let prompts: Vec<RepairPrompt> = localization
+            .contexts
+            .iter()
+            .map(|context| RepairPrompt::new(ctx, &context.files))
+            .collect();
+        let included: HashSet<&String> = prompts.iter().flat_map(|p| &p.included).collect();
+        ctx.emit(JobEvent::Localized {
+            files: localization.files.clone(),
+            skipped_for_budget: localization
+                .files
+                .iter()
+                .filter(|f| !included.contains(f))
+                .cloned()
+                .collect(),
+        });
         let test = planned_test(ctx)?;
         self.verifying = test.is_some();
-        let reproduce_prompt = (test.is_some() && ctx.settings.reproduction).then(|| {
-            ctx.render(
-                crate::prompts::PromptKind::Reproduce,
-                &[("issue", &ctx.issue_text), ("files", &prompt.files)],
-            )
-        });
+        // The reference writes its reproduction tests from the first context's files
+        // (`generate_reproduction_tests.py --loc_file file_level_combined_1`); the first context
+        // holds the first answer.
+        let reproduce_prompt = (test.is_some() && ctx.settings.reproduction)
+            .then(|| prompts.first())
+            .flatten()
+            .map(|first| {
+                ctx.render(
+                    crate::prompts::PromptKind::Reproduce,
+                    &[("issue", &ctx.issue_text), ("files", &first.files)],
+                )
+            });
         let total = ctx.settings.repair_samples;
         ctx.emit(JobEvent::StageStarted {
             stage: Stage::Repair,
             samples: total,
         });
-        let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
-        let sampling = ctx.sample(prompt.prompt, total, tx);
+        let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Sample)>();
+        let requests: Vec<(String, usize)> = prompts
+            .into_iter()
+            .zip(&localization.contexts)
+            .map(|(prompt, context)| (prompt.prompt, context.samples))
+            .collect();
+        let sampling = sample_contexts(ctx, requests, tx);
         let preparing = async {
             match test {
                 Some(test) => Some(
@@ -135,7 +162,7 @@ impl<'a> Repairing<'a> {
                     self.sampled(result)?;
                 }
                 sample = rx.recv(), if samples_open => match sample {
-                    Some(sample) => self.sample(sample),
+                    Some((context, sample)) => self.sample(context, sample),
                     None => samples_open = false,
                 },
                 outcome = &mut preparing, if !prepared => {
@@ -158,18 +185,19 @@ impl<'a> Repairing<'a> {
         Ok(())
     }
 
-    fn sampled(&mut self, result: Result<Usage, BackendError>) -> Result<(), JobError> {
-        match result {
-            Ok(sampled) => self.usage += sampled,
-            Err(BackendError::Cancelled) => return Err(self.ctx.cancelled()),
-            Err(e) => self.sampling_error = Some(e),
+    fn sampled(&mut self, (usage, error): (Usage, Option<BackendError>)) -> Result<(), JobError> {
+        self.usage += usage;
+        match error {
+            Some(BackendError::Cancelled) => return Err(self.ctx.cancelled()),
+            Some(e) => self.sampling_error = Some(e),
+            None => {}
         }
         Ok(())
     }
 
-    fn sample(&mut self, sample: Sample) {
+    fn sample(&mut self, context: usize, sample: Sample) {
         let ctx = self.ctx;
-        if let Some(id) = self.candidates.accept(ctx, sample) {
+        if let Some(id) = self.candidates.accept(ctx, context, sample) {
             let files = self.candidates.get(id).files.clone();
             if self.verifying {
                 self.queue.push(ctx, id, files);
@@ -225,6 +253,55 @@ impl<'a> Repairing<'a> {
         self.queue.tested.insert(id, run);
         Ok(())
     }
+}
+
+/// Every context's samples at once, one request with `n` each so the server prefills each
+/// context's prompt once, all into `tx` tagged with their context. Sample indices run over the
+/// whole job, context by context (context 0 has `0..n0`), since selection reads keys in
+/// sample order. Returns the usage of every call and the first error, if any: samples other
+/// contexts delivered still count.
+async fn sample_contexts(
+    ctx: &JobContext,
+    requests: Vec<(String, usize)>,
+    tx: mpsc::UnboundedSender<(usize, Sample)>,
+) -> (Usage, Option<BackendError>) {
+    let mut first_index = 0;
+    let calls: Vec<_> = requests
+        .into_iter()
+        .enumerate()
+        .map(|(context, (prompt, n))| {
+            let offset = first_index;
+            first_index += n;
+            let tx = tx.clone();
+            async move {
+                let (call_tx, mut call_rx) = mpsc::unbounded_channel::<Sample>();
+                let forward = async move {
+                    while let Some(mut sample) = call_rx.recv().await {
+                        sample.index += offset;
+                        if tx.send((context, sample)).is_err() {
+                            break;
+                        }
+                    }
+                };
+                let (result, ()) = tokio::join!(ctx.sample(prompt, n, call_tx), forward);
+                result
+            }
+        })
+        .collect();
+    drop(tx);
+    let mut usage = Usage::default();
+    let mut error = None;
+    for result in futures::future::join_all(calls).await {
+        match result {
+            Ok(spent) => usage += spent,
+            // A cancellation explains every other failure.
+            Err(BackendError::Cancelled) => error = Some(BackendError::Cancelled),
+            Err(e) => {
+                error.get_or_insert(e);
+            }
+        }
+    }
+    (usage, error)
 }
 
 fn warn_truncated(ctx: &JobContext, tested: &std::collections::BTreeMap<u32, CandidateRun>) {

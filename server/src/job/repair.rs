@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::context::JobContext;
 use super::events::JobEvent;
-use super::record::{CandidateRecord, LocalizationRecord, RepairSample};
+use super::record::{CandidateRecord, RepairSample};
 use crate::backend::Sample;
 use crate::engine::apply::{apply_edits, FileSource};
 use crate::engine::edits::parse_search_replace;
@@ -15,25 +15,22 @@ use crate::engine::repair::files_section;
 use crate::engine::unified_diff::unified_diff;
 use crate::prompts::PromptKind;
 
-/// What the model is shown of the localized files: the repair prompt and the reproduction
-/// prompt both carry it.
+/// One repair context as the model sees it: the repair prompt, and the files section that the
+/// reproduction prompt carries too.
 pub(super) struct RepairPrompt {
     pub prompt: String,
     pub files: String,
+    /// The context's files that fit the prompt's token budget.
+    pub included: Vec<String>,
 }
 
 impl RepairPrompt {
-    pub fn new(ctx: &JobContext, localization: &LocalizationRecord) -> RepairPrompt {
-        let files: Vec<(String, Arc<str>)> = localization
-            .files
+    pub fn new(ctx: &JobContext, paths: &[String]) -> RepairPrompt {
+        let files: Vec<(String, Arc<str>)> = paths
             .iter()
             .filter_map(|path| ctx.snapshot.read(path).map(|text| (path.clone(), text)))
             .collect();
         let section = files_section(&files, ctx.settings.max_prompt_tokens);
-        ctx.emit(JobEvent::Localized {
-            files: section.included.clone(),
-            skipped_for_budget: section.skipped.clone(),
-        });
         let prompt = ctx.render(
             PromptKind::Repair,
             &[("issue", &ctx.issue_text), ("files", &section.text)],
@@ -41,6 +38,7 @@ impl RepairPrompt {
         RepairPrompt {
             prompt,
             files: section.text,
+            included: section.included,
         }
     }
 }
@@ -54,8 +52,9 @@ pub(super) struct Candidates {
 }
 
 impl Candidates {
-    /// Parses and applies one sample; returns the id of the candidate it created, if it is new.
-    pub fn accept(&mut self, ctx: &JobContext, sample: Sample) -> Option<u32> {
+    /// Parses and applies one sample of repair context `context`; returns the id of the
+    /// candidate it created, if it is new.
+    pub fn accept(&mut self, ctx: &JobContext, context: usize, sample: Sample) -> Option<u32> {
         let edits = parse_search_replace(&sample.text);
         let mut new_candidate = None;
         let patched = apply_edits(&*ctx.snapshot, &edits)
@@ -84,6 +83,7 @@ impl Candidates {
         };
         self.samples.push(RepairSample {
             index: sample.index,
+            context,
             raw: sample.text,
             edits,
             key,
