@@ -157,8 +157,8 @@ pub struct RepairOptions {
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PromptOptions {
-    /// A folder, relative to the repository root, whose `localize.md`, `repair.md` or
-    /// `reproduce.md` replace the built-in templates.
+    /// A folder, relative to the repository root, whose `localize.md`, `repair.md`,
+    /// `reproduce.md` or `irrelevant_folders.md` replace the built-in templates.
     pub dir: Option<String>,
 }
 
