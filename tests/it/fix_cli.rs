@@ -114,7 +114,7 @@ fn json_picks_the_majority_fix_and_changes_nothing() {
     assert_eq!(
         repair.len(),
         1,
-        "all repair samples are asked for in one request"
+        "the 4 answers agree, so their contexts merge into one, asked for in one request"
     );
     assert_eq!(repair[0].n, Some(8));
     assert_eq!(repair[0].model.as_deref(), Some("SWE-Swiss-32B"));
