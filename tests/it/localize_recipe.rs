@@ -257,3 +257,52 @@ fn an_embedding_server_ranks_the_chunks_when_configured() {
         3
     );
 }
+
+#[test]
+fn an_embedding_server_that_fails_leaves_bm25_with_a_warning() {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start_in_background(script());
+    // A port nothing listens on once the listener is dropped.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    repo.write(
+        "swiss.toml",
+        &format!(
+            "[backend]\nmax_retries = 0\n\n[retrieval]\nembedding_url = \"http://{closed}/v1\"\nembedding_model = \"embed-test\"\n"
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let issue = write_issue(dir.path(), calc::ISSUE);
+    let record = dir.path().join("record.json");
+    let output = swiss(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--sandbox",
+            "none",
+            "--record",
+            record.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("failed to rank files with the embedding server")
+            && err.contains(&closed.to_string())
+            && err.contains("falls back to BM25"),
+        "{err}"
+    );
+    let record: Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    assert_eq!(record["localization"]["retrieval"]["method"], "bm25");
+    assert_eq!(
+        record["localization"]["retrieval"]["files"][0],
+        "calc/ops.py"
+    );
+}
