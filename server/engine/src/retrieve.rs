@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use bm25::{Document, SearchEngineBuilder, Tokenizer};
+use bm25::{EmbedderBuilder, Scorer, Tokenizer};
 
 use crate::chunks::Chunk;
 
@@ -61,23 +61,41 @@ pub fn bm25_scores(chunks: &[Chunk], query: &str) -> Vec<(usize, f32)> {
     if chunks.is_empty() {
         return Vec::new();
     }
-    let documents = chunks
+    // Tokenized once, here: the crate's own builder tokenizes every document twice (to fit the
+    // average length, then to embed it), and splitting identifiers is the costly part.
+    let mut total_terms = 0;
+    let documents: Vec<String> = chunks
         .iter()
-        .enumerate()
-        .map(|(i, chunk)| Document::new(i, chunk.text.as_str()));
-    let engine = SearchEngineBuilder::<usize, u32, CodeTokenizer>::with_tokenizer_and_documents(
-        CodeTokenizer,
-        documents,
-    )
-    .build();
+        .map(|chunk| {
+            let terms = CodeTokenizer.tokenize(&chunk.text);
+            total_terms += terms.len();
+            terms.join(" ")
+        })
+        .collect();
+    let avgdl = total_terms as f32 / documents.len() as f32;
+    let embedder = EmbedderBuilder::<u32, Terms>::with_avgdl(avgdl).build();
+    let mut scorer = Scorer::<usize, u32>::new();
+    for (i, document) in documents.iter().enumerate() {
+        scorer.upsert(&i, embedder.embed(document));
+    }
     let mut terms = CodeTokenizer.tokenize(query);
     let mut seen = HashSet::new();
     terms.retain(|t| seen.insert(t.clone()));
-    engine
-        .search(&terms.join(" "), None)
+    scorer
+        .matches(&embedder.embed(&terms.join(" ")))
         .into_iter()
-        .map(|result| (result.document.id, result.score))
+        .map(|scored| (scored.id, scored.score))
         .collect()
+}
+
+/// Text [`CodeTokenizer`] already split, terms separated by spaces.
+#[derive(Debug, Clone, Copy, Default)]
+struct Terms;
+
+impl Tokenizer for Terms {
+    fn tokenize(&self, text: &str) -> Vec<String> {
+        text.split_whitespace().map(str::to_owned).collect()
+    }
 }
 
 /// Splits code and prose into lower-case terms: identifiers whole and in their parts
@@ -92,6 +110,13 @@ impl Tokenizer for CodeTokenizer {
     fn tokenize(&self, text: &str) -> Vec<String> {
         let mut terms = Vec::new();
         for word in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            // Most words of code and prose are one lower-case part: no splitting to do.
+            if !word.contains('_') && !word.chars().any(char::is_uppercase) {
+                if keep(word) {
+                    terms.push(word.to_owned());
+                }
+                continue;
+            }
             let parts = identifier_parts(word);
             let whole = word.trim_matches('_').to_lowercase();
             if parts.len() > 1 && keep(&whole) {
