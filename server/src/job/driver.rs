@@ -13,7 +13,7 @@ use super::error::JobError;
 use super::events::{JobEvent, Stage};
 use super::localize::localize;
 use super::record::{FixOutcome, LocalizationRecord};
-use super::repair::{Candidates, RepairPrompt};
+use super::repair::{sample_contexts, Candidates, RepairPrompt};
 use super::select::rank;
 use super::verify::{planned_test, prepare, CandidateRun, Ready, VerificationError, VerifyQueue};
 use crate::backend::{BackendError, Sample, Usage};
@@ -253,55 +253,6 @@ impl<'a> Repairing<'a> {
         self.queue.tested.insert(id, run);
         Ok(())
     }
-}
-
-/// Every context's samples at once, one request with `n` each so the server prefills each
-/// context's prompt once, all into `tx` tagged with their context. Sample indices run over the
-/// whole job, context by context (context 0 has `0..n0`), since selection reads keys in
-/// sample order. Returns the usage of every call and the first error, if any: samples other
-/// contexts delivered still count.
-async fn sample_contexts(
-    ctx: &JobContext,
-    requests: Vec<(String, usize)>,
-    tx: mpsc::UnboundedSender<(usize, Sample)>,
-) -> (Usage, Option<BackendError>) {
-    let mut first_index = 0;
-    let calls: Vec<_> = requests
-        .into_iter()
-        .enumerate()
-        .map(|(context, (prompt, n))| {
-            let offset = first_index;
-            first_index += n;
-            let tx = tx.clone();
-            async move {
-                let (call_tx, mut call_rx) = mpsc::unbounded_channel::<Sample>();
-                let forward = async move {
-                    while let Some(mut sample) = call_rx.recv().await {
-                        sample.index += offset;
-                        if tx.send((context, sample)).is_err() {
-                            break;
-                        }
-                    }
-                };
-                let (result, ()) = tokio::join!(ctx.sample(prompt, n, call_tx), forward);
-                result
-            }
-        })
-        .collect();
-    drop(tx);
-    let mut usage = Usage::default();
-    let mut error = None;
-    for result in futures::future::join_all(calls).await {
-        match result {
-            Ok(spent) => usage += spent,
-            // A cancellation explains every other failure.
-            Err(BackendError::Cancelled) => error = Some(BackendError::Cancelled),
-            Err(e) => {
-                error.get_or_insert(e);
-            }
-        }
-    }
-    (usage, error)
 }
 
 fn warn_truncated(ctx: &JobContext, tested: &std::collections::BTreeMap<u32, CandidateRun>) {
