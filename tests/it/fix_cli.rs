@@ -114,7 +114,7 @@ fn json_picks_the_majority_fix_and_changes_nothing() {
     assert_eq!(
         repair.len(),
         1,
-        "all repair samples are asked for in one request"
+        "the 4 answers agree, so their contexts merge into one, asked for in one request"
     );
     assert_eq!(repair[0].n, Some(8));
     assert_eq!(repair[0].model.as_deref(), Some("SWE-Swiss-32B"));
@@ -184,8 +184,12 @@ fn a_server_with_a_short_context_gets_a_smaller_max_tokens_and_the_user_is_told_
     );
 
     // The localization request is refused once and asked again; from then on the endpoint's
-    // context is known and the repair request fits the first time.
+    // context is known and the repair request fits the first time. The irrelevant-folders
+    // question goes out beside the localization request, so it may be refused once too.
     let requests = backend.requests();
+    let (folders, requests): (Vec<_>, Vec<_>) = requests
+        .into_iter()
+        .partition(|r| r.kind == PromptKind::IrrelevantFolders);
     let kinds: Vec<_> = requests.iter().map(|r| r.kind).collect();
     assert_eq!(
         kinds,
@@ -195,8 +199,10 @@ fn a_server_with_a_short_context_gets_a_smaller_max_tokens_and_the_user_is_told_
             PromptKind::Repair
         ]
     );
+    assert!((1..=2).contains(&folders.len()), "{}", folders.len());
     assert_eq!(requests[0].max_tokens, Some(32_768));
-    for request in &requests[1..] {
+    let last_folders = folders.last().expect("an irrelevant-folders request");
+    for request in requests[1..].iter().chain([last_folders]) {
         let max_tokens = request.max_tokens.expect("max_tokens is sent");
         assert!(max_tokens > 8_000 && max_tokens < CONTEXT, "{max_tokens}");
     }
@@ -528,11 +534,13 @@ fn a_backend_that_is_down_or_failing_exits_3_naming_the_url() {
         Fault::Garbage,
         Fault::EmptyChoices,
     ] {
+        // Aimed at the localization request: the irrelevant-folders question goes out at the
+        // same time, and its failure alone is only a warning.
         let backend = ScriptedBackend::start_in_background(
             calc::script()
-                .fault(fault.clone())
-                .fault(fault.clone())
-                .fault(fault.clone()),
+                .fault_for(PromptKind::Localize, fault.clone())
+                .fault_for(PromptKind::Localize, fault.clone())
+                .fault_for(PromptKind::Localize, fault.clone()),
         );
         let output = swiss(
             repo.path(),

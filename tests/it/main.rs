@@ -6,6 +6,7 @@ mod confine;
 mod docker_env;
 mod fix_cli;
 mod issue_sources;
+mod localize_recipe;
 mod lsp;
 mod lsp_client;
 mod nvim;

@@ -3,12 +3,15 @@
 pub mod added_functions;
 pub mod apply;
 pub mod base_file;
+pub mod chunks;
+pub mod contexts;
 pub mod edits;
 pub mod issue;
 pub mod localize;
 pub mod normalize;
 pub mod python_syntax;
 pub mod repair;
+pub mod retrieve;
 pub mod selection;
 pub mod similarity;
 pub mod snapshot;

@@ -11,7 +11,7 @@ thread_local! {
     static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
 }
 
-fn parse(src: &str) -> Option<Tree> {
+pub(crate) fn parse(src: &str) -> Option<Tree> {
     PARSER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let parser = match slot.as_mut() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::CONTENT_TYPE;
 use reqwest::{StatusCode, Url};
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
@@ -15,7 +15,7 @@ use super::config::{chat_completions_url, models_url, BackendConfig};
 use super::context::{max_model_len, parse_overflow, prompt_tokens, room};
 use super::error::{excerpt, redact, AttemptError, BackendError};
 use super::plan::{Plan, Request};
-use super::retry::{backoff, parse_retry_after};
+use super::retry::{backoff, retry_after_of};
 use super::sse::SseDecoder;
 use super::stream::StreamAssembler;
 use super::wire::{ChatMessage, ChatRequest, ChatResponse, Choice, StreamOptions, Usage};
@@ -413,14 +413,7 @@ impl BackendClient {
             .map_err(|_| AttemptError::Stalled)?
             .map_err(AttemptError::Transport)?;
         let status = response.status();
-        let retry_after = match status {
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|value| value.to_str().ok())
-                .and_then(parse_retry_after),
-            _ => None,
-        };
+        let retry_after = retry_after_of(&response);
         let event_stream = response
             .headers()
             .get(CONTENT_TYPE)

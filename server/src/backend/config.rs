@@ -80,7 +80,8 @@ pub(crate) fn models_url(base: &str) -> Result<Url, BackendError> {
     api_url(base, "models")
 }
 
-fn api_url(base: &str, route: &str) -> Result<Url, BackendError> {
+/// `{base}/{route}` for an OpenAI-compatible API root, checked as [`chat_completions_url`] says.
+pub(crate) fn api_url(base: &str, route: &str) -> Result<Url, BackendError> {
     let mut url = Url::parse(base.trim()).map_err(|err| {
         BackendError::Config(format!("backend URL `{base}` is not a valid URL: {err}"))
     })?;

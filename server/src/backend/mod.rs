@@ -5,6 +5,7 @@
 mod client;
 mod config;
 mod context;
+mod embed;
 mod error;
 mod plan;
 mod retry;
@@ -18,5 +19,6 @@ pub use config::{BackendConfig, DEFAULT_SYSTEM_MESSAGE};
 /// The tracing target of what the client tells the user itself, once (a `max_tokens` lowered
 /// after a refusal for length): shown on stderr, the language server's log, by default.
 pub const NOTICE: &str = "swiss::notice";
+pub use embed::{EmbeddingClient, EmbeddingConfig};
 pub use error::BackendError;
 pub use wire::{ChatMessage, Usage};

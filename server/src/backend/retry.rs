@@ -18,6 +18,20 @@ pub(crate) fn backoff(initial: Duration, retry: u32) -> Duration {
     base + (base / 4).mul_f64(unit_random())
 }
 
+/// The pause a 429 or 503 asks for, if it says.
+pub(crate) fn retry_after_of(response: &reqwest::Response) -> Option<Duration> {
+    match response.status() {
+        reqwest::StatusCode::TOO_MANY_REQUESTS | reqwest::StatusCode::SERVICE_UNAVAILABLE => {
+            response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|value| value.to_str().ok())
+                .and_then(parse_retry_after)
+        }
+        _ => None,
+    }
+}
+
 /// The seconds form of `Retry-After`; the HTTP-date form is rare from model servers and falls
 /// back to the usual backoff.
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {

@@ -3,8 +3,8 @@
 
 use super::options::{
     BackendOptions, GithubOptions, GitlabOptions, IssueOptions, LocalizeOptions, Options,
-    PromptOptions, RepairOptions, ReproductionOptions, SamplingOptions, SandboxOptions,
-    SelectionOptions, TestOptions,
+    PromptOptions, RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions,
+    SandboxOptions, SelectionOptions, TestOptions,
 };
 use super::settings::Settings;
 
@@ -39,6 +39,13 @@ impl From<&Settings> for Options {
             localize: LocalizeOptions {
                 samples: Some(s.localize_samples),
                 max_structure_tokens: Some(s.max_structure_tokens),
+                model_top: Some(s.model_top),
+                retrieval_top: Some(s.retrieval_top),
+                irrelevant_folders: Some(s.irrelevant_folders),
+            },
+            retrieval: RetrievalOptions {
+                embedding_url: s.embedding.as_ref().map(|e| e.url.clone()),
+                embedding_model: s.embedding.as_ref().map(|e| e.model.clone()),
             },
             repair: RepairOptions {
                 samples: Some(s.repair_samples),

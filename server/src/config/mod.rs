@@ -15,6 +15,6 @@ pub use options::{
 pub use schema::{default_of, json_schema, redact_secrets, REDACTED};
 pub use secret::Secret;
 pub use settings::{
-    GithubSettings, GitlabSettings, SandboxChoice, Settings, SettingsError, DEFAULT_GITHUB_API,
-    DEFAULT_GITLAB_API, DEFAULT_MAX_ISSUE_CHARS,
+    EmbeddingSettings, GithubSettings, GitlabSettings, SandboxChoice, Settings, SettingsError,
+    DEFAULT_GITHUB_API, DEFAULT_GITLAB_API, DEFAULT_MAX_ISSUE_CHARS,
 };

@@ -29,6 +29,7 @@ pub struct Options {
     pub backend: BackendOptions,
     pub sampling: SamplingOptions,
     pub localize: LocalizeOptions,
+    pub retrieval: RetrievalOptions,
     pub repair: RepairOptions,
     pub prompts: PromptOptions,
     pub sandbox: SandboxOptions,
@@ -225,6 +226,26 @@ pub struct LocalizeOptions {
     /// files the issue names first, then the shallowest.
     #[schemars(range(min = 1))]
     pub max_structure_tokens: Option<usize>,
+    /// Files of each localization answer that go into its repair context.
+    #[schemars(range(min = 1))]
+    pub model_top: Option<usize>,
+    /// Retrieved files added to every repair context.
+    pub retrieval_top: Option<usize>,
+    /// Ask the model for folders to leave out of retrieval first, as SWE-Swiss does.
+    pub irrelevant_folders: Option<bool>,
+}
+
+/// Retrieval's ranking of the source files against the issue.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetrievalOptions {
+    /// An OpenAI-compatible API root serving an embedding model, e.g. `http://127.0.0.1:8001/v1`;
+    /// without one, retrieval ranks with BM25.
+    pub embedding_url: Option<String>,
+    /// The embedding model that server serves; required with `embedding_url`.
+    pub embedding_model: Option<String>,
 }
 
 /// Sampling the candidate patches.
@@ -249,7 +270,8 @@ pub struct RepairOptions {
 #[serde(default, deny_unknown_fields)]
 pub struct PromptOptions {
     /// A folder, relative to the repository root, whose `localize.md`, `repair.md`,
-    /// `reproduce.md` or `select_regression.md` replace the built-in templates.
+    /// `reproduce.md`, `select_regression.md` or `irrelevant_folders.md` replace the built-in
+    /// templates.
     pub dir: Option<String>,
 }
 
@@ -413,6 +435,19 @@ impl Options {
                 max_structure_tokens: pick(
                     self.localize.max_structure_tokens,
                     other.localize.max_structure_tokens,
+                ),
+                model_top: pick(self.localize.model_top, other.localize.model_top),
+                retrieval_top: pick(self.localize.retrieval_top, other.localize.retrieval_top),
+                irrelevant_folders: pick(
+                    self.localize.irrelevant_folders,
+                    other.localize.irrelevant_folders,
+                ),
+            },
+            retrieval: RetrievalOptions {
+                embedding_url: pick(self.retrieval.embedding_url, other.retrieval.embedding_url),
+                embedding_model: pick(
+                    self.retrieval.embedding_model,
+                    other.retrieval.embedding_model,
                 ),
             },
             repair: RepairOptions {

@@ -29,6 +29,11 @@ pub struct Settings {
     pub max_tokens: Option<u32>,
     pub localize_samples: usize,
     pub max_structure_tokens: usize,
+    pub model_top: usize,
+    pub retrieval_top: usize,
+    pub irrelevant_folders: bool,
+    /// `None`: retrieval ranks with BM25.
+    pub embedding: Option<EmbeddingSettings>,
     pub repair_samples: usize,
     pub max_prompt_tokens: usize,
     pub prompts_dir: String,
@@ -74,6 +79,14 @@ pub struct GitlabSettings {
     pub token: Option<Secret>,
     /// Lower-case host names, beyond gitlab.com and the API's own host.
     pub hosts: Vec<String>,
+}
+
+/// The embedding server retrieval asks, when there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmbeddingSettings {
+    /// Without a trailing `/`.
+    pub url: String,
+    pub model: String,
 }
 
 /// Where candidates are tested.
@@ -131,6 +144,11 @@ impl Default for Settings {
             // With an issue of up to 24,000 characters, the localization prompt stays within a
             // 32k-token context.
             max_structure_tokens: 20_000,
+            // SWE-Swiss's `combine.py --top_n 3`, on both sides.
+            model_top: 3,
+            retrieval_top: 3,
+            irrelevant_folders: true,
+            embedding: None,
             repair_samples: 40,
             max_prompt_tokens: 60_000,
             prompts_dir: ".swiss/prompts".to_owned(),
@@ -321,6 +339,16 @@ impl Settings {
                     .max_structure_tokens
                     .unwrap_or(d.max_structure_tokens),
             )?,
+            model_top: positive(
+                "localize.model_top",
+                o.localize.model_top.unwrap_or(d.model_top),
+            )?,
+            retrieval_top: o.localize.retrieval_top.unwrap_or(d.retrieval_top),
+            irrelevant_folders: o
+                .localize
+                .irrelevant_folders
+                .unwrap_or(d.irrelevant_folders),
+            embedding: embedding(o)?,
             repair_samples: positive(
                 "repair.samples",
                 o.repair.samples.unwrap_or(d.repair_samples),
@@ -449,6 +477,37 @@ fn api_url(
     Ok(url.trim_end_matches('/').to_owned())
 }
 
+/// `retrieval.embedding_url` and `retrieval.embedding_model` go together: a server serving
+/// embeddings checks the model name, and there is no default worth guessing.
+fn embedding(o: &Options) -> Result<Option<EmbeddingSettings>, SettingsError> {
+    fn given(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+    }
+    let (Some(url), model) = (
+        given(&o.retrieval.embedding_url),
+        given(&o.retrieval.embedding_model),
+    ) else {
+        return Ok(None);
+    };
+    let url = api_url(
+        "retrieval.embedding_url",
+        Some(url),
+        "http://127.0.0.1:8001/v1",
+    )?;
+    let Some(model) = model else {
+        return Err(SettingsError {
+            name: "retrieval.embedding_model",
+            reason: format!(
+                "set it to the embedding model {url} serves (retrieval.embedding_url is set)"
+            ),
+        });
+    };
+    Ok(Some(EmbeddingSettings {
+        url,
+        model: model.to_owned(),
+    }))
+}
+
 /// People paste `https://git.example.org/` as readily as `git.example.org`; both mean the host.
 fn host_name(given: &str) -> Result<String, SettingsError> {
     let trimmed = given.trim();
@@ -562,6 +621,37 @@ mod tests {
             (name == crate::config::options::ENV_SELECTION_COMPAT).then(|| "sweswiss".to_owned())
         });
         assert_eq!(env.selection.compat.as_deref(), Some("sweswiss"));
+    }
+
+    #[test]
+    fn localization_follows_the_reference_and_embeddings_need_a_model() {
+        let s = Settings::resolve(&Options::default()).unwrap();
+        assert_eq!((s.model_top, s.retrieval_top), (3, 3));
+        assert!(s.irrelevant_folders);
+        assert_eq!(s.embedding, None, "BM25 unless an embedding server is set");
+        let mut o = Options::default();
+        o.retrieval.embedding_url = Some("http://gpu:8001/v1/".into());
+        let err = Settings::resolve(&o).unwrap_err();
+        assert_eq!(err.name, "retrieval.embedding_model");
+        o.retrieval.embedding_model = Some("bge-m3".into());
+        assert_eq!(
+            Settings::resolve(&o).unwrap().embedding,
+            Some(EmbeddingSettings {
+                url: "http://gpu:8001/v1".into(),
+                model: "bge-m3".into()
+            })
+        );
+        o.retrieval.embedding_url = Some("gpu:8001".into());
+        assert_eq!(
+            Settings::resolve(&o).unwrap_err().name,
+            "retrieval.embedding_url"
+        );
+        o.localize.model_top = Some(0);
+        o.retrieval = Default::default();
+        assert_eq!(
+            Settings::resolve(&o).unwrap_err().name,
+            "localize.model_top"
+        );
     }
 
     #[test]

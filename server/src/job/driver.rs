@@ -3,6 +3,8 @@
 //! exists and the baseline is in; selection last. The driver only routes: each stage's work is
 //! in its own file.
 
+use std::collections::HashSet;
+
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
@@ -11,7 +13,7 @@ use super::error::JobError;
 use super::events::{JobEvent, Stage};
 use super::localize::localize;
 use super::record::{FixOutcome, LocalizationRecord};
-use super::repair::{Candidates, RepairPrompt};
+use super::repair::{sample_contexts, Candidates, RepairPrompt};
 use super::select::rank;
 use super::verify::{planned_test, prepare, CandidateRun, Ready, VerificationError, VerifyQueue};
 use crate::backend::{BackendError, Sample, Usage};
@@ -100,22 +102,47 @@ impl<'a> Repairing<'a> {
 
     async fn run(&mut self, localization: &LocalizationRecord) -> Result<(), JobError> {
         let ctx = self.ctx;
-        let prompt = RepairPrompt::new(ctx, localization);
+        let prompts: Vec<RepairPrompt> = localization
+            .contexts
+            .iter()
+            .map(|context| RepairPrompt::new(ctx, &context.files))
+            .collect();
+        let included: HashSet<&String> = prompts.iter().flat_map(|p| &p.included).collect();
+        ctx.emit(JobEvent::Localized {
+            files: localization.files.clone(),
+            skipped_for_budget: localization
+                .files
+                .iter()
+                .filter(|f| !included.contains(f))
+                .cloned()
+                .collect(),
+        });
         let test = planned_test(ctx)?;
         self.verifying = test.is_some();
-        let reproduce_prompt = (test.is_some() && ctx.settings.reproduction).then(|| {
-            ctx.render(
-                crate::prompts::PromptKind::Reproduce,
-                &[("issue", &ctx.issue_text), ("files", &prompt.files)],
-            )
-        });
+        // The reference writes its reproduction tests from the first context's files
+        // (`generate_reproduction_tests.py --loc_file file_level_combined_1`); the first context
+        // holds the first answer.
+        let reproduce_prompt = (test.is_some() && ctx.settings.reproduction)
+            .then(|| prompts.first())
+            .flatten()
+            .map(|first| {
+                ctx.render(
+                    crate::prompts::PromptKind::Reproduce,
+                    &[("issue", &ctx.issue_text), ("files", &first.files)],
+                )
+            });
         let total = ctx.settings.repair_samples;
         ctx.emit(JobEvent::StageStarted {
             stage: Stage::Repair,
             samples: total,
         });
-        let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
-        let sampling = ctx.sample(prompt.prompt, total, tx);
+        let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Sample)>();
+        let requests: Vec<(String, usize)> = prompts
+            .into_iter()
+            .zip(&localization.contexts)
+            .map(|(prompt, context)| (prompt.prompt, context.samples))
+            .collect();
+        let sampling = sample_contexts(ctx, requests, tx);
         let preparing = async {
             match test {
                 Some(test) => Some(
@@ -135,7 +162,7 @@ impl<'a> Repairing<'a> {
                     self.sampled(result)?;
                 }
                 sample = rx.recv(), if samples_open => match sample {
-                    Some(sample) => self.sample(sample),
+                    Some((context, sample)) => self.sample(context, sample),
                     None => samples_open = false,
                 },
                 outcome = &mut preparing, if !prepared => {
@@ -158,18 +185,19 @@ impl<'a> Repairing<'a> {
         Ok(())
     }
 
-    fn sampled(&mut self, result: Result<Usage, BackendError>) -> Result<(), JobError> {
-        match result {
-            Ok(sampled) => self.usage += sampled,
-            Err(BackendError::Cancelled) => return Err(self.ctx.cancelled()),
-            Err(e) => self.sampling_error = Some(e),
+    fn sampled(&mut self, (usage, error): (Usage, Option<BackendError>)) -> Result<(), JobError> {
+        self.usage += usage;
+        match error {
+            Some(BackendError::Cancelled) => return Err(self.ctx.cancelled()),
+            Some(e) => self.sampling_error = Some(e),
+            None => {}
         }
         Ok(())
     }
 
-    fn sample(&mut self, sample: Sample) {
+    fn sample(&mut self, context: usize, sample: Sample) {
         let ctx = self.ctx;
-        if let Some(id) = self.candidates.accept(ctx, sample) {
+        if let Some(id) = self.candidates.accept(ctx, context, sample) {
             let files = self.candidates.get(id).files.clone();
             if self.verifying {
                 self.queue.push(ctx, id, files);

@@ -1,17 +1,17 @@
-//! Stage 1: the model names the files to change (DESIGN 3.1). The answers are voted into the
-//! files the repair prompt shows.
+//! Stage 1 (DESIGN 3.1), as SWE-Swiss runs it: the model names the files to change, k times;
+//! meanwhile it is asked which folders are irrelevant, and retrieval ranks the files outside
+//! them. Each answer's top files merged with retrieval's top files is one repair context.
 
 use super::context::JobContext;
 use super::error::JobError;
 use super::events::{JobEvent, Stage};
-use super::record::LocalizationRecord;
-use crate::backend::{BackendError, Usage};
+use super::record::{IrrelevantFolders, LocalizationRecord};
+use super::retrieve::retrieve;
+use crate::backend::{BackendError, Sample, Usage};
+use crate::engine::contexts::{combine, is_irrelevant, parse_irrelevant_folders, repair_contexts};
 use crate::engine::localize::{is_source_file, is_test_file, parse_localization, vote_files};
 use crate::engine::structure_fit::fit_structure;
 use crate::prompts::PromptKind;
-
-/// The most files the repair prompt shows, as in SWE-Swiss.
-const MAX_LOCALIZED_FILES: usize = 5;
 
 pub(super) async fn localize(
     ctx: &JobContext,
@@ -39,7 +39,23 @@ pub(super) async fn localize(
         stage: Stage::Localize,
         samples: total,
     });
-    let (answers, result) = ctx.sample_all(prompt, total).await;
+    let irrelevant_prompt = settings.irrelevant_folders.then(|| {
+        ctx.render(
+            PromptKind::IrrelevantFolders,
+            &[
+                ("issue", &ctx.issue_text),
+                ("structure", structure.text.trim_end()),
+            ],
+        )
+    });
+    let asking_irrelevant = async {
+        match irrelevant_prompt {
+            Some(prompt) => Some(ctx.sample_all(prompt, 1).await),
+            None => None,
+        }
+    };
+    let ((answers, result), irrelevant) =
+        tokio::join!(ctx.sample_all(prompt, total), asking_irrelevant);
     *usage += result.map_err(|e| match e {
         BackendError::Cancelled => ctx.cancelled(),
         e => JobError::Backend(e),
@@ -58,15 +74,72 @@ pub(super) async fn localize(
         .iter()
         .map(|a| parse_localization(&a.text, &known))
         .collect();
-    let files = vote_files(&parsed, MAX_LOCALIZED_FILES);
-    if files.is_empty() {
+    // SWE-Swiss would repair from retrieval's files alone here; a model none of whose answers
+    // names a file of the repository is nearly always the wrong model or server, so say so.
+    if parsed.iter().all(Vec::is_empty) {
         return Err(JobError::NothingLocalized {
             samples: answers.len(),
         });
     }
+    let irrelevant = irrelevant_folders(ctx, irrelevant, usage)?;
+    let folders = irrelevant.as_ref().map_or(&[][..], |i| &i.folders[..]);
+    let searched: Vec<String> = sources
+        .iter()
+        .filter(|path| !is_irrelevant(path, folders))
+        .map(|path| (*path).to_owned())
+        .collect();
+    let retrieval = retrieve(ctx, searched).await?;
+    tracing::debug!(method = ?retrieval.method, files = ?retrieval.files, "retrieval");
+    let per_answer: Vec<Vec<String>> = parsed
+        .iter()
+        .map(|files| {
+            combine(
+                files,
+                &retrieval.files,
+                settings.model_top,
+                settings.retrieval_top,
+            )
+        })
+        .collect();
+    let contexts = repair_contexts(&per_answer, settings.repair_samples);
+    let files = vote_files(&per_answer, usize::MAX);
     Ok(LocalizationRecord {
         samples: answers.into_iter().map(|a| a.text).collect(),
         parsed,
+        irrelevant,
+        retrieval,
+        contexts,
         files,
     })
+}
+
+/// The folders the model called irrelevant. The question is an aid: when it fails, retrieval
+/// searches every source file and the job goes on.
+fn irrelevant_folders(
+    ctx: &JobContext,
+    asked: Option<(Vec<Sample>, Result<Usage, BackendError>)>,
+    usage: &mut Usage,
+) -> Result<Option<IrrelevantFolders>, JobError> {
+    let Some((answers, result)) = asked else {
+        return Ok(None);
+    };
+    match result {
+        Ok(spent) => *usage += spent,
+        Err(BackendError::Cancelled) => return Err(ctx.cancelled()),
+        Err(e) => {
+            ctx.warn(format!(
+                "failed to ask the model for irrelevant folders ({e}); retrieval searches every source file"
+            ));
+            return Ok(None);
+        }
+    }
+    let Some(answer) = answers.into_iter().next() else {
+        return Ok(None);
+    };
+    let folders = parse_irrelevant_folders(&answer.text, &is_source_file);
+    tracing::debug!(answer = %answer.text, ?folders, "irrelevant folders");
+    Ok(Some(IrrelevantFolders {
+        answer: answer.text,
+        folders,
+    }))
 }

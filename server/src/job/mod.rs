@@ -13,6 +13,7 @@ mod record;
 mod repair;
 pub mod report;
 mod reproduce;
+mod retrieve;
 mod sandbox_choice;
 mod select;
 mod setup;
@@ -23,7 +24,10 @@ pub use context::{EventSink, JobContext};
 pub use driver::run_fix;
 pub use error::JobError;
 pub use events::{JobEvent, Stage};
-pub use record::{CandidateRecord, FixOutcome, LocalizationRecord, RepairSample};
+pub use record::{
+    CandidateRecord, FixOutcome, IrrelevantFolders, LocalizationRecord, RepairSample,
+};
 pub use reproduce::ReproductionReport;
+pub use retrieve::{RetrievalMethod, RetrievalRecord};
 pub use setup::{Setup, SetupError};
 pub use verify::{test_command, CandidateRun, VerificationError, VerificationReport};

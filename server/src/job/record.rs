@@ -3,9 +3,11 @@
 
 use serde::Serialize;
 
+use super::retrieve::RetrievalRecord;
 use super::verify::VerificationReport;
 use crate::backend::Usage;
 use crate::engine::apply::PatchedFiles;
+use crate::engine::contexts::RepairContext;
 use crate::engine::edits::SearchReplace;
 use crate::engine::issue::Issue;
 use crate::engine::selection::Ranking;
@@ -16,13 +18,28 @@ pub struct LocalizationRecord {
     pub samples: Vec<String>,
     /// The files each answer named that exist in the repository.
     pub parsed: Vec<Vec<String>>,
-    /// After voting: the files the repair prompt shows, most important first.
+    /// The model's answer about folders to leave out of retrieval; `None` when the step is off
+    /// or the request failed.
+    pub irrelevant: Option<IrrelevantFolders>,
+    pub retrieval: RetrievalRecord,
+    /// The distinct repair contexts, each an answer's files merged with retrieval's, with the
+    /// repair samples asked for it.
+    pub contexts: Vec<RepairContext>,
+    /// Every context's files, most-voted first: what the editor and `--json` show.
     pub files: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IrrelevantFolders {
+    pub answer: String,
+    pub folders: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RepairSample {
     pub index: usize,
+    /// Which of `LocalizationRecord::contexts` the prompt came from.
+    pub context: usize,
     pub raw: String,
     pub edits: Vec<SearchReplace>,
     /// The normalized key; empty when the sample gave no valid patch.

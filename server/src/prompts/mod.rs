@@ -25,14 +25,17 @@ pub enum PromptKind {
     Reproduce,
     /// `{{issue}}`, `{{tests}}` (the passing tests, one a line): see [`RegressionSelection`].
     SelectRegression,
+    /// SWE-Swiss's question before retrieval: which folders the fix will not touch.
+    IrrelevantFolders,
 }
 
 impl PromptKind {
-    pub const ALL: [PromptKind; 4] = [
+    pub const ALL: [PromptKind; 5] = [
         PromptKind::Localize,
         PromptKind::Repair,
         PromptKind::Reproduce,
         PromptKind::SelectRegression,
+        PromptKind::IrrelevantFolders,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -41,6 +44,7 @@ impl PromptKind {
             PromptKind::Repair => "repair.md",
             PromptKind::Reproduce => "reproduce.md",
             PromptKind::SelectRegression => "select_regression.md",
+            PromptKind::IrrelevantFolders => "irrelevant_folders.md",
         }
     }
 
@@ -52,13 +56,14 @@ impl PromptKind {
             PromptKind::SelectRegression => {
                 include_str!("../../../prompts/select_regression.md")
             }
+            PromptKind::IrrelevantFolders => include_str!("../../../prompts/irrelevant_folders.md"),
         }
     }
 
     /// An override without these would silently drop the issue or the code from the prompt.
     pub fn required_placeholders(self) -> &'static [&'static str] {
         match self {
-            PromptKind::Localize => &["{{issue}}", "{{structure}}"],
+            PromptKind::Localize | PromptKind::IrrelevantFolders => &["{{issue}}", "{{structure}}"],
             PromptKind::Repair | PromptKind::Reproduce => &["{{issue}}", "{{files}}"],
             PromptKind::SelectRegression => &["{{issue}}", "{{tests}}"],
         }
@@ -96,6 +101,7 @@ pub struct Prompts {
     repair: String,
     reproduce: String,
     select_regression: String,
+    irrelevant_folders: String,
 }
 
 impl Default for Prompts {
@@ -105,6 +111,7 @@ impl Default for Prompts {
             repair: PromptKind::Repair.embedded().to_owned(),
             reproduce: PromptKind::Reproduce.embedded().to_owned(),
             select_regression: PromptKind::SelectRegression.embedded().to_owned(),
+            irrelevant_folders: PromptKind::IrrelevantFolders.embedded().to_owned(),
         }
     }
 }
@@ -147,6 +154,7 @@ impl Prompts {
             PromptKind::Repair => &mut self.repair,
             PromptKind::Reproduce => &mut self.reproduce,
             PromptKind::SelectRegression => &mut self.select_regression,
+            PromptKind::IrrelevantFolders => &mut self.irrelevant_folders,
         }
     }
 
@@ -156,6 +164,7 @@ impl Prompts {
             PromptKind::Repair => &self.repair,
             PromptKind::Reproduce => &self.reproduce,
             PromptKind::SelectRegression => &self.select_regression,
+            PromptKind::IrrelevantFolders => &self.irrelevant_folders,
         }
     }
 

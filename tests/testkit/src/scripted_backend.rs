@@ -1,6 +1,7 @@
 //! A scripted OpenAI-compatible chat-completions server on 127.0.0.1, for tests.
 //!
-//! It answers `POST /v1/chat/completions` with canned completions chosen by the kind of prompt,
+//! It answers `POST /v1/chat/completions` with canned completions chosen by the kind of prompt
+//! (and `POST /v1/embeddings` with deterministic bag-of-words vectors, see [`embedding`]),
 //! logs every request, and can be told to misbehave (error statuses, garbage, hangs, dropped
 //! connections) to exercise the client's retries. The HTTP is hand-rolled (one request per
 //! connection, `Connection: close`) so that a fault can be exactly what a test asks for.
@@ -51,17 +52,25 @@ pub enum PromptKind {
     Reproduce,
     /// Contains "tests that should not be run".
     SelectRegression,
+    /// Contains "list of folders that are irrelevant". Answered, unless scripted, with an empty
+    /// list, so that scripts written for the other stages need not mention it.
+    IrrelevantFolders,
+    /// Not a prompt: a request to `/v1/embeddings`.
+    Embedding,
     Other,
 }
 
 impl PromptKind {
     /// Reproduction prompts quote the repair format too, so they are recognised first; repair
-    /// prompts show the repository structure, so localization comes last.
+    /// and irrelevant-folders prompts show the repository structure, so localization comes
+    /// last.
     pub fn classify(prompt: &str) -> Self {
         if prompt.contains("Issue reproduced") {
             PromptKind::Reproduce
         } else if prompt.contains("SEARCH/REPLACE") {
             PromptKind::Repair
+        } else if prompt.contains("list of folders that are irrelevant") {
+            PromptKind::IrrelevantFolders
         } else if prompt.contains("Repository Structure") {
             PromptKind::Localize
         } else if prompt.contains("tests that should not be run") {
@@ -138,7 +147,7 @@ pub struct Script {
 
 impl Script {
     pub fn new() -> Self {
-        Self::default()
+        Self::default().answer(PromptKind::IrrelevantFolders, [NO_IRRELEVANT_FOLDERS])
     }
 
     /// Canned completions for prompts of `kind`. A request for `n` choices gets the next `n`
@@ -489,6 +498,74 @@ async fn handle(mut stream: TcpStream, state: &Mutex<State>) {
     }
 }
 
+/// The default answer to the irrelevant-folders prompt: none.
+pub const NO_IRRELEVANT_FOLDERS: &str = "```\n```";
+
+/// The vector the scripted server gives a text: 64 dimensions, each counting the words (runs of
+/// letters, digits and `_`, lower-cased) that hash to it. Texts sharing words point the same
+/// way, so retrieval by cosine similarity finds the file that shares the issue's words.
+pub fn embedding(text: &str) -> Vec<f32> {
+    let mut vector = vec![0f32; 64];
+    for word in text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+    {
+        // FNV-1a: stable across runs and platforms, unlike the standard library's hasher.
+        let hash = word
+            .to_lowercase()
+            .bytes()
+            .fold(0xcbf29ce484222325u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+            });
+        vector[(hash % 64) as usize] += 1.0;
+    }
+    vector
+}
+
+fn embeddings(state: &mut State, request: HttpRequest) -> Reply {
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let inputs: Vec<String> = match &body["input"] {
+        Value::String(text) => vec![text.clone()],
+        Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().unwrap_or_default().to_owned())
+            .collect(),
+        _ => {
+            return error(
+                400,
+                "scripted backend: `input` must be a string or an array",
+            )
+        }
+    };
+    let model = body["model"].as_str().map(str::to_owned);
+    state.requests.push(RecordedRequest {
+        kind: PromptKind::Embedding,
+        model: model.clone(),
+        messages: Vec::new(),
+        n: None,
+        temperature: None,
+        top_p: None,
+        max_tokens: None,
+        stream: None,
+        authorization: request.authorization,
+        received_at: Instant::now(),
+        body,
+    });
+    let data: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(index, text)| json!({"object": "embedding", "index": index, "embedding": embedding(text)}))
+        .collect();
+    let tokens: usize = inputs.iter().map(|t| t.chars().count() / 4).sum();
+    ok(json!({
+        "object": "list",
+        "model": model,
+        "data": data,
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    })
+    .to_string())
+}
+
 fn decide(state: &mut State, request: HttpRequest) -> Reply {
     if request.path == "/v1/models" && request.method == "GET" {
         state.models_requests += 1;
@@ -505,6 +582,9 @@ fn decide(state: &mut State, request: HttpRequest) -> Reply {
             .to_string()),
             None => error(404, "scripted backend: no route for /v1/models"),
         };
+    }
+    if request.path == "/v1/embeddings" && request.method == "POST" {
+        return embeddings(state, request);
     }
     if request.path != "/v1/chat/completions" {
         return error(
@@ -1058,6 +1138,7 @@ mod tests {
             ("localize.md", PromptKind::Localize),
             ("repair.md", PromptKind::Repair),
             ("reproduce.md", PromptKind::Reproduce),
+            ("irrelevant_folders.md", PromptKind::IrrelevantFolders),
         ] {
             let text = std::fs::read_to_string(
                 std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1067,6 +1148,12 @@ mod tests {
             .unwrap();
             assert_eq!(PromptKind::classify(&text), kind, "{template}");
         }
+        assert_eq!(
+            PromptKind::classify(
+                "provide a list of folders that are irrelevant to fixing the problem.\n### Repository Structure ###"
+            ),
+            PromptKind::IrrelevantFolders
+        );
         assert_eq!(PromptKind::classify("hello"), PromptKind::Other);
     }
 
