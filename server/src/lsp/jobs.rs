@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
 use tower_lsp_server::jsonrpc::Error;
 use tower_lsp_server::lsp_types::{Diagnostic, MessageType, ProgressToken, Uri};
 
+use super::cancellation::{Cancellation, Trigger};
 use super::config::{self, EditorOptions, JobConfig};
 use super::convert::{self, IssueLink};
 use super::documents::Document;
@@ -31,7 +31,7 @@ pub struct Job {
     /// What the user passed to `swiss.fixIssue`, to start the same job again.
     pub issue_ref: String,
     pub link: IssueLink,
-    pub cancel: CancellationToken,
+    pub cancel: Cancellation,
     pub progress_token: ProgressToken,
     pub root: PathBuf,
     /// The version of each open buffer the snapshot took in, by repository-relative path: an
@@ -168,7 +168,7 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
         link: IssueLink::new(&issue, file.as_deref()),
         issue: issue.clone(),
         issue_ref,
-        cancel: CancellationToken::new(),
+        cancel: Cancellation::default(),
         root: prepared.root,
         versions: prepared.versions,
         state: Mutex::new(JobState::Running { stage: None }),
@@ -191,10 +191,10 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
 }
 
 /// Stops a running job: its task sees the token, ends the progress and clears the diagnostics.
-pub fn cancel(job: &Job) -> Result<(), Error> {
+pub fn cancel(job: &Job, trigger: Trigger) -> Result<(), Error> {
     match job.state() {
         JobState::Running { .. } | JobState::Cancelled => {
-            job.cancel.cancel();
+            job.cancel.cancel(trigger);
             Ok(())
         }
         _ => Err(request_failed(format!(

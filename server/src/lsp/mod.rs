@@ -10,6 +10,7 @@
 #![allow(clippy::mutable_key_type)]
 
 mod apply;
+mod cancellation;
 mod capabilities;
 mod commands;
 mod config;
