@@ -1344,7 +1344,7 @@ async fn job_ended_reports_a_winner_and_a_job_without_candidates() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn job_ended_says_why_a_job_was_cancelled() {
-    let slow = calc_script().latency(Duration::from_millis(800));
+    let slow = calc_script().latency(Duration::from_secs(2));
     let (_repo, _backend, client) = serve_jobs(slow, 4).await;
     for token in ["swiss/job-1", "swiss/job-2", "swiss/job-3", "swiss/job-4"] {
         client

@@ -50,7 +50,7 @@ impl LineIndex {
         };
         let end = self
             .starts
-            .get(position.line as usize + 1)
+            .get((position.line as usize).saturating_add(1))
             .copied()
             .unwrap_or(self.len);
         let line = &text[start..end];
