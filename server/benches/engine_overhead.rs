@@ -10,7 +10,7 @@ use swiss::config::{Options, Settings};
 use swiss::engine::issue::Issue;
 use swiss::engine::localize::{is_source_file, is_test_file, structure_tree};
 use swiss::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
-use swiss::job::{run_fix, FixRequest};
+use swiss::job::{run_fix, JobContext};
 use swiss::prompts::Prompts;
 use swiss_testkit::{calc, FixtureRepo, PromptKind, Script, ScriptedBackend};
 use tokio_util::sync::CancellationToken;
@@ -41,16 +41,14 @@ fn bench(c: &mut Criterion) {
     // Verification has its own bench (sandbox_overhead); this one measures the engine alone.
     options.sandbox.kind = Some("none".to_owned());
     let settings = Settings::resolve(&options).expect("settings");
-    let client = BackendClient::new(BackendConfig {
-        base_urls: settings.backend_urls.clone(),
-        ..BackendConfig::default()
-    })
-    .expect("client");
-    let request = FixRequest {
-        issue: Issue::from_text(calc::ISSUE, "bench").expect("issue"),
-        settings,
-        prompts: Prompts::default(),
-    };
+    let client = Arc::new(
+        BackendClient::new(BackendConfig {
+            base_urls: settings.backend_urls.clone(),
+            ..BackendConfig::default()
+        })
+        .expect("client"),
+    );
+    let issue = Issue::from_text(calc::ISSUE, "bench").expect("issue");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -67,9 +65,14 @@ fn bench(c: &mut Criterion) {
             let snapshot = Arc::new(
                 RepoSnapshot::open(repo.path(), DEFAULT_MAX_FILE_BYTES).expect("snapshot"),
             );
-            let outcome = runtime
-                .block_on(run_fix(snapshot, &request, &client, &|_| {}, &cancel))
-                .expect("job");
+            let ctx = JobContext::new(
+                snapshot,
+                issue.clone(),
+                settings.clone(),
+                Prompts::default(),
+                client.clone(),
+            );
+            let outcome = runtime.block_on(run_fix(&ctx)).expect("job");
             assert!(outcome.winner().is_some());
             outcome
         })

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use swiss::engine::selection::{select, Verdict};
+use swiss::engine::selection::{select, SelectionConfig, Verdict};
 use swiss::engine::similarity::ratio;
 
 /// Knuth's MMIX constants; deterministic input without a rand dependency.
@@ -130,7 +130,7 @@ fn bench_select(c: &mut Criterion) {
             unique.len()
         );
         group.bench_with_input(BenchmarkId::from_parameter(n), &keys, |b, keys| {
-            b.iter(|| select(black_box(keys), &verdict));
+            b.iter(|| select(black_box(keys), &verdict, &SelectionConfig::default()));
         });
     }
     group.finish();
@@ -161,7 +161,7 @@ fn bench_mostly_unique(c: &mut Criterion) {
     let mut group = c.benchmark_group("mostly_unique");
     group.sample_size(10);
     group.bench_function(BenchmarkId::new("select", N), |b| {
-        b.iter(|| select(black_box(&keys), &verdict));
+        b.iter(|| select(black_box(&keys), &verdict, &SelectionConfig::default()));
     });
     group.bench_function(BenchmarkId::new("pairs_one_thread", N), |b| {
         b.iter(|| {

@@ -11,10 +11,9 @@ use swiss::backend::BackendClient;
 use swiss::config::{Options, Settings};
 use swiss::engine::issue::Issue;
 use swiss::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
-use swiss::job::{run_fix, FixRequest, JobEvent};
+use swiss::job::{run_fix, JobContext, JobEvent};
 use swiss::prompts::Prompts;
 use swiss_testkit::{calc, ScriptedBackend};
-use tokio_util::sync::CancellationToken;
 
 const SAMPLES: usize = 12;
 /// Time between two choices finishing: a 32B model's samples of different lengths.
@@ -35,33 +34,21 @@ fn job(stream: bool, runtime: &tokio::runtime::Runtime) -> Timing {
     options.repair.samples = Some(SAMPLES);
     options.sandbox.kind = Some("local".to_owned());
     let settings = Settings::resolve(&options).expect("settings");
-    let client = BackendClient::new(settings.backend_config()).expect("client");
-    let request = FixRequest {
-        issue: Issue::from_text(calc::ISSUE, "bench").expect("issue"),
-        settings,
-        prompts: Prompts::default(),
-    };
+    let client = Arc::new(BackendClient::new(settings.backend_config()).expect("client"));
     let snapshot =
         Arc::new(RepoSnapshot::open(repo.path(), DEFAULT_MAX_FILE_BYTES).expect("snapshot"));
+    let issue = Issue::from_text(calc::ISSUE, "bench").expect("issue");
     let start = Instant::now();
-    let first_verified = Mutex::new(None);
-    let on_event = |event: JobEvent| {
-        if let JobEvent::CandidateVerified { .. } = event {
-            first_verified
-                .lock()
-                .expect("lock")
-                .get_or_insert(start.elapsed());
-        }
-    };
-    let outcome = runtime
-        .block_on(run_fix(
-            snapshot,
-            &request,
-            &client,
-            &on_event,
-            &CancellationToken::new(),
-        ))
-        .expect("job");
+    let first_verified = Arc::new(Mutex::new(None));
+    let seen = first_verified.clone();
+    let ctx = JobContext::new(snapshot, issue, settings, Prompts::default(), client).with_events(
+        Arc::new(move |event: JobEvent| {
+            if let JobEvent::CandidateVerified { .. } = event {
+                seen.lock().expect("lock").get_or_insert(start.elapsed());
+            }
+        }),
+    );
+    let outcome = runtime.block_on(run_fix(&ctx)).expect("job");
     let total = start.elapsed();
     assert!(outcome.winner().is_some(), "the right fix wins");
     let first_verified = first_verified

@@ -4,11 +4,13 @@
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod eval;
 pub mod issue_source;
 pub mod job;
 pub mod lsp;
 pub mod prompts;
 pub mod sandbox;
+pub mod tokenizer;
 pub mod verify;
 
 /// The protocol-free core, its own crate so that no arrow points from it to LSP, HTTP or Docker.

@@ -33,11 +33,14 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// The one JSON object on stdout; `Null` when stdout is empty (a run that failed before it).
+/// The one JSON object `--json` prints on stdout, on every exit.
 pub fn stdout_json(output: &Output) -> Value {
-    if output.stdout.is_empty() {
-        return Value::Null;
-    }
+    assert!(
+        !output.stdout.is_empty(),
+        "--json printed nothing on stdout (exit {:?}); stderr:\n{}",
+        output.status.code(),
+        stderr(output)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     serde_json::from_str(&stdout).unwrap_or_else(|e| {
         panic!(

@@ -122,21 +122,36 @@ fn json_picks_the_majority_fix_and_changes_nothing() {
         (repair[0].temperature, repair[0].top_p),
         (Some(0.6), Some(0.95))
     );
-    let prompt = &repair[0].messages[0].content;
+    let prompt = repair[0].prompt();
     assert!(
         prompt.contains("--- BEGIN ISSUE ---\ndivide() floors its result"),
         "{prompt}"
     );
     assert!(
-        prompt.contains("### calc/ops.py\n--- BEGIN FILE ---\n"),
+        prompt.contains("--- BEGIN FILE ---\n```\n### calc/ops.py\n"),
         "{prompt}"
     );
+    assert!(
+        prompt.ends_with("Wrap the *SEARCH/REPLACE* edit in blocks ```python...```."),
+        "{prompt}"
+    );
+    // Every stage's requests: the reference's system message, and its max_tokens where the
+    // server reports no context.
+    for request in &requests {
+        assert_eq!(
+            request.system(),
+            Some("You are a helpful assistant."),
+            "{:?}",
+            request.kind
+        );
+        assert_eq!(request.max_tokens, Some(32_768), "{:?}", request.kind);
+    }
     let localize: Vec<_> = requests
         .iter()
         .filter(|r| r.kind == PromptKind::Localize)
         .collect();
     assert_eq!(localize[0].n, Some(4));
-    let structure = &localize[0].messages[0].content;
+    let structure = localize[0].prompt();
     assert!(
         structure.contains("calc/\n    __init__.py\n    fmt.py\n    ops.py\n"),
         "{structure}"
@@ -145,6 +160,46 @@ fn json_picks_the_majority_fix_and_changes_nothing() {
         !structure.contains("test_ops.py"),
         "test files are left out of the structure"
     );
+}
+
+#[test]
+fn a_server_with_a_short_context_gets_a_smaller_max_tokens_and_the_user_is_told_once() {
+    const CONTEXT: u64 = 16_384;
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    // Like a vLLM started with --max-model-len 16384 whose model list does not say so.
+    let backend = ScriptedBackend::start_in_background(calc::script().context_window(CONTEXT));
+
+    let output = fix_unverified(repo.path(), &issue, &backend)
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "stderr: {err}");
+    assert_eq!(
+        err.matches("the server's context is too short for max_tokens = 32768")
+            .count(),
+        1,
+        "{err}"
+    );
+
+    // The localization request is refused once and asked again; from then on the endpoint's
+    // context is known and the repair request fits the first time.
+    let requests = backend.requests();
+    let kinds: Vec<_> = requests.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            PromptKind::Localize,
+            PromptKind::Localize,
+            PromptKind::Repair
+        ]
+    );
+    assert_eq!(requests[0].max_tokens, Some(32_768));
+    for request in &requests[1..] {
+        let max_tokens = request.max_tokens.expect("max_tokens is sent");
+        assert!(max_tokens > 8_000 && max_tokens < CONTEXT, "{max_tokens}");
+    }
 }
 
 #[test]
@@ -289,8 +344,15 @@ fn a_model_without_usable_edits_exits_1_with_the_reasons() {
     .unwrap();
     assert_eq!(output.status.code(), Some(1), "stderr: {}", stderr(&output));
     let json = stdout_json(&output);
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["status"], "no-candidate");
+    assert_eq!(json["stage"], "repair");
     assert_eq!(json["winner"], Value::Null);
     assert_eq!(json["candidates"], serde_json::json!([]));
+    assert!(json["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("no valid candidate: none of the 3 repair samples"));
     let err = stderr(&output);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
@@ -316,12 +378,27 @@ fn a_localization_naming_no_repository_file_exits_1() {
     );
     let output = swiss(
         repo.path(),
-        &["--issue", &issue, "--backend-url", &backend.base_url()],
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--json",
+        ],
     )
     .env("SWISS_LOG", "debug")
     .output()
     .unwrap();
     assert_eq!(output.status.code(), Some(1));
+    // Scripts reading --json learn where the job stopped and why (seen against a real
+    // llama.cpp server, which printed nothing here before).
+    let json = stdout_json(&output);
+    assert_eq!(json["status"], "no-candidate");
+    assert_eq!(json["stage"], "localize");
+    assert!(json["message"]
+        .as_str()
+        .unwrap()
+        .contains("none of the 4 localization answers named a file"));
     assert!(
         stderr(&output).contains("none of the 4 localization answers named a file"),
         "{}",
@@ -363,14 +440,41 @@ fn bad_input_exits_2_with_one_line() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("is empty"), "{}", stderr(&output));
 
-    let output = swiss(repo.path(), &["--issue", &issue, "--samples", "0"])
-        .output()
-        .unwrap();
+    let output = swiss(
+        repo.path(),
+        &["--issue", &issue, "--samples", "0", "--json"],
+    )
+    .output()
+    .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(
         stderr(&output).contains("repair.samples"),
         "{}",
         stderr(&output)
+    );
+    let json = stdout_json(&output);
+    assert_eq!(json["status"], "error");
+    assert_eq!(json["error"]["kind"], "bad-input");
+    assert!(json["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("repair.samples"));
+
+    let output = swiss(
+        repo.path(),
+        &["--issue", &issue, "--samples", "many", "--json"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let json = stdout_json(&output);
+    assert_eq!(
+        json["error"]["kind"], "bad-input",
+        "a flag clap refuses: {json}"
+    );
+    assert!(
+        json["error"]["message"].as_str().unwrap().contains("many"),
+        "{json}"
     );
 
     let output = swiss(
@@ -448,7 +552,9 @@ fn a_backend_that_is_down_or_failing_exits_3_naming_the_url() {
             "{fault:?}: {}",
             stderr(&output)
         );
-        assert!(output.stdout.is_empty());
+        let json = stdout_json(&output);
+        assert_eq!(json["status"], "error", "{fault:?}");
+        assert_eq!(json["error"]["kind"], "backend", "{fault:?}");
         let err = stderr(&output);
         assert!(
             err.contains(&backend.base_url())
@@ -542,7 +648,7 @@ fn a_prompt_override_in_the_repo_replaces_the_built_in_template() {
         .into_iter()
         .find(|r| r.kind == PromptKind::Repair)
         .unwrap();
-    assert!(repair.messages[0].content.starts_with("House rules apply."));
+    assert!(repair.prompt().starts_with("House rules apply."));
 
     repo.write(".swiss/prompts/localize.md", "no placeholders here\n");
     let output = swiss(
@@ -616,13 +722,74 @@ fn a_structure_over_its_budget_shows_the_files_the_issue_names() {
         .into_iter()
         .find(|r| r.kind == PromptKind::Localize)
         .unwrap()
-        .messages[0]
-        .content
-        .clone();
+        .prompt()
+        .to_owned();
     assert!(prompt.contains("calc/\n    __init__.py\n"), "{prompt}");
     assert!(prompt.contains("    ops.py\n"), "{prompt}");
     assert!(prompt.contains("source files shown; the others were left out to fit the prompt)"));
     // 2,000 tokens of structure, plus the template and the issue.
     assert!(prompt.len() < 8_000 + 4_000, "{} bytes", prompt.len());
     assert_eq!(stdout_json(&output)["localized_files"][0], "calc/ops.py");
+}
+
+#[test]
+fn a_misanchored_search_and_a_comment_only_patch_are_invalid_samples() {
+    // `    raise …` (4 spaces) is only the tail of the 8-space line in `divide`: matched there, it
+    // would have given a parseable candidate that edits a line the model never quoted.
+    const MISANCHORED: &str = "```python\n### calc/ops.py\n<<<<<<< SEARCH\n    raise ZeroDivisionError(\"cannot divide by zero\")\n=======\n    raise ValueError(\"cannot divide by zero\")\n>>>>>>> REPLACE\n```\n";
+    const COMMENT_ONLY: &str = "```python\n### calc/ops.py\n<<<<<<< SEARCH\n    \"\"\"Return a divided by b.\"\"\"\n    if b == 0:\n=======\n    \"\"\"Return a divided by b, which must not be 0.\"\"\"\n    # A zero divisor is refused.\n    if b == 0:\n>>>>>>> REPLACE\n```\n";
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let script = Script::new()
+        .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
+        .answer(
+            PromptKind::Repair,
+            [calc::FIX_A, MISANCHORED, COMMENT_ONLY, calc::FIX_A],
+        );
+    let backend = ScriptedBackend::start_in_background(script);
+
+    let output = fix_unverified(repo.path(), &issue, &backend)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
+    let json = stdout_json(&output);
+    assert_eq!(json["samples"]["total"], 8);
+    assert_eq!(json["samples"]["valid"], 4, "{json:#}");
+    assert_eq!(
+        json["samples"]["invalid_reasons"],
+        serde_json::json!({
+            "SEARCH text not found in calc/ops.py": 2,
+            "the patch only changes comments, docstrings or formatting (its normalized key is empty, so it cannot compete)": 2,
+        })
+    );
+    let candidates = json["candidates"].as_array().unwrap();
+    assert_eq!(candidates.len(), 1, "{json:#}");
+    assert_eq!(
+        candidates[0]["sample_indices"],
+        serde_json::json!([0, 3, 4, 7])
+    );
+    let patch = json["winner_patch"].as_str().unwrap();
+    assert!(patch.contains("+    return a / b\n"), "{patch}");
+    assert!(!patch.contains("ValueError"), "{patch}");
+
+    let output = swiss(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &backend.base_url(),
+            "--selection-compat",
+            "agentless",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("selection.compat: `agentless` is not one of swiss, sweswiss"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -574,8 +574,8 @@ async fn the_job_sees_unsaved_buffers() {
         .find(|r| r.kind == PromptKind::Repair)
         .expect("a repair request");
     assert!(
-        repair.messages[0]
-            .content
+        repair
+            .prompt()
             .contains("# unsaved marker 7f3a\n\"\"\"Arithmetic helpers."),
         "the repair prompt shows the buffer, not the file on disk"
     );

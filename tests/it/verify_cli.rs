@@ -96,7 +96,8 @@ fn assert_verified_choice(code: Option<i32>, json: &Value, stderr: &str, sandbox
         verification["reproduction"]["chosen_index"], 1,
         "two votes (one reformatted) beat the early wrong script"
     );
-    let broken = &verification["candidates"][breaks["id"].to_string()]["Ok"]["broken"];
+    // A completed run holds its results directly, never wrapped in `Ok`.
+    let broken = &verification["candidates"][breaks["id"].to_string()]["broken"];
     assert_eq!(
         broken,
         &serde_json::json!(["tests/test_ops.py::OpsTest::test_divide_by_zero"]),
@@ -243,7 +244,7 @@ fn interrupt_during_tests(
     let issues = tempfile::tempdir().unwrap();
     let issue = write_issue(issues.path(), calc::ISSUE);
     let mut child = fix_command(repo, &issue, &backend, extra)
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -268,6 +269,10 @@ fn interrupt_during_tests(
         stderr.contains("cancelled; nothing was changed"),
         "{stderr}"
     );
+    let json = stdout_json(&output);
+    assert_eq!(json["status"], "error");
+    assert_eq!(json["error"]["kind"], "cancelled");
+    assert_eq!(json["error"]["reason"], "user");
     (output.status.code(), interrupted.elapsed())
 }
 

@@ -53,15 +53,27 @@ pub enum EditError {
     BlankLinesOnly,
     #[error("the patch changes nothing")]
     NoChange,
+    /// Set by [`crate::normalize::normalized_key`]: the patch applies, but its normalized key is
+    /// empty.
+    #[error("the patch only changes comments, docstrings or formatting (its normalized key is empty, so it cannot compete)")]
+    CommentsOrFormattingOnly,
 }
 
 /// Applies `edits` in order, each to the current content of its file, in memory.
 ///
-/// See DESIGN 3.2. A SEARCH text is looked up exactly first; when that fails, a match that
+/// See DESIGN 3.2. A SEARCH text matches whole lines: it starts at a line start and its last
+/// line ends where a file line ends, so `    return x` never matches the tail of the deeper
+/// `        return x`. Lines are compared exactly first; when nothing matches, a match that
 /// ignores trailing whitespace on every line is tried, because models often drop trailing
 /// spaces (or `\r` of CRLF files) when they copy lines, while the lines themselves are right.
-/// Leading whitespace is never relaxed: in Python it is code. Only the first occurrence is
-/// replaced, as in Agentless.
+/// Leading whitespace is never relaxed: in Python it is code.
+///
+/// Every occurrence is replaced, as SWE-Swiss does (`evaluation/agentless/util/
+/// postprocess_data.py`, `parse_diff_edit_commands`): it wraps both the SEARCH text and the file
+/// text in `\n` and calls Python's `str.replace`, which anchors the match at line boundaries and
+/// replaces every non-overlapping occurrence. Two occurrences on back-to-back lines share the
+/// newline between them there, so only the first of such a pair is replaced; Swiss does the
+/// same, so that a sample gives the same patch here as in the reference.
 pub fn apply_edits(
     src: &dyn FileSource,
     edits: &[SearchReplace],
@@ -99,15 +111,17 @@ pub fn apply_edits(
         if edit.search.is_empty() {
             return Err(EditError::EmptySearchOnExistingFile { path });
         }
-        match find_search(current, &edit.search) {
-            Some(found) => {
-                let replace = match found.crlf {
-                    true if !edit.replace.contains('\r') => edit.replace.replace('\n', "\r\n"),
-                    _ => edit.replace.clone(),
-                };
-                current.replace_range(found.range, &replace);
-            }
-            None => return Err(EditError::SearchNotFound { path }),
+        let found = find_search(current, &edit.search);
+        if found.is_empty() {
+            return Err(EditError::SearchNotFound { path });
+        }
+        // From the end, so the earlier ranges still point at the text they matched.
+        for found in found.into_iter().rev() {
+            let replace = match found.crlf {
+                true if !edit.replace.contains('\r') => edit.replace.replace('\n', "\r\n"),
+                _ => edit.replace.clone(),
+            };
+            current.replace_range(found.range, &replace);
         }
     }
 
@@ -147,51 +161,89 @@ struct Found {
     crlf: bool,
 }
 
-fn find_search(content: &str, search: &str) -> Option<Found> {
-    if let Some(start) = content.find(search) {
-        return Some(Found {
-            range: start..start + search.len(),
-            crlf: false,
-        });
-    }
-    let wanted: Vec<&str> = search.split_inclusive('\n').collect();
+/// Every place `search` matches whole lines of `content`, in file order, none overlapping and
+/// none starting on the line right after the previous one ends (see [`apply_edits`]). Exact
+/// line matches when there are any, else the matches that ignore trailing whitespace.
+fn find_search(content: &str, search: &str) -> Vec<Found> {
+    let wanted: Vec<&str> = search.split_inclusive('\n').map(line_text).collect();
     // (start byte, line without its terminator, end byte including the terminator)
     let mut lines: Vec<(usize, &str, usize)> = Vec::new();
     let mut at = 0;
     for line in content.split_inclusive('\n') {
-        lines.push((at, line, at + line.len()));
+        lines.push((at, line_text(line), at + line.len()));
         at += line.len();
     }
     if wanted.is_empty() || wanted.len() > lines.len() {
-        return None;
+        return Vec::new();
     }
+    let exact = matches(&lines, &wanted, |have, want| have == want);
+    let starts = if exact.is_empty() {
+        matches(&lines, &wanted, |have, want| {
+            have.trim_end() == want.trim_end()
+        })
+    } else {
+        exact
+    };
     let search_ends_line = search.ends_with('\n');
-    for first in 0..=lines.len() - wanted.len() {
+    let crlf_search = search.contains('\r');
+    starts
+        .into_iter()
+        .map(|first| {
+            let window = &lines[first..first + wanted.len()];
+            let (start, _, _) = window[0];
+            let (last_start, last_line, last_end) = window[window.len() - 1];
+            // Without a final newline in SEARCH, the match stops inside the last line and
+            // leaves the rest of it (trailing whitespace, the terminator) in place.
+            let end = if search_ends_line {
+                last_end
+            } else {
+                let want = wanted[wanted.len() - 1].trim_end();
+                let kept = if last_line.starts_with(want) {
+                    want.len()
+                } else {
+                    last_line.len()
+                };
+                last_start + kept
+            };
+            let crlf = !crlf_search && content[start..last_end].contains("\r\n");
+            Found {
+                range: start..end,
+                crlf,
+            }
+        })
+        .collect()
+}
+
+/// First lines of the windows of `lines` that equal `wanted` line by line under `same`,
+/// scanned as `str.replace` scans: after a match, the search resumes past the line that
+/// follows it.
+fn matches(
+    lines: &[(usize, &str, usize)],
+    wanted: &[&str],
+    same: impl Fn(&str, &str) -> bool,
+) -> Vec<usize> {
+    let mut found = Vec::new();
+    let mut first = 0;
+    while first + wanted.len() <= lines.len() {
         let window = &lines[first..first + wanted.len()];
-        let same = window
+        if window
             .iter()
-            .zip(&wanted)
-            .all(|((_, have, _), want)| have.trim_end() == want.trim_end());
-        if !same {
-            continue;
-        }
-        let (start, _, _) = window[0];
-        let (last_start, last_line, last_end) = window[window.len() - 1];
-        // Without a final newline in SEARCH, the match stops at the last line's content and
-        // leaves the file's line terminator in place.
-        let end = if search_ends_line {
-            last_end
+            .zip(wanted)
+            .all(|((_, have, _), want)| same(have, want))
+        {
+            found.push(first);
+            first += wanted.len() + 1;
         } else {
-            last_start + last_line.trim_end_matches(['\r', '\n']).len()
-        };
-        let crlf =
-            !search.contains('\r') && window.iter().any(|(_, line, _)| line.ends_with("\r\n"));
-        return Some(Found {
-            range: start..end,
-            crlf,
-        });
+            first += 1;
+        }
     }
-    None
+    found
+}
+
+/// A line without its `\n` or `\r\n`.
+fn line_text(line: &str) -> &str {
+    let line = line.strip_suffix('\n').unwrap_or(line);
+    line.strip_suffix('\r').unwrap_or(line)
 }
 
 fn only_blank_lines_differ(change: &FileChange) -> bool {
@@ -263,7 +315,7 @@ mod tests {
     }
 
     #[test]
-    fn replaces_the_first_occurrence_only() {
+    fn replaces_every_occurrence_as_the_reference_does() {
         let src = MapSource::new(&[("m.py", CODE)]);
         let files = apply_edits(
             &src,
@@ -272,24 +324,52 @@ mod tests {
         .unwrap();
         assert_eq!(
             after(&files, "m.py"),
-            "def f(x):\n    return x + 2\n\n\ndef g(x):\n    return x + 1\n"
+            "def f(x):\n    return x + 2\n\n\ndef g(x):\n    return x + 2\n"
         );
         assert_eq!(files.changes[0].before.as_deref(), Some(CODE));
+    }
+
+    #[test]
+    fn back_to_back_occurrences_are_replaced_as_str_replace_does() {
+        // The expected texts are what SWE-Swiss's `"\n" + file + "\n"` `.replace("\n" + SEARCH
+        // + "\n", "\n" + REPLACE + "\n")` gives: an occurrence that starts on the line right
+        // after another ends shares its newline with it and is skipped.
+        let src = MapSource::new(&[
+            ("a.py", "a = 1\na = 1\nb = 2\na = 1\n"),
+            ("b.py", "x\ny\nx\ny\nx\ny\nz\n"),
+            ("c.py", "x\ny\nq\nx\ny\n"),
+        ]);
+        let files = apply_edits(&src, &[edit("a.py", "a = 1\n", "a = 9\n")]).unwrap();
+        assert_eq!(after(&files, "a.py"), "a = 9\na = 1\nb = 2\na = 9\n");
+        let files = apply_edits(&src, &[edit("b.py", "x\ny\n", "w\n")]).unwrap();
+        assert_eq!(after(&files, "b.py"), "w\nx\ny\nw\nz\n");
+        let files = apply_edits(&src, &[edit("c.py", "x\ny\n", "w\n")]).unwrap();
+        assert_eq!(after(&files, "c.py"), "w\nq\nw\n");
+    }
+
+    #[test]
+    fn exact_lines_win_over_trailing_whitespace_matches() {
+        let src = MapSource::new(&[("m.py", "x = 1  \ny = 2\nx = 1\n")]);
+        let files = apply_edits(&src, &[edit("m.py", "x = 1\n", "x = 3\n")]).unwrap();
+        assert_eq!(after(&files, "m.py"), "x = 1  \ny = 2\nx = 3\n");
     }
 
     #[test]
     fn sequential_edits_see_earlier_edits() {
         let src = MapSource::new(&[("m.py", CODE)]);
         let edits = [
-            edit("m.py", "    return x + 1\n", "    return x + 2\n"),
-            // The first occurrence is now g's line.
-            edit("m.py", "    return x + 1\n", "    return x + 3\n"),
+            edit(
+                "m.py",
+                "def f(x):\n    return x + 1\n",
+                "def f(x):\n    return x + 2\n",
+            ),
+            // Only f's line reads `+ 2` now.
             edit("m.py", "    return x + 2\n", "    return x * 2\n"),
         ];
         let files = apply_edits(&src, &edits).unwrap();
         assert_eq!(
             after(&files, "m.py"),
-            "def f(x):\n    return x * 2\n\n\ndef g(x):\n    return x + 3\n"
+            "def f(x):\n    return x * 2\n\n\ndef g(x):\n    return x + 1\n"
         );
     }
 
@@ -313,6 +393,24 @@ mod tests {
             err,
             Err(EditError::SearchNotFound {
                 path: "m.py".into()
+            })
+        );
+    }
+
+    #[test]
+    fn search_matches_at_line_starts_only() {
+        // `    return x` is the tail of the deeper `        return x`: matching there would edit
+        // the method's line with text meant for a line that does not exist.
+        let code = "class A:\n    def f(self, x):\n        return x\n";
+        let src = MapSource::new(&[("a.py", code)]);
+        let err = apply_edits(
+            &src,
+            &[edit("a.py", "    return x\n", "    return x + 1\n")],
+        );
+        assert_eq!(
+            err,
+            Err(EditError::SearchNotFound {
+                path: "a.py".into()
             })
         );
     }
@@ -474,7 +572,11 @@ mod tests {
     fn pre_broken_python_is_not_rejected() {
         let broken = "def f(x:\n    return x + 1\n";
         let src = MapSource::new(&[("m.py", broken)]);
-        let files = apply_edits(&src, &[edit("m.py", "return x + 1\n", "return x + 2\n")]).unwrap();
+        let files = apply_edits(
+            &src,
+            &[edit("m.py", "    return x + 1\n", "    return x + 2\n")],
+        )
+        .unwrap();
         assert_eq!(after(&files, "m.py"), "def f(x:\n    return x + 2\n");
     }
 

@@ -1,5 +1,6 @@
 //! The protocol-free core: plain data and plain functions from an issue to a ranking.
 
+pub mod added_functions;
 pub mod apply;
 pub mod base_file;
 pub mod edits;
@@ -12,5 +13,6 @@ pub mod selection;
 pub mod similarity;
 pub mod snapshot;
 pub mod structure_fit;
+pub mod tokens;
 pub mod unified_diff;
 pub mod write_back;

@@ -3,14 +3,9 @@
 
 use similar::{Algorithm, DiffTag};
 
-use super::apply::{FileChange, PatchedFiles};
+use super::added_functions::only_adds_functions;
+use super::apply::{EditError, FileChange, PatchedFiles};
 use super::python_syntax;
-
-/// Starts the key of a patch whose every change vanishes under normalization (a comment or
-/// docstring fix). It is still a valid candidate and the empty key means "no valid patch" to
-/// selection, so such a patch is keyed on its exact changed lines instead. A resolved path is
-/// repo-relative, so no per-file heading of a normal key can start with `/`.
-const FORMATTING_ONLY: &str = "/formatting-only\n";
 
 /// Unchanged lines kept around each hunk of a key, as many as `git diff` shows.
 const CONTEXT: usize = 3;
@@ -21,7 +16,17 @@ const CONTEXT: usize = 3;
 /// removed far away do not change the key; the context is what tells the same edit made in two
 /// places apart (two functions that share a line), as the `git diff` context of Agentless's
 /// normalized patches does.
-pub fn normalized_key(files: &PatchedFiles) -> String {
+///
+/// A Python file whose change only adds functions is keyed by its `-`/`+` lines alone, with
+/// neither context nor `@@`, as SWE-Swiss's `normalize_patch` keeps only the lines of such a
+/// diff that start with `-` or `+` (`evaluation/agentless/util/postprocess_data.py`): the same
+/// new function put in two places is one candidate.
+///
+/// A patch whose every change vanishes under normalization (comments, docstrings, formatting)
+/// has an empty key there, and an empty key never competes in `rerank.py`; here it is the
+/// error [`EditError::CommentsOrFormattingOnly`], so the sample counts as invalid with that
+/// reason.
+pub fn normalized_key(files: &PatchedFiles) -> Result<String, EditError> {
     let mut changes: Vec<&FileChange> = files.changes.iter().collect();
     changes.sort_by(|a, b| a.path.cmp(&b.path));
 
@@ -29,56 +34,85 @@ pub fn normalized_key(files: &PatchedFiles) -> String {
     for change in &changes {
         let before = normalize(&change.path, change.before.as_deref().unwrap_or(""));
         let after = normalize(&change.path, &change.after);
-        push_changed_lines(&mut key, &change.path, &before, &after);
+        let shape =
+            if before.python && after.python && only_adds_functions(&before.lines, &after.lines) {
+                Shape::ChangedLinesOnly
+            } else {
+                Shape::Hunks
+            };
+        push_changed_lines(&mut key, &change.path, &before.lines, &after.lines, shape);
     }
     if key.is_empty() {
-        key.push_str(FORMATTING_ONLY);
-        for change in &changes {
-            let before = exact_lines(change.before.as_deref().unwrap_or(""));
-            let after = exact_lines(&change.after);
-            push_changed_lines(&mut key, &change.path, &before, &after);
-        }
+        return Err(EditError::CommentsOrFormattingOnly);
     }
-    key
+    Ok(key)
+}
+
+/// How one file's changes are written into the key.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Hunks with [`CONTEXT`] lines, separated by `@@`.
+    Hunks,
+    /// Only the removed and added lines.
+    ChangedLinesOnly,
+}
+
+struct Normalized {
+    lines: Vec<String>,
+    /// Re-printed from Python's syntax tree, not folded as plain text.
+    python: bool,
 }
 
 /// The normalized lines of one file: Python re-printed from its tokens, other text (and Python
 /// that does not parse) with whitespace runs folded and blank lines dropped.
-fn normalize(path: &str, text: &str) -> Vec<String> {
+fn normalize(path: &str, text: &str) -> Normalized {
     let is_python = path.ends_with(".py") || path.ends_with(".pyi");
     if is_python {
         if let Some(lines) = python_syntax::normalized_lines(text) {
-            return lines;
+            return Normalized {
+                lines,
+                python: true,
+            };
         }
     }
-    text.lines()
+    let lines = text
+        .lines()
         .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
         .filter(|line| !line.is_empty())
-        .collect()
+        .collect();
+    Normalized {
+        lines,
+        python: false,
+    }
 }
 
-fn exact_lines(text: &str) -> Vec<String> {
-    text.split_inclusive('\n')
-        .map(|line| line.strip_suffix('\n').unwrap_or(line).to_string())
-        .collect()
-}
-
-fn push_changed_lines(key: &mut String, path: &str, before: &[String], after: &[String]) {
+fn push_changed_lines(
+    key: &mut String,
+    path: &str,
+    before: &[String],
+    after: &[String],
+    shape: Shape,
+) {
     let ops = similar::capture_diff_slices(Algorithm::Myers, before, after);
+    let context = match shape {
+        Shape::Hunks => CONTEXT,
+        Shape::ChangedLinesOnly => 0,
+    };
     // Without a change there is no hunk, and the file is left out of the key.
-    let hunks = similar::group_diff_ops(ops, CONTEXT);
+    let hunks = similar::group_diff_ops(ops, context);
     if hunks.is_empty() {
         return;
     }
     key.push_str(path);
     key.push('\n');
     for (index, hunk) in hunks.into_iter().enumerate() {
-        if index > 0 {
+        if index > 0 && shape == Shape::Hunks {
             key.push_str("@@\n");
         }
         for op in hunk {
             let (tag, old, new) = op.as_tag_tuple();
             let (kept, removed, added) = match tag {
+                DiffTag::Equal if shape == Shape::ChangedLinesOnly => (&[][..], &[][..], &[][..]),
                 DiffTag::Equal => (&before[old], &[][..], &[][..]),
                 DiffTag::Delete => (&[][..], &before[old], &[][..]),
                 DiffTag::Insert => (&[][..], &[][..], &after[new]),
@@ -103,6 +137,10 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
+
+    fn key_of(files: &PatchedFiles) -> String {
+        normalized_key(files).expect("the patch has a non-empty key")
+    }
 
     fn one(path: &str, before: Option<&str>, after: &str) -> PatchedFiles {
         PatchedFiles {
@@ -134,7 +172,7 @@ def other():
 
     #[test]
     fn key_lists_changed_normalized_lines_and_their_context() {
-        let key = normalized_key(&patched("    return w * h\n"));
+        let key = key_of(&patched("    return w * h\n"));
         assert_eq!(
             key,
             "geo.py\n def area ( w , h ) :\n-    return w + h\n+    return w * h\n def other ( ) :\n     return 0\n"
@@ -143,50 +181,50 @@ def other():
 
     #[test]
     fn formatting_and_comments_do_not_change_the_key() {
-        let base = normalized_key(&patched("    return w * h\n"));
+        let base = key_of(&patched("    return w * h\n"));
         for variant in [
             "    return w*h\n",
             "    return   w  *  h   # fixed\n",
             "    # multiply, do not add\n    return w * h\n",
             "    return w \\\n        * h\n",
         ] {
-            assert_eq!(normalized_key(&patched(variant)), base, "{variant:?}");
+            assert_eq!(key_of(&patched(variant)), base, "{variant:?}");
         }
     }
 
     #[test]
     fn wrapping_a_call_does_not_change_the_key() {
-        let base = normalized_key(&patched("    return mul(w, h)\n"));
-        let wrapped = normalized_key(&patched("    return mul(\n        w,\n        h\n    )\n"));
+        let base = key_of(&patched("    return mul(w, h)\n"));
+        let wrapped = key_of(&patched("    return mul(\n        w,\n        h\n    )\n"));
         assert_eq!(wrapped, base);
     }
 
     #[test]
     fn docstring_changes_do_not_change_the_key() {
-        let base = normalized_key(&patched("    return w * h\n"));
+        let base = key_of(&patched("    return w * h\n"));
         let with_doc = patched("    return w * h\n");
         let mut files = with_doc.clone();
         files.changes[0].after = files.changes[0]
             .after
             .replace("Area of a rectangle.", "Area of a rectangle (w times h).")
             .replace("Module doc.", "Geometry helpers.");
-        assert_eq!(normalized_key(&files), base);
+        assert_eq!(key_of(&files), base);
     }
 
     #[test]
     fn real_changes_change_the_key() {
-        let base = normalized_key(&patched("    return w * h\n"));
+        let base = key_of(&patched("    return w * h\n"));
         for variant in [
             "    return h * w\n",
             "    return w * h * 1\n",
             "    return 'w * h'\n",
             "    if w:\n        return w * h\n    return 0\n",
         ] {
-            assert_ne!(normalized_key(&patched(variant)), base, "{variant:?}");
+            assert_ne!(key_of(&patched(variant)), base, "{variant:?}");
         }
         let inside = patched("    if w:\n        x = 1\n        return x\n    return 0\n");
         let outside = patched("    if w:\n        x = 1\n    return x\n    return 0\n");
-        assert_ne!(normalized_key(&inside), normalized_key(&outside));
+        assert_ne!(key_of(&inside), key_of(&outside));
     }
 
     #[test]
@@ -197,8 +235,8 @@ def other():
         let in_f = before.replacen("return x + 1", "return x + 2", 1);
         let in_g = "def f(x):\n    return x + 1\n\n\ndef g(x):\n    return x + 2\n";
         assert_ne!(
-            normalized_key(&one("m.py", Some(before), &in_f)),
-            normalized_key(&one("m.py", Some(before), in_g))
+            key_of(&one("m.py", Some(before), &in_f)),
+            key_of(&one("m.py", Some(before), in_g))
         );
     }
 
@@ -207,7 +245,7 @@ def other():
         let fix = |prefix: &str| {
             let before = format!("{prefix}def f():\n    return 1\n");
             let after = format!("{prefix}def f():\n    return 2\n");
-            normalized_key(&one("m.py", Some(&before), &after))
+            key_of(&one("m.py", Some(&before), &after))
         };
         // Beyond the context: the lines before the hunk's context changed, not the hunk.
         let far = "import os\nimport sys\nimport re\n\n\nX = 1\nY = 2\nZ = 3\n\n\n";
@@ -223,10 +261,7 @@ def other():
             before: Some(Arc::from("x = 1\n")),
             after: "x = 1  # tidy\n".into(),
         });
-        assert_eq!(
-            normalized_key(&files),
-            normalized_key(&patched("    return w * h\n"))
-        );
+        assert_eq!(key_of(&files), key_of(&patched("    return w * h\n")));
     }
 
     #[test]
@@ -247,21 +282,21 @@ def other():
         let backward = PatchedFiles {
             changes: vec![b, a],
         };
-        assert_eq!(normalized_key(&forward), normalized_key(&backward));
+        assert_eq!(key_of(&forward), key_of(&backward));
         assert_eq!(
-            normalized_key(&forward),
+            key_of(&forward),
             "a.py\n-x = 1\n+x = 2\nb.py\n-y = 1\n+y = 2\n"
         );
     }
 
     #[test]
     fn non_python_files_fold_whitespace() {
-        let a = normalized_key(&one(
+        let a = key_of(&one(
             "README.md",
             Some("Hello world\n"),
             "Hello  big world\n",
         ));
-        let b = normalized_key(&one(
+        let b = key_of(&one(
             "README.md",
             Some("Hello world\n"),
             "\n  Hello big\tworld  \n\n",
@@ -272,38 +307,70 @@ def other():
 
     #[test]
     fn unparsable_python_falls_back_to_whitespace_folding() {
-        let key = normalized_key(&one("bad.py", Some("def f(:\n"), "def  f(:\n  x\n"));
+        let key = key_of(&one("bad.py", Some("def f(:\n"), "def  f(:\n  x\n"));
         assert_eq!(key, "bad.py\n def f(:\n+x\n");
     }
 
     #[test]
     fn new_file_key() {
-        let key = normalized_key(&one("new.py", None, "def f():\n    return 1\n"));
+        let key = key_of(&one("new.py", None, "def f():\n    return 1\n"));
         assert_eq!(key, "new.py\n+def f ( ) :\n+    return 1\n");
     }
 
     #[test]
-    fn formatting_only_patch_still_has_a_distinct_key() {
-        let doc_fix = |doc: &str| {
-            normalized_key(&one(
-                "m.py",
-                Some("def f():\n    \"\"\"Retrun one.\"\"\"\n    return 1\n"),
-                &format!("def f():\n    \"\"\"{doc}\"\"\"\n    return 1\n"),
-            ))
-        };
-        let key = doc_fix("Return one.");
-        assert!(!key.is_empty());
-        assert!(key.starts_with(FORMATTING_ONLY));
-        assert_ne!(key, doc_fix("Returns 1."));
-        assert_eq!(key, doc_fix("Return one."));
+    fn comment_docstring_or_formatting_only_patch_has_no_key() {
+        let before = "def f():\n    \"\"\"Retrun one.\"\"\"\n    return 1  # one\n";
+        for after in [
+            "def f():\n    \"\"\"Return one.\"\"\"\n    return 1  # one\n",
+            "def f():\n    \"\"\"Retrun one.\"\"\"\n    return 1  # the number one\n",
+            "def f():\n    \"\"\"Retrun one.\"\"\"\n\n    return  1\n",
+        ] {
+            let err = normalized_key(&one("m.py", Some(before), after)).unwrap_err();
+            assert_eq!(err, EditError::CommentsOrFormattingOnly, "{after:?}");
+        }
+        assert_eq!(
+            EditError::CommentsOrFormattingOnly.to_string(),
+            "the patch only changes comments, docstrings or formatting (its normalized key is empty, so it cannot compete)"
+        );
+    }
+
+    #[test]
+    fn an_added_function_is_keyed_by_its_lines_alone() {
+        let new_function = "def perimeter(w, h):\n    return 2 * (w + h)\n\n\n";
+        // The same function after `area` or at the end: the reference keeps only the `-`/`+`
+        // lines of such a diff, so both places give one key.
+        let after_area = ORIGINAL.replace("def other", &format!("{new_function}def other"));
+        let at_end = format!("{ORIGINAL}\n\n{new_function}");
+        let key = key_of(&one("geo.py", Some(ORIGINAL), &after_area));
+        assert_eq!(
+            key,
+            "geo.py\n+def perimeter ( w , h ) :\n+    return 2 * ( w + h )\n"
+        );
+        assert_eq!(key_of(&one("geo.py", Some(ORIGINAL), &at_end)), key);
+        // Two new functions in two places and a new global: no `@@` between them either.
+        let two = format!("{after_area}\n\nX = 1\n\n\ndef half(x):\n    return x / 2\n");
+        let key = key_of(&one("geo.py", Some(ORIGINAL), &two));
+        assert_eq!(
+            key,
+            "geo.py\n+def perimeter ( w , h ) :\n+    return 2 * ( w + h )\n+X = 1\n+def half ( x ) :\n+    return x / 2\n"
+        );
+    }
+
+    #[test]
+    fn a_changed_function_keeps_its_context_even_beside_a_new_one() {
+        let changed = ORIGINAL
+            .replace("    return w + h\n", "    return w * h\n")
+            .replace("def other", "def extra():\n    return 1\n\n\ndef other");
+        let key = key_of(&one("geo.py", Some(ORIGINAL), &changed));
+        assert!(key.contains(" def area ( w , h ) :\n"), "{key}");
     }
 
     #[test]
     fn keys_are_deterministic() {
         let files = patched("    return w * h\n");
-        let first = normalized_key(&files);
+        let first = key_of(&files);
         for _ in 0..5 {
-            assert_eq!(normalized_key(&files), first);
+            assert_eq!(key_of(&files), first);
         }
     }
 }

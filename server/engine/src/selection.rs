@@ -51,6 +51,37 @@ pub struct RankedCandidate {
     pub selected: bool,
 }
 
+/// Which reading of the regression filter [`select`] follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compat {
+    /// DESIGN 3.5: the fewest regression failures among the candidates.
+    #[default]
+    Swiss,
+    /// SWE-Swiss's `rerank.py` (`evaluation/agentless/repair/rerank.py`, `majority_voting`):
+    /// `min_tests` is taken over every sample, and a sample without a patch has no regression
+    /// result there, which counts as 0 failures. So when one sample is invalid, only candidates
+    /// that break nothing pass the filter; when none does, the filter keeps nobody and the
+    /// choice falls back to all candidates, the reproduction test included in the fall.
+    SweSwiss,
+}
+
+impl Compat {
+    pub fn parse(text: &str) -> Option<Compat> {
+        match text {
+            "swiss" => Some(Compat::Swiss),
+            "sweswiss" => Some(Compat::SweSwiss),
+            _ => None,
+        }
+    }
+}
+
+/// How [`select`] chooses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SelectionConfig {
+    pub compat: Compat,
+}
+
 /// The outcome of [`select`].
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct Ranking {
@@ -82,7 +113,15 @@ fn serialize_reproduced<S: Serializer>(
 /// The similarity of a candidate averages its `floor(N/2)` best ratios against all N keys,
 /// itself and the empty keys included; with N = 1 that would be an empty mean, so at least one
 /// value is taken (the candidate against itself, 1.0).
-pub fn select<K: AsRef<str>>(sample_keys: &[K], verdict: &dyn Fn(&str) -> Verdict) -> Ranking {
+///
+/// With [`Compat::SweSwiss`], an empty key counts as a sample with 0 regression failures once
+/// any candidate has a regression result (a job whose regression tests never ran is the
+/// reference run without `--regression`, where every sample counts 0 alike).
+pub fn select<K: AsRef<str>>(
+    sample_keys: &[K],
+    verdict: &dyn Fn(&str) -> Verdict,
+    config: &SelectionConfig,
+) -> Ranking {
     let n = sample_keys.len();
     if n == 0 {
         return Ranking::default();
@@ -143,7 +182,12 @@ pub fn select<K: AsRef<str>>(sample_keys: &[K], verdict: &dyn Fn(&str) -> Verdic
         });
     }
 
-    let kept = filtered(&candidates);
+    let regression_ran = candidates.iter().any(|c| c.regression_failures.is_some());
+    let floor = match config.compat {
+        Compat::SweSwiss if regression_ran && slot_of.contains_key("") => Some(0),
+        _ => None,
+    };
+    let kept = filtered(&candidates, floor);
     for (index, candidate) in candidates.iter_mut().enumerate() {
         candidate.filtered_out = !kept.contains(&index);
     }
@@ -229,10 +273,12 @@ fn ratio_matrix(keys: &[&str]) -> Vec<f64> {
     matrix
 }
 
-fn filtered(candidates: &[RankedCandidate]) -> Vec<usize> {
+/// `floor`: a failure count that samples other than the candidates hold, taken into the
+/// minimum ([`Compat::SweSwiss`]).
+fn filtered(candidates: &[RankedCandidate], floor: Option<u32>) -> Vec<usize> {
     let failures =
         |c: &RankedCandidate| c.regression_failures.unwrap_or(UNKNOWN_REGRESSION_FAILURES);
-    let Some(fewest) = candidates.iter().map(failures).min() else {
+    let Some(fewest) = candidates.iter().map(failures).chain(floor).min() else {
         return Vec::new();
     };
     let regression: Vec<usize> = (0..candidates.len())
@@ -248,7 +294,8 @@ fn filtered(candidates: &[RankedCandidate]) -> Vec<usize> {
     } else if !regression.is_empty() {
         regression
     } else {
-        // The minimum is always attained, so this is only the specification's last resort.
+        // Among the candidates alone the minimum is always attained; a floor from invalid
+        // samples ([`Compat::SweSwiss`]) can leave the filter empty, and then all compete.
         (0..candidates.len()).collect()
     }
 }
@@ -256,6 +303,10 @@ fn filtered(candidates: &[RankedCandidate]) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const SWISS: SelectionConfig = SelectionConfig {
+        compat: Compat::Swiss,
+    };
 
     fn untested(_: &str) -> Verdict {
         Verdict::default()
@@ -304,7 +355,7 @@ mod tests {
     #[test]
     fn majority_wins() {
         let keys = ["-a\n+b", "-a\n+c", "-a\n+b", "-x\n+y", "-a\n+b"];
-        let ranking = select(&keys, &untested);
+        let ranking = select(&keys, &untested, &SWISS);
         assert_eq!(winner_key(&ranking), Some("-a\n+b"));
         assert_eq!(ranking.candidates[0].votes, 3);
         assert_eq!(ranking.candidates[0].sample_indices, vec![0, 2, 4]);
@@ -322,7 +373,7 @@ mod tests {
             "return value + 2",
             "",
         ];
-        let ranking = select(&keys, &untested);
+        let ranking = select(&keys, &untested, &SWISS);
         assert!(ranking.candidates.iter().all(|c| c.votes == 1));
         assert!(ranking.candidates[1].similarity > ranking.candidates[0].similarity);
         // The two near twins tie exactly (ratio is symmetric); the earlier one wins.
@@ -335,34 +386,34 @@ mod tests {
 
     #[test]
     fn first_index_breaks_a_full_tie() {
-        let ranking = select(&["x = 1", "y = 2"], &untested);
+        let ranking = select(&["x = 1", "y = 2"], &untested, &SWISS);
         assert_eq!(ranking.candidates[0].score, ranking.candidates[1].score);
         assert_eq!(ranking.winner, Some(0));
-        let ranking = select(&["y = 2", "x = 1"], &untested);
+        let ranking = select(&["y = 2", "x = 1"], &untested, &SWISS);
         assert_eq!(winner_key(&ranking), Some("y = 2"));
     }
 
     #[test]
     fn empty_keys_count_for_similarity_but_never_compete() {
         let keys = ["", "fix", "", "", "", ""];
-        let ranking = select(&keys, &untested);
+        let ranking = select(&keys, &untested, &SWISS);
         assert_eq!(ranking.candidates.len(), 1);
         assert_eq!(ranking.candidates[0].sample_indices, vec![1]);
         // N = 6: the top 3 of [0, 1, 0, 0, 0, 0].
         assert_eq!(ranking.candidates[0].similarity, 1.0 / 3.0);
         assert_eq!(winner_key(&ranking), Some("fix"));
 
-        let ranking = select(&["", "", ""], &untested);
+        let ranking = select(&["", "", ""], &untested, &SWISS);
         assert!(ranking.candidates.is_empty());
         assert_eq!(ranking.winner, None);
-        assert_eq!(select::<&str>(&[], &untested), Ranking::default());
+        assert_eq!(select::<&str>(&[], &untested, &SWISS), Ranking::default());
     }
 
     #[test]
     fn regression_filter_beats_the_majority() {
         let keys = ["popular", "popular", "popular", "correct"];
         let table = [("popular", failures(2)), ("correct", failures(0))];
-        let ranking = select(&keys, &verdicts(&table));
+        let ranking = select(&keys, &verdicts(&table), &SWISS);
         assert_eq!(winner_key(&ranking), Some("correct"));
         let popular = &ranking.candidates[0];
         assert!(popular.filtered_out);
@@ -381,7 +432,7 @@ mod tests {
             ("b = 2", checked(0, false)),
             ("c = 3", checked(0, true)),
         ];
-        let ranking = select(&keys, &verdicts(&table));
+        let ranking = select(&keys, &verdicts(&table), &SWISS);
         assert_eq!(winner_key(&ranking), Some("c = 3"));
         assert!(ranking.candidates[0].filtered_out);
 
@@ -391,7 +442,7 @@ mod tests {
             ("b = 2", checked(0, false)),
             ("c = 3", checked(0, false)),
         ];
-        let ranking = select(&keys, &verdicts(&table));
+        let ranking = select(&keys, &verdicts(&table), &SWISS);
         assert_eq!(winner_key(&ranking), Some("a = 1"));
         assert!(ranking.candidates.iter().all(|c| !c.filtered_out));
 
@@ -401,7 +452,7 @@ mod tests {
             ("b = 2", checked(1, true)),
             ("c = 3", checked(1, true)),
         ];
-        let ranking = select(&keys, &verdicts(&table));
+        let ranking = select(&keys, &verdicts(&table), &SWISS);
         assert_eq!(winner_key(&ranking), Some("a = 1"));
         assert!(ranking.candidates[1].filtered_out);
     }
@@ -410,22 +461,115 @@ mod tests {
     fn missing_regression_results_count_as_ten_thousand_failures() {
         let keys = ["untested", "untested", "untested", "tested"];
         let table = [("tested", failures(9_999))];
-        let ranking = select(&keys, &verdicts(&table));
+        let ranking = select(&keys, &verdicts(&table), &SWISS);
         assert_eq!(winner_key(&ranking), Some("tested"));
 
         let table = [("tested", failures(10_001))];
-        let ranking = select(&keys, &verdicts(&table));
+        let ranking = select(&keys, &verdicts(&table), &SWISS);
         assert_eq!(winner_key(&ranking), Some("untested"));
 
         let table = [("tested", failures(10_000))];
-        let ranking = select(&keys, &verdicts(&table));
+        let ranking = select(&keys, &verdicts(&table), &SWISS);
         assert!(ranking.candidates.iter().all(|c| !c.filtered_out));
         assert_eq!(winner_key(&ranking), Some("untested"));
     }
 
+    const SWE_SWISS: SelectionConfig = SelectionConfig {
+        compat: Compat::SweSwiss,
+    };
+
+    fn kept_keys(ranking: &Ranking) -> Vec<&str> {
+        ranking
+            .candidates
+            .iter()
+            .filter(|c| !c.filtered_out)
+            .map(|c| c.key.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn sweswiss_counts_an_invalid_sample_as_zero_failures() {
+        // Every candidate breaks a test; one sample gave no patch.
+        let keys = ["narrow", "", "popular", "popular", "popular"];
+        let table = [("narrow", failures(1)), ("popular", failures(2))];
+
+        // Swiss: the fewest failures among the candidates is 1, so `narrow` alone passes.
+        let ranking = select(&keys, &verdicts(&table), &SWISS);
+        assert_eq!(kept_keys(&ranking), ["narrow"]);
+        assert_eq!(winner_key(&ranking), Some("narrow"));
+
+        // SWE-Swiss: the invalid sample's 0 is the minimum, nobody reaches it, and the vote
+        // falls back to all candidates, where the majority wins.
+        let ranking = select(&keys, &verdicts(&table), &SWE_SWISS);
+        assert_eq!(kept_keys(&ranking), ["narrow", "popular"]);
+        assert_eq!(winner_key(&ranking), Some("popular"));
+    }
+
+    #[test]
+    fn sweswiss_fallback_skips_the_reproduction_filter_too() {
+        let keys = ["passes", "", "fails", "fails"];
+        let table = [("passes", checked(1, true)), ("fails", checked(1, false))];
+        let ranking = select(&keys, &verdicts(&table), &SWISS);
+        assert_eq!(kept_keys(&ranking), ["passes"]);
+        assert_eq!(winner_key(&ranking), Some("passes"));
+        let ranking = select(&keys, &verdicts(&table), &SWE_SWISS);
+        assert_eq!(kept_keys(&ranking), ["passes", "fails"]);
+        assert_eq!(winner_key(&ranking), Some("fails"));
+    }
+
+    #[test]
+    fn the_two_readings_agree_where_the_floor_changes_nothing() {
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, Verdict)]);
+        let cases: [Case<'_>; 4] = [
+            // No invalid sample: no floor.
+            (&["a", "b", "b"], &[("a", failures(1)), ("b", failures(2))]),
+            // A candidate breaks nothing: it reaches the floor itself.
+            (
+                &["a", "", "b", "b"],
+                &[("a", failures(0)), ("b", failures(2))],
+            ),
+            // No regression result at all: every sample counts alike, the reproduction test
+            // still decides.
+            (
+                &["a", "", "b", "b"],
+                &[
+                    (
+                        "a",
+                        Verdict {
+                            regression_failures: None,
+                            reproduction_passed: Some(true),
+                        },
+                    ),
+                    (
+                        "b",
+                        Verdict {
+                            regression_failures: None,
+                            reproduction_passed: Some(false),
+                        },
+                    ),
+                ],
+            ),
+            // Only invalid samples besides one candidate.
+            (&["", "a", ""], &[("a", failures(0))]),
+        ];
+        for (keys, table) in cases {
+            let swiss = select(keys, &verdicts(table), &SWISS);
+            let reference = select(keys, &verdicts(table), &SWE_SWISS);
+            assert_eq!(swiss, reference, "{keys:?}");
+        }
+    }
+
+    #[test]
+    fn compat_names_parse() {
+        assert_eq!(Compat::parse("swiss"), Some(Compat::Swiss));
+        assert_eq!(Compat::parse("sweswiss"), Some(Compat::SweSwiss));
+        assert_eq!(Compat::parse("SWE-Swiss"), None);
+        assert_eq!(SelectionConfig::default().compat, Compat::Swiss);
+    }
+
     #[test]
     fn single_sample() {
-        let ranking = select(&["only"], &untested);
+        let ranking = select(&["only"], &untested, &SWISS);
         assert_eq!(ranking.winner, Some(0));
         assert_eq!(ranking.candidates[0].similarity, 1.0);
         assert_eq!(ranking.candidates[0].score, 2.0);
@@ -443,7 +587,7 @@ mod tests {
         let sim_abce = (1.0 + near) / 2.0; // itself, then one copy of "abcd"
         let sim_xyz = (1.0 + 0.0) / 2.0; // itself, then nothing in common
 
-        let ranking = select(&keys, &untested);
+        let ranking = select(&keys, &untested, &SWISS);
         let got: Vec<(&str, usize, f64, f64)> = ranking
             .candidates
             .iter()
@@ -465,7 +609,7 @@ mod tests {
             ("abce", failures(0)),
             ("xyz", failures(0)),
         ];
-        let ranking = select(&keys, &verdicts(&table));
+        let ranking = select(&keys, &verdicts(&table), &SWISS);
         assert_eq!(ranking.candidates[1].similarity, sim_abce);
         assert_eq!(winner_key(&ranking), Some("abce"));
     }
@@ -488,7 +632,7 @@ mod tests {
                     pool[(state >> 16) as usize % pool.len()]
                 })
                 .collect();
-            let ranking = select(&keys, &untested);
+            let ranking = select(&keys, &untested, &SWISS);
             for candidate in &ranking.candidates {
                 let first = candidate.sample_indices[0];
                 assert_eq!(candidate.similarity, naive_similarity(&keys, first));
@@ -514,7 +658,7 @@ mod tests {
             })
             .collect();
         let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let ranking = select(&refs, &untested);
+        let ranking = select(&refs, &untested, &SWISS);
         assert_eq!(ranking.candidates.len(), 90);
         for candidate in &ranking.candidates {
             let first = candidate.sample_indices[0];
@@ -530,7 +674,7 @@ mod tests {
             ("b", checked(0, false)),
             ("c", failures(0)),
         ];
-        let ranking = select(&keys, &verdicts(&table));
+        let ranking = select(&keys, &verdicts(&table), &SWISS);
         let json = serde_json::to_value(&ranking).unwrap();
         let reproduced: Vec<&serde_json::Value> = json["candidates"]
             .as_array()

@@ -83,6 +83,11 @@ pub struct FixArgs {
     /// Seconds one test run may take. [default: 900]
     #[arg(long, value_name = "SECS")]
     pub test_timeout: Option<u64>,
+    /// How the regression filter reads failure counts: swiss (the fewest among the candidates)
+    /// or sweswiss (among all samples, an invalid one counting 0, as SWE-Swiss's rerank.py).
+    /// [default: swiss] [env: SWISS_SELECTION_COMPAT]
+    #[arg(long, value_name = "MODE")]
+    pub selection_compat: Option<String>,
     /// Skip the model-written reproduction tests (regression tests still run).
     #[arg(long)]
     pub no_reproduction: bool,
@@ -115,6 +120,7 @@ impl FixArgs {
         o.sandbox.image = self.image.clone();
         o.test.command = self.test_cmd.clone();
         o.test.timeout_secs = self.test_timeout;
+        o.selection.compat = self.selection_compat.clone();
         if self.no_reproduction {
             o.reproduction.enabled = Some(false);
         }

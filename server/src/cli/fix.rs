@@ -1,143 +1,193 @@
-//! `swiss fix`: one job, headless.
+//! `swiss fix`: one job, headless. Every way it ends is an `Ending`: the exit code scripts rely
+//! on, the one line for stderr, and the JSON object `--json` prints, so no exit path can forget
+//! either.
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
-
-use tokio_util::sync::CancellationToken;
 
 use super::args::FixArgs;
 use super::exit::Exit;
 use super::progress::Progress;
 use super::report;
-use crate::backend::BackendClient;
-use crate::config::{Options, Settings};
-use crate::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
 use crate::engine::write_back::write_patch;
-use crate::issue_source::{IssueSourceError, IssueSources, Lookup, Resolved};
-use crate::job::json_report::no_candidate_summary;
-use crate::job::{run_fix, FixRequest, JobError};
-use crate::prompts::Prompts;
+use crate::issue_source::Lookup;
+use crate::job::report::{ErrorKind, FixOutput, FixReport};
+use crate::job::{run_fix, CancelReason, FixOutcome, JobCancel, JobError, Setup, SetupError};
+
+struct Ending {
+    exit: Exit,
+    /// Said on stderr, prefixed `swiss: `.
+    line: Option<String>,
+    /// Boxed: the report is large, and most endings carry none.
+    output: Box<FixOutput>,
+}
+
+impl Ending {
+    fn error(exit: Exit, message: impl std::fmt::Display) -> Ending {
+        let kind = match exit {
+            Exit::Backend => ErrorKind::Backend,
+            Exit::Interrupted => ErrorKind::Cancelled,
+            _ => ErrorKind::BadInput,
+        };
+        let message = message.to_string();
+        Ending {
+            exit,
+            output: Box::new(FixOutput::error(kind, message.clone(), None)),
+            line: Some(message),
+        }
+    }
+
+    fn setup(error: SetupError) -> Ending {
+        let exit = if error.is_service_failure() {
+            Exit::Backend
+        } else {
+            Exit::BadInput
+        };
+        Ending::error(exit, error)
+    }
+}
 
 pub fn run(args: FixArgs) -> Exit {
-    let snapshot = match RepoSnapshot::open(&args.repo, DEFAULT_MAX_FILE_BYTES) {
-        Ok(snapshot) => Arc::new(snapshot),
-        Err(e) => return Exit::BadInput.with_message(e),
-    };
-    let mut warnings = Vec::new();
-    let options = Options::from_repo_file(snapshot.root(), &mut warnings)
-        .merged(Options::from_env(|name| std::env::var(name).ok()))
-        .merged(args.options());
-    for warning in &warnings {
+    let ending = fix(&args).unwrap_or_else(|ending| ending);
+    if args.json {
+        let mut stdout = std::io::stdout().lock();
+        let written = serde_json::to_writer(&mut stdout, &*ending.output)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(stdout))
+            .and_then(|()| stdout.flush());
+        if let Err(e) = written {
+            return Exit::BadInput.with_message(format!("failed to write the result: {e}"));
+        }
+    }
+    match ending.line {
+        Some(line) => ending.exit.with_message(line),
+        None => ending.exit,
+    }
+}
+
+fn fix(args: &FixArgs) -> Result<Ending, Ending> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Ending::error(
+                Exit::BadInput,
+                format!("failed to start the async runtime: {e}"),
+            )
+        })?;
+    let setup = Setup::open(&args.repo, args.options()).map_err(Ending::setup)?;
+    for warning in &setup.warnings {
         let _ = writeln!(std::io::stderr(), "swiss: warning: {warning}");
     }
-    let settings = match Settings::resolve(&options) {
-        Ok(settings) => settings,
-        Err(e) => return Exit::BadInput.with_message(e),
-    };
-    let sources = match IssueSources::new(&settings) {
-        Ok(sources) => sources,
-        Err(e) => return issue_exit(e),
-    };
     let lookup = Lookup {
-        repo_root: Some(snapshot.root()),
+        repo_root: Some(setup.snapshot.root()),
         dirs: vec![PathBuf::new()],
         stdin: true,
         pasted_text: false,
     };
-    let resolved = match sources.resolve(&args.issue, &lookup) {
-        Ok(resolved) => resolved,
-        Err(e) => return issue_exit(e),
-    };
-    let prompts = match Prompts::with_overrides(&snapshot.root().join(&settings.prompts_dir)) {
-        Ok(prompts) => prompts,
-        Err(e) => return Exit::BadInput.with_message(e),
-    };
-    let client = match BackendClient::new(settings.backend_config()) {
-        Ok(client) => client,
-        Err(e) => return Exit::BadInput.with_message(e),
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            return Exit::BadInput.with_message(format!("failed to start the async runtime: {e}"))
-        }
-    };
+    let resolved = setup
+        .resolve_issue(&args.issue, &lookup)
+        .map_err(Ending::setup)?;
+    let issue = runtime
+        .block_on(setup.load_issue(resolved))
+        .map_err(Ending::setup)?
+        .issue;
 
-    let issue = match resolved {
-        Resolved::Ready(loaded) => loaded.issue,
-        Resolved::Remote(remote) => match runtime.block_on(sources.fetch(&remote)) {
-            Ok(issue) => issue,
-            Err(e) => return issue_exit(e),
-        },
-    };
-    let request = FixRequest {
-        issue,
-        settings,
-        prompts,
-    };
-    let progress = Progress::new(!args.json);
-    let cancel = CancellationToken::new();
-    let outcome = runtime.block_on(async {
-        let ctrl_c_cancel = cancel.clone();
+    let progress = std::sync::Arc::new(Progress::new(!args.json));
+    let cancel = JobCancel::new();
+    let events = progress.clone();
+    let ctx = setup
+        .into_context(issue)
+        .with_events(std::sync::Arc::new(move |event| events.event(event)))
+        .with_cancel(cancel.clone());
+    let result = runtime.block_on(async {
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                ctrl_c_cancel.cancel();
+                cancel.cancel(CancelReason::User);
             }
         });
-        run_fix(
-            snapshot.clone(),
-            &request,
-            &client,
-            &|event| progress.event(event),
-            &cancel,
-        )
-        .await
+        run_fix(&ctx).await
     });
     progress.finish();
-    let outcome = match outcome {
-        Ok(outcome) => outcome,
-        Err(JobError::Cancelled) => {
-            return Exit::Interrupted.with_message("cancelled; nothing was changed")
-        }
-        Err(e @ JobError::Backend(_)) => return Exit::Backend.with_message(e),
-        Err(e @ JobError::NothingLocalized { .. }) => return Exit::NoCandidate.with_message(e),
-        Err(e @ JobError::Verification(_)) => return Exit::BadInput.with_message(e),
-    };
-
+    let outcome = result.map_err(job_error)?;
     if let Some(path) = &args.record {
-        let written = std::fs::File::create(path)
-            .map(std::io::BufWriter::new)
-            .map_err(|e| e.to_string())
-            .and_then(|mut file| {
-                serde_json::to_writer(&mut file, &outcome).map_err(|e| e.to_string())?;
-                file.flush().map_err(|e| e.to_string())
-            });
-        if let Err(e) = written {
-            return Exit::BadInput.with_message(format!(
-                "failed to write the record {}: {e}",
-                path.display()
-            ));
+        write_record(path, &outcome)?;
+    }
+    finish(args, &ctx.snapshot, outcome)
+}
+
+fn job_error(error: JobError) -> Ending {
+    match error {
+        JobError::Cancelled(reason) => {
+            let message = format!("{}; nothing was changed", reason.describe());
+            Ending {
+                exit: Exit::Interrupted,
+                output: Box::new(FixOutput::error(
+                    ErrorKind::Cancelled,
+                    message.clone(),
+                    Some(reason),
+                )),
+                line: Some(message),
+            }
         }
+        e @ JobError::Backend(_) => Ending::error(Exit::Backend, e),
+        e @ JobError::NothingLocalized { .. } => Ending {
+            exit: Exit::NoCandidate,
+            output: Box::new(FixOutput::stopped(
+                crate::job::Stage::Localize,
+                e.to_string(),
+            )),
+            line: Some(e.to_string()),
+        },
+        e @ JobError::Verification(_) => Ending::error(Exit::BadInput, e),
     }
-    let mut stdout = std::io::stdout().lock();
-    let printed = if args.json {
-        report::write_json(&mut stdout, &outcome)
-    } else {
-        report::write_human(&mut stdout, &outcome)
-    };
-    if let Err(e) = printed.and_then(|_| stdout.flush()) {
-        return Exit::BadInput.with_message(format!("failed to write the result: {e}"));
+}
+
+fn write_record(path: &std::path::Path, outcome: &FixOutcome) -> Result<(), Ending> {
+    std::fs::File::create(path)
+        .map(std::io::BufWriter::new)
+        .map_err(|e| e.to_string())
+        .and_then(|mut file| {
+            serde_json::to_writer(&mut file, outcome).map_err(|e| e.to_string())?;
+            file.flush().map_err(|e| e.to_string())
+        })
+        .map_err(|e| {
+            Ending::error(
+                Exit::BadInput,
+                format!("failed to write the record {}: {e}", path.display()),
+            )
+        })
+}
+
+/// Prints the result (the table and the winning diff, unless `--json`) and applies the winner
+/// when asked.
+fn finish(
+    args: &FixArgs,
+    snapshot: &crate::engine::snapshot::RepoSnapshot,
+    outcome: FixOutcome,
+) -> Result<Ending, Ending> {
+    let report = FixReport::new(&outcome);
+    if !args.json {
+        let mut stdout = std::io::stdout().lock();
+        report::write_human(&mut stdout, &outcome, &report)
+            .and_then(|()| stdout.flush())
+            .map_err(|e| {
+                Ending::error(Exit::BadInput, format!("failed to write the result: {e}"))
+            })?;
     }
+    let output = Box::new(FixOutput::finished(report));
     let Some(winner) = outcome.winner() else {
-        return Exit::NoCandidate.with_message(no_candidate_summary(&outcome));
+        return Ok(Ending {
+            exit: Exit::NoCandidate,
+            line: output.message.clone(),
+            output,
+        });
     };
     if args.apply {
         if let Err(e) = write_patch(snapshot.root(), &winner.files) {
-            return Exit::BadInput.with_message(e);
+            let mut ending = Ending::error(Exit::BadInput, e);
+            ending.output.report = output.report;
+            return Err(ending);
         }
         let _ = writeln!(
             std::io::stderr(),
@@ -146,16 +196,9 @@ pub fn run(args: FixArgs) -> Exit {
             winner.files.changes.len()
         );
     }
-    Exit::Winner
-}
-
-/// A tracker that does not answer (or fails on its side) is "unreachable" like the backend;
-/// a wrong reference, token or permission is bad input.
-fn issue_exit(error: IssueSourceError) -> Exit {
-    let exit = if error.is_service_failure() {
-        Exit::Backend
-    } else {
-        Exit::BadInput
-    };
-    exit.with_message(error)
+    Ok(Ending {
+        exit: Exit::Winner,
+        line: None,
+        output,
+    })
 }

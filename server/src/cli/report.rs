@@ -1,16 +1,15 @@
-//! What `swiss fix` prints on stdout: one JSON object, or a table and the winning diff.
+//! What `swiss fix` prints on stdout without `--json`: a table and the winning diff.
 
 use std::io::{self, Write};
 
-use crate::job::json_report::{invalid_reasons, json_value, ranked};
+use crate::job::report::FixReport;
 use crate::job::FixOutcome;
 
-pub fn write_json(out: &mut impl Write, outcome: &FixOutcome) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, &json_value(outcome))?;
-    writeln!(out)
-}
-
-pub fn write_human(out: &mut impl Write, outcome: &FixOutcome) -> io::Result<()> {
+pub fn write_human(
+    out: &mut impl Write,
+    outcome: &FixOutcome,
+    report: &FixReport,
+) -> io::Result<()> {
     let valid = outcome.samples.iter().filter(|s| s.error.is_none()).count();
     writeln!(
         out,
@@ -24,7 +23,8 @@ pub fn write_human(out: &mut impl Write, outcome: &FixOutcome) -> io::Result<()>
             out,
             "     id  votes  similarity    score  regressions  reproduced  files"
         )?;
-        for (id, r) in ranked(outcome) {
+        for r in &report.candidates {
+            let id = r.id;
             let mark = if r.selected {
                 "*"
             } else if r.filtered_out {
@@ -51,12 +51,12 @@ pub fn write_human(out: &mut impl Write, outcome: &FixOutcome) -> io::Result<()>
                 r.score,
                 r.regression_failures
                     .map_or("-".to_owned(), |n| n.to_string()),
-                r.reproduction_passed
-                    .map_or("-", |p| if p { "no" } else { "yes" }),
+                r.reproduced
+                    .map_or("-", |reproduced| if reproduced { "yes" } else { "no" }),
             )?;
         }
     }
-    for (reason, count) in invalid_reasons(outcome) {
+    for (reason, count) in &report.samples.invalid_reasons {
         writeln!(out, "  {count} invalid sample(s): {reason}")?;
     }
     if let Some(winner) = outcome.winner() {

@@ -10,6 +10,7 @@ pub const ENV_MODEL: &str = "SWISS_MODEL";
 pub const ENV_API_KEY: &str = "SWISS_API_KEY";
 pub const ENV_GITHUB_TOKEN: &str = "GITHUB_TOKEN";
 pub const ENV_GITLAB_TOKEN: &str = "GITLAB_TOKEN";
+pub const ENV_SELECTION_COMPAT: &str = "SWISS_SELECTION_COMPAT";
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -22,6 +23,7 @@ pub struct Options {
     pub sandbox: SandboxOptions,
     pub test: TestOptions,
     pub reproduction: ReproductionOptions,
+    pub selection: SelectionOptions,
     pub github: GithubOptions,
     pub gitlab: GitlabOptions,
     pub issue: IssueOptions,
@@ -75,7 +77,8 @@ pub struct SandboxOptions {
 pub struct TestOptions {
     /// Run with `sh -c` from the repository root; detected when absent.
     pub command: Option<String>,
-    /// `pytest`, `cargo-test` or `exit-code`; inferred from the command when absent.
+    /// `pytest`, `cargo-test`, `exit-code`, `django`, `sympy`, `unittest`, or one of the
+    /// `swebench-*` readings of pytest; inferred from the command when absent.
     pub format: Option<String>,
     pub timeout_secs: Option<u64>,
     /// The interpreter for reproduction scripts, e.g. `.venv/bin/python`.
@@ -93,6 +96,14 @@ pub struct ReproductionOptions {
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
+pub struct SelectionOptions {
+    /// `swiss` (the fewest regression failures among the candidates) or `sweswiss` (among all
+    /// samples, an invalid one counting 0, as SWE-Swiss's `rerank.py`).
+    pub compat: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct BackendOptions {
     pub urls: Option<Vec<String>>,
     pub model: Option<String>,
@@ -101,6 +112,12 @@ pub struct BackendOptions {
     pub max_retries: Option<u32>,
     /// Streamed answers (the default): each sample arrives when it finishes.
     pub stream: Option<bool>,
+    /// Sent first in every request; "" sends none. Default: SWE-Swiss's "You are a helpful
+    /// assistant.".
+    pub system_message: Option<String>,
+    /// The model's `tokenizer.json`, to measure prompt budgets in its tokens rather than by
+    /// the estimate.
+    pub tokenizer: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -124,15 +141,16 @@ pub struct LocalizeOptions {
 #[serde(default, deny_unknown_fields)]
 pub struct RepairOptions {
     pub samples: Option<usize>,
-    /// Budget for the file contents in the repair prompt, in estimated tokens.
+    /// Budget for the file contents in the repair prompt, in tokens (the model's with
+    /// `backend.tokenizer`, estimated otherwise).
     pub max_prompt_tokens: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PromptOptions {
-    /// A folder, relative to the repository root, whose `localize.md`, `repair.md` or
-    /// `reproduce.md` replace the built-in templates.
+    /// A folder, relative to the repository root, whose `localize.md`, `repair.md`,
+    /// `reproduce.md` or `select_regression.md` replace the built-in templates.
     pub dir: Option<String>,
 }
 
@@ -213,7 +231,7 @@ impl Options {
     }
 
     /// `SWISS_BACKEND_URL` (comma-separated for several), `SWISS_MODEL`, `SWISS_API_KEY`,
-    /// `GITHUB_TOKEN`, `GITLAB_TOKEN`.
+    /// `GITHUB_TOKEN`, `GITLAB_TOKEN`, `SWISS_SELECTION_COMPAT`.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Options {
         let non_empty = |name: &str| get(name).filter(|v| !v.trim().is_empty());
         Options {
@@ -236,6 +254,9 @@ impl Options {
                 token: non_empty(ENV_GITLAB_TOKEN).map(Secret::new),
                 ..GitlabOptions::default()
             },
+            selection: SelectionOptions {
+                compat: non_empty(ENV_SELECTION_COMPAT),
+            },
             ..Options::default()
         }
     }
@@ -253,6 +274,8 @@ impl Options {
                 timeout_secs: pick(self.backend.timeout_secs, other.backend.timeout_secs),
                 max_retries: pick(self.backend.max_retries, other.backend.max_retries),
                 stream: pick(self.backend.stream, other.backend.stream),
+                system_message: pick(self.backend.system_message, other.backend.system_message),
+                tokenizer: pick(self.backend.tokenizer, other.backend.tokenizer),
             },
             sampling: SamplingOptions {
                 temperature: pick(self.sampling.temperature, other.sampling.temperature),
@@ -295,6 +318,9 @@ impl Options {
             reproduction: ReproductionOptions {
                 enabled: pick(self.reproduction.enabled, other.reproduction.enabled),
                 samples: pick(self.reproduction.samples, other.reproduction.samples),
+            },
+            selection: SelectionOptions {
+                compat: pick(self.selection.compat, other.selection.compat),
             },
             github: GithubOptions {
                 api_url: pick(self.github.api_url, other.github.api_url),

@@ -2,11 +2,11 @@
 
 use crate::verify::reproduction::ScriptVerdict;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Stage {
     Localize,
     Repair,
-    Verify,
     Select,
 }
 
@@ -15,7 +15,6 @@ impl Stage {
         match self {
             Stage::Localize => "localizing",
             Stage::Repair => "sampling repairs",
-            Stage::Verify => "verifying",
             Stage::Select => "selecting",
         }
     }
@@ -41,7 +40,6 @@ pub enum JobEvent {
     /// Several repair samples that differ only in formatting collapse into one candidate.
     CandidateFound {
         id: u32,
-        key_len: usize,
     },
     /// Something the user should know that does not stop the job.
     Warning(String),

@@ -1,14 +1,29 @@
-//! A fix job: the pipeline from issue to ranking, driving the engine's plain functions and the
-//! backend. Protocol-free: the CLI prints its events, the language server will turn them into
-//! progress notifications.
+//! A fix job as a pipeline of stages, one file each: `setup` (everything before the first model
+//! call), `localize`, `repair`, `verify` (with `reproduce` and `sandbox_choice`), `select`, and
+//! the `driver` that runs them. Protocol-free: the CLI prints its events, the language server
+//! turns them into progress notifications and diagnostics.
 
+mod cancel;
+mod context;
+mod driver;
+mod error;
 mod events;
-pub mod json_report;
+mod localize;
 mod record;
-mod run;
-mod verification;
+mod repair;
+pub mod report;
+mod reproduce;
+mod sandbox_choice;
+mod select;
+mod setup;
+mod verify;
 
+pub use cancel::{CancelReason, JobCancel};
+pub use context::{EventSink, JobContext};
+pub use driver::run_fix;
+pub use error::JobError;
 pub use events::{JobEvent, Stage};
 pub use record::{CandidateRecord, FixOutcome, LocalizationRecord, RepairSample};
-pub use run::{run_fix, FixRequest, JobError};
-pub use verification::{ReproductionReport, VerificationError, VerificationReport};
+pub use reproduce::ReproductionReport;
+pub use setup::{Setup, SetupError};
+pub use verify::{test_command, CandidateRun, VerificationError, VerificationReport};

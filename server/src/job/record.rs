@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::verification::VerificationReport;
+use super::verify::VerificationReport;
 use crate::backend::Usage;
 use crate::engine::apply::PatchedFiles;
 use crate::engine::edits::SearchReplace;

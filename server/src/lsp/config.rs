@@ -2,12 +2,9 @@
 //! `workspace/configuration`) merged with the other sources as DESIGN 5 orders them: defaults,
 //! `swiss.toml`, environment, editor, later winning.
 
-use std::path::Path;
-
 use serde_json::Value;
 
-use crate::config::{Options, Settings};
-use crate::prompts::Prompts;
+use crate::config::Options;
 
 /// The section editors keep Swiss's settings under (`"swiss": {...}` in VS Code's settings).
 pub const SECTION: &str = "swiss";
@@ -58,28 +55,6 @@ fn unwrap_section(value: Value) -> Value {
         }
         other => other,
     }
-}
-
-/// What a job runs with.
-pub struct JobConfig {
-    pub settings: Settings,
-    pub prompts: Prompts,
-}
-
-/// Reads `swiss.toml` and the environment afresh for every job, so editing either takes effect
-/// without restarting the server.
-pub fn resolve(
-    root: &Path,
-    editor: &EditorOptions,
-    warnings: &mut Vec<String>,
-) -> Result<JobConfig, String> {
-    let options = Options::from_repo_file(root, warnings)
-        .merged(Options::from_env(|name| std::env::var(name).ok()))
-        .merged(editor.options());
-    let settings = Settings::resolve(&options).map_err(|e| e.to_string())?;
-    let prompts =
-        Prompts::with_overrides(&root.join(&settings.prompts_dir)).map_err(|e| e.to_string())?;
-    Ok(JobConfig { settings, prompts })
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use tower_lsp_server::UriExt;
 use super::protocol::{DiagnosticData, CODE_LOCALIZED, CODE_WINNER, DIAGNOSTIC_SOURCE};
 use crate::engine::apply::FileChange;
 use crate::engine::issue::Issue;
+use crate::job::report::FixReport;
 use crate::job::{JobEvent, Stage};
 
 // ---------------------------------------------------------------------------------------------
@@ -455,45 +456,33 @@ pub fn markdown_hover(value: String, range: Range) -> Hover {
     }
 }
 
-/// The candidate table, read from the same JSON `swiss.candidates` returns (and `swiss fix
-/// --json` prints), so the editor and the command line can never disagree on order or numbers.
-pub fn candidates_markdown(job: &str, candidates_json: &Value) -> String {
+/// The candidate table, from the same report `swiss.candidates` returns (and `swiss fix --json`
+/// prints), so the editor and the command line can never disagree on order or numbers.
+pub fn candidates_markdown(job: &str, report: &FixReport) -> String {
     let mut out = format!(
         "**Swiss {job}**: {}\n\n| id | votes | similarity | regression failures | reproduction | score | filtered out | winner |\n|---:|---:|---:|---:|:---|---:|:---:|:---:|\n",
-        candidates_json["issue"]["title"].as_str().unwrap_or("issue")
+        report.issue.title
     );
-    for c in candidates_json["candidates"]
-        .as_array()
-        .into_iter()
-        .flatten()
-    {
-        let regression = match c["regression_failures"].as_u64() {
+    for c in &report.candidates {
+        let regression = match c.regression_failures {
             Some(n) => n.to_string(),
             None => "not run".to_owned(),
         };
-        let reproduction = match c["reproduced"].as_bool() {
+        let reproduction = match c.reproduced {
             None => "not run",
             Some(false) => "passes",
             Some(true) => "fails",
         };
         out.push_str(&format!(
             "| {} | {} | {:.4} | {} | {} | {:.4} | {} | {} |\n",
-            c["id"],
-            c["votes"],
-            c["similarity"].as_f64().unwrap_or_default(),
+            c.id,
+            c.votes,
+            c.similarity,
             regression,
             reproduction,
-            c["score"].as_f64().unwrap_or_default(),
-            if c["filtered_out"].as_bool() == Some(true) {
-                "yes"
-            } else {
-                ""
-            },
-            if c["selected"].as_bool() == Some(true) {
-                "★"
-            } else {
-                ""
-            },
+            c.score,
+            if c.filtered_out { "yes" } else { "" },
+            if c.selected { "★" } else { "" },
         ));
     }
     out
@@ -537,7 +526,6 @@ impl ProgressTally {
                 Stage::Localize => (format!("{} ({samples} samples)", stage.label()), 0),
                 Stage::Repair => (format!("{}: 0/{samples}", stage.label()), 10),
                 Stage::Select => (format!("{} among {samples} samples", stage.label()), 90),
-                _ => (stage.label().to_owned(), self.percentage),
             },
             JobEvent::SampleDone {
                 stage: Stage::Localize,
@@ -747,7 +735,7 @@ mod tests {
                 total: 4,
                 valid: true,
             },
-            JobEvent::CandidateFound { id: 1, key_len: 3 },
+            JobEvent::CandidateFound { id: 1 },
             JobEvent::StageStarted {
                 stage: Stage::Select,
                 samples: 4,

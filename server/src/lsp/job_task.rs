@@ -18,48 +18,27 @@ use super::jobs::{Job, JobState};
 use super::progress::JobProgress;
 use super::protocol::Ending;
 use super::session::Session;
-use crate::backend::BackendClient;
-use crate::engine::issue::Issue;
-use crate::engine::snapshot::RepoSnapshot;
-use crate::job::json_report::{json_value, no_candidate_summary};
-use crate::job::{run_fix, FixOutcome, FixRequest, JobError, JobEvent};
+use crate::job::report::FixReport;
+use crate::job::{run_fix, CancelReason, FixOutcome, JobContext, JobError, JobEvent};
 
 /// How long a cancelled job may take to wind down by itself (the engine stops sampling and
 /// kills sandbox runs on the token) before its future is dropped.
 const CANCEL_GRACE: Duration = Duration::from_secs(2);
 
-pub struct Inputs {
-    pub snapshot: Arc<RepoSnapshot>,
-    pub issue: Issue,
-    pub config: super::config::JobConfig,
-    pub client: BackendClient,
-}
-
-pub async fn run(session: Arc<Session>, job: Arc<Job>, inputs: Inputs) {
+pub async fn run(session: Arc<Session>, job: Arc<Job>, ctx: JobContext) {
     let span = tracing::info_span!("job", id = %job.id);
     async move {
         let progress = JobProgress::begin(&session, &job).await;
-        let request = FixRequest {
-            issue: inputs.issue,
-            settings: inputs.config.settings,
-            prompts: inputs.config.prompts,
-        };
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let watcher = tokio::spawn(
             watch(session.clone(), job.clone(), progress.clone(), events_rx)
                 .instrument(tracing::Span::current()),
         );
-        let on_event = move |event: JobEvent| {
+        let ctx = ctx.with_events(Arc::new(move |event: JobEvent| {
             let _ = events_tx.send(event);
-        };
+        }));
         let result = {
-            let fix = contained(run_fix(
-                inputs.snapshot,
-                &request,
-                &inputs.client,
-                &on_event,
-                &job.cancel,
-            ));
+            let fix = contained(run_fix(&ctx));
             tokio::pin!(fix);
             tokio::select! {
                 result = &mut fix => result,
@@ -68,13 +47,13 @@ pub async fn run(session: Arc<Session>, job: Arc<Job>, inputs: Inputs) {
                     tokio::time::sleep(CANCEL_GRACE).await;
                 } => {
                     tracing::warn!("the engine did not stop within the grace period; dropping it");
-                    Ok(Err(JobError::Cancelled))
+                    Ok(Err(JobError::Cancelled(job.cancel.reason().unwrap_or(CancelReason::User))))
                 }
             }
         };
-        // The sender lives in `on_event`; dropping it lets the watcher drain and stop, so every
-        // report is out before the progress ends.
-        drop(on_event);
+        // The sender lives in the context's event sink; dropping it lets the watcher drain and
+        // stop, so every report is out before the progress ends.
+        drop(ctx);
         let _ = watcher.await;
         match result {
             Ok(result) => finish(&session, &job, &progress, result).await,
@@ -146,21 +125,23 @@ async fn finish(
     // A job cancelled (or dismissed) while its last stage ran ends as cancelled, whatever the
     // engine returned: the user asked for it to go away.
     let result = match result {
-        Ok(_) if job.cancel.is_cancelled() => Err(JobError::Cancelled),
+        Ok(_) if job.cancel.is_cancelled() => Err(JobError::Cancelled(
+            job.cancel.reason().unwrap_or(CancelReason::User),
+        )),
         other => other,
     };
     match result {
         Ok(outcome) => {
-            let report = Arc::new(json_value(&outcome));
+            let report = Arc::new(FixReport::new(&outcome));
             let outcome = Arc::new(outcome);
             job.set_state(JobState::Done {
                 outcome: outcome.clone(),
-                report,
+                report: report.clone(),
                 applied: None,
             });
             let Some(winner) = outcome.winner() else {
                 diagnostics::clear(session, job).await;
-                let summary = no_candidate_summary(&outcome);
+                let summary = report.no_candidate_summary();
                 progress
                     .end(Ending::NoCandidate, format!("finished: {summary}"))
                     .await;
@@ -207,15 +188,12 @@ async fn finish(
                     .await;
             }
         }
-        Err(JobError::Cancelled) => {
-            tracing::info!("job cancelled");
+        Err(JobError::Cancelled(reason)) => {
+            tracing::info!(?reason, "job cancelled");
             job.set_state(JobState::Cancelled);
             diagnostics::clear(session, job).await;
             progress
-                .end(
-                    Ending::Cancelled(job.cancel.reason()),
-                    "cancelled; nothing was changed",
-                )
+                .end(Ending::Cancelled(reason), "cancelled; nothing was changed")
                 .await;
             if !progress.is_visible() {
                 session

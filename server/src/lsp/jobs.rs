@@ -7,22 +7,19 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
 use tower_lsp_server::jsonrpc::Error;
 use tower_lsp_server::lsp_types::{Diagnostic, MessageType, ProgressToken, Uri};
 
-use super::cancellation::{Cancellation, Trigger};
-use super::config::{self, EditorOptions, JobConfig};
+use super::config::EditorOptions;
 use super::convert::{self, IssueLink};
 use super::documents::Document;
 use super::job_task;
 use super::protocol::{invalid_params, request_failed};
 use super::session::Session;
-use crate::backend::BackendClient;
 use crate::engine::issue::Issue;
-use crate::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
-use crate::issue_source::{IssueSources, LoadedIssue, Lookup, Resolved};
-use crate::job::{FixOutcome, Stage};
+use crate::issue_source::{LoadedIssue, Lookup, Resolved};
+use crate::job::report::FixReport;
+use crate::job::{CancelReason, FixOutcome, JobCancel, Setup, Stage};
 
 pub struct Job {
     pub id: String,
@@ -31,7 +28,7 @@ pub struct Job {
     /// What the user passed to `swiss.fixIssue`, to start the same job again.
     pub issue_ref: String,
     pub link: IssueLink,
-    pub cancel: Cancellation,
+    pub cancel: JobCancel,
     pub progress_token: ProgressToken,
     pub root: PathBuf,
     /// The version of each open buffer the snapshot took in, by repository-relative path: an
@@ -50,9 +47,8 @@ pub enum JobState {
     },
     Done {
         outcome: Arc<FixOutcome>,
-        /// `swiss fix --json`'s object, computed once: `swiss.candidates` returns it and hovers
-        /// render it.
-        report: Arc<Value>,
+        /// Computed once: `swiss.candidates` returns it and hovers render it.
+        report: Arc<FixReport>,
         applied: Option<u32>,
     },
     Failed(String),
@@ -62,7 +58,7 @@ pub enum JobState {
 /// What a finished job offers the commands.
 pub struct Finished {
     pub outcome: Arc<FixOutcome>,
-    pub report: Arc<Value>,
+    pub report: Arc<FixReport>,
     pub applied: Option<u32>,
 }
 
@@ -110,16 +106,12 @@ impl Job {
 
 /// Everything a job needs that is read from disk; built off the async threads.
 struct Prepared {
-    snapshot: Arc<RepoSnapshot>,
+    setup: Setup,
     /// The repository root as the editor spells it, for the URIs the job publishes.
     root: PathBuf,
     versions: HashMap<String, i32>,
     /// Read already, or a tracker's issue to fetch on the async side.
     issue: Resolved,
-    sources: IssueSources,
-    config: JobConfig,
-    client: BackendClient,
-    warnings: Vec<String>,
 }
 
 /// Starts a job for `issue_ref` and returns its id at once.
@@ -140,24 +132,18 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
             .await
             .map_err(|e| request_failed(format!("failed to prepare the job: {e}")))?
             .map_err(request_failed)?;
-    for warning in &prepared.warnings {
+    for warning in &prepared.setup.warnings {
         session
             .show_message(MessageType::WARNING, format!("Swiss: {warning}"))
             .await;
     }
     // Fetched before the reply, so that a wrong reference or token is the command's error
     // rather than a job that fails at once.
-    let LoadedIssue { issue, file } = match prepared.issue {
-        Resolved::Ready(loaded) => loaded,
-        Resolved::Remote(remote) => LoadedIssue {
-            issue: prepared
-                .sources
-                .fetch(&remote)
-                .await
-                .map_err(|e| request_failed(e.to_string()))?,
-            file: None,
-        },
-    };
+    let LoadedIssue { issue, file } = prepared
+        .setup
+        .load_issue(prepared.issue)
+        .await
+        .map_err(|e| request_failed(e.to_string()))?;
 
     let number = session.next_job_number();
     let id = format!("job-{number}");
@@ -168,7 +154,7 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
         link: IssueLink::new(&issue, file.as_deref()),
         issue: issue.clone(),
         issue_ref,
-        cancel: Cancellation::default(),
+        cancel: JobCancel::new(),
         root: prepared.root,
         versions: prepared.versions,
         state: Mutex::new(JobState::Running { stage: None }),
@@ -177,24 +163,20 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
     });
     session.insert_job(job.clone());
     tracing::info!(job = %id, issue = %job.issue.title, "job started");
-    tokio::spawn(job_task::run(
-        session.clone(),
-        job,
-        job_task::Inputs {
-            snapshot: prepared.snapshot,
-            issue,
-            config: prepared.config,
-            client: prepared.client,
-        },
-    ));
+    let ctx = prepared
+        .setup
+        .into_context(issue)
+        .with_cancel(job.cancel.clone());
+    tokio::spawn(job_task::run(session.clone(), job, ctx));
     Ok(id)
 }
 
-/// Stops a running job: its task sees the token, ends the progress and clears the diagnostics.
-pub fn cancel(job: &Job, trigger: Trigger) -> Result<(), Error> {
+/// Stops a running job at the user's request: its task sees the token, ends the progress and
+/// clears the diagnostics.
+pub fn cancel(job: &Job) -> Result<(), Error> {
     match job.state() {
         JobState::Running { .. } | JobState::Cancelled => {
-            job.cancel.cancel(trigger);
+            job.cancel.cancel(CancelReason::User);
             Ok(())
         }
         _ => Err(request_failed(format!(
@@ -210,16 +192,11 @@ fn prepare(
     buffers: Vec<(Uri, Document)>,
     editor: &EditorOptions,
 ) -> Result<Prepared, String> {
-    let mut snapshot =
-        RepoSnapshot::open(root, DEFAULT_MAX_FILE_BYTES).map_err(|e| e.to_string())?;
-    let repo_root = snapshot.root().to_path_buf();
-    let mut warnings = Vec::new();
-    let config = config::resolve(&repo_root, editor, &mut warnings)?;
-    let sources = IssueSources::new(&config.settings).map_err(|e| e.to_string())?;
-    let issue = sources
-        .resolve(issue_ref, &issue_lookup(&repo_root, root))
+    let mut setup = Setup::open(root, editor.options()).map_err(|e| e.to_string())?;
+    let repo_root = setup.snapshot.root().to_path_buf();
+    let issue = setup
+        .resolve_issue(issue_ref, &issue_lookup(&repo_root, root))
         .map_err(|e| e.to_string())?;
-    let client = BackendClient::new(config.settings.backend_config()).map_err(|e| e.to_string())?;
 
     let mut versions = HashMap::new();
     for (uri, doc) in buffers {
@@ -234,20 +211,16 @@ fn prepare(
         }
         // Tracked files, and new files that exist only in the editor. An open untracked file
         // (build output, a virtualenv module) is not part of the repository.
-        if snapshot.contains(&relative) || !repo_root.join(&relative).exists() {
-            snapshot.overlay(&relative, doc.text.clone());
+        if setup.snapshot.contains(&relative) || !repo_root.join(&relative).exists() {
+            setup.snapshot.overlay(&relative, doc.text.clone());
             versions.insert(relative, doc.version);
         }
     }
     Ok(Prepared {
         root: editor_spelling(root, &repo_root),
-        snapshot: Arc::new(snapshot),
+        setup,
         versions,
         issue,
-        sources,
-        config,
-        client,
-        warnings,
     })
 }
 

@@ -10,7 +10,6 @@
 #![allow(clippy::mutable_key_type)]
 
 mod apply;
-mod cancellation;
 mod capabilities;
 mod commands;
 mod config;

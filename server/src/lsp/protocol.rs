@@ -8,6 +8,8 @@ use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode};
 use tower_lsp_server::lsp_types::notification::Notification;
 
+use crate::job::CancelReason;
+
 pub const FIX_ISSUE: &str = "swiss.fixIssue";
 pub const CANCEL: &str = "swiss.cancel";
 pub const APPLY_CANDIDATE: &str = "swiss.applyCandidate";
@@ -55,7 +57,7 @@ impl JobEndedParams {
             Ending::Succeeded { winner } => (EndState::Succeeded, Some(winner), None),
             Ending::NoCandidate => (EndState::NoCandidate, None, None),
             Ending::Failed => (EndState::Failed, None, None),
-            Ending::Cancelled(reason) => (EndState::Cancelled, None, reason),
+            Ending::Cancelled(reason) => (EndState::Cancelled, None, Some(reason)),
         };
         JobEndedParams {
             job: job.to_owned(),
@@ -71,13 +73,10 @@ impl JobEndedParams {
 /// to a cancel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
-    Succeeded {
-        winner: u32,
-    },
+    Succeeded { winner: u32 },
     NoCandidate,
     Failed,
-    /// `None` when nothing recorded why (the engine stopped on its own token).
-    Cancelled(Option<CancelReason>),
+    Cancelled(CancelReason),
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -87,17 +86,6 @@ pub enum EndState {
     Failed,
     Cancelled,
     NoCandidate,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "kebab-case")]
-pub enum CancelReason {
-    /// `swiss.cancel` or the progress UI's cancel button.
-    User,
-    /// `swiss.dismiss` while the job ran.
-    Dismiss,
-    /// The server was shut down.
-    Shutdown,
 }
 
 /// The `source` of every diagnostic Swiss publishes.
@@ -221,7 +209,7 @@ mod tests {
         assert_eq!(serde_json::to_value(&params).unwrap(), documented);
         let cancelled = JobEndedParams::new(
             "job-2",
-            Ending::Cancelled(Some(CancelReason::Dismiss)),
+            Ending::Cancelled(CancelReason::Dismiss),
             "cancelled; nothing was changed".to_owned(),
         );
         let sent = serde_json::to_value(cancelled).unwrap();

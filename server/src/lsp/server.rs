@@ -13,7 +13,6 @@ use tower_lsp_server::lsp_types::{
 use tower_lsp_server::{Client, LanguageServer};
 use tracing::Instrument;
 
-use super::cancellation::Trigger;
 use super::handlers;
 use super::session::Session;
 
@@ -51,7 +50,7 @@ impl LanguageServer for SwissServer {
     async fn shutdown(&self) -> Result<()> {
         let _span = tracing::info_span!("request", method = "shutdown").entered();
         for job in self.session.jobs_in_order() {
-            job.cancel.cancel(Trigger::Shutdown);
+            job.cancel.cancel(crate::job::CancelReason::Shutdown);
         }
         Ok(())
     }

@@ -135,6 +135,13 @@ pub mod duration_secs {
     ) -> Result<S::Ok, S::Error> {
         s.serialize_f64(d.as_secs_f64())
     }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<std::time::Duration, D::Error> {
+        let secs = <f64 as serde::Deserialize>::deserialize(d)?;
+        std::time::Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
+    }
 }
 
 #[cfg(test)]

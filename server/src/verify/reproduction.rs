@@ -12,7 +12,7 @@ pub const OTHER: &str = "Other issues";
 pub const SCRIPT_PATH: &str = "swiss_reproduce_issue.py";
 
 /// What one run of a reproduction script said.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScriptVerdict {
     Reproduced,

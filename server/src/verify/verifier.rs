@@ -25,7 +25,7 @@ pub struct TestPlan {
 
 /// The unpatched repository's test run. Tests that pass here are the regression set; tests that
 /// already fail never count against a candidate.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Baseline {
     pub exit_code: Option<i32>,
     pub timed_out: bool,
@@ -42,7 +42,7 @@ pub struct Baseline {
 }
 
 /// One candidate's test results.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CandidateTests {
     pub regression_failures: u32,
     /// Up to a handful of the regression tests it broke, for the report.

@@ -3,12 +3,11 @@
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
 
-use crate::lsp::cancellation::Trigger;
 use crate::lsp::jobs;
 use crate::lsp::protocol::JobArgs;
 use crate::lsp::session::Session;
 
 pub fn run(session: &Session, args: JobArgs) -> Result<Value> {
-    jobs::cancel(&*session.job(&args.job)?, Trigger::CancelCommand)?;
+    jobs::cancel(&*session.job(&args.job)?)?;
     Ok(Value::Null)
 }

@@ -125,46 +125,36 @@ fn job_actions(
             applied: None,
             ..
         } => {
-            let candidates = report["candidates"]
-                .as_array()
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            if let Some(winner) = candidates.iter().find(|c| c["selected"] == true) {
+            let candidates = &report.candidates;
+            if let Some(winner) = candidates.iter().find(|c| c.selected) {
                 push(
-                    format!(
-                        "Apply winning patch (score {:.2})",
-                        winner["score"].as_f64().unwrap_or_default()
-                    ),
+                    format!("Apply winning patch (score {:.2})", winner.score),
                     APPLY_CANDIDATE,
                     job_arg.clone(),
                     true,
                 );
                 push(
-                    format!("Show candidate diff ({}, the winner)", winner["id"]),
+                    format!("Show candidate diff ({}, the winner)", winner.id),
                     SHOW_DIFF,
-                    json!({ "job": job.id, "candidate": winner["id"] }),
+                    json!({ "job": job.id, "candidate": winner.id }),
                     false,
                 );
             }
             for c in candidates
                 .iter()
-                .filter(|c| c["selected"] != true && c["filtered_out"] != true)
+                .filter(|c| !c.selected && !c.filtered_out)
                 .take(MORE_CANDIDATES)
             {
                 push(
-                    format!(
-                        "Apply candidate {} (score {:.2})",
-                        c["id"],
-                        c["score"].as_f64().unwrap_or_default()
-                    ),
+                    format!("Apply candidate {} (score {:.2})", c.id, c.score),
                     APPLY_CANDIDATE,
-                    json!({ "job": job.id, "candidate": c["id"] }),
+                    json!({ "job": job.id, "candidate": c.id }),
                     false,
                 );
                 push(
-                    format!("Show candidate diff ({})", c["id"]),
+                    format!("Show candidate diff ({})", c.id),
                     SHOW_DIFF,
-                    json!({ "job": job.id, "candidate": c["id"] }),
+                    json!({ "job": job.id, "candidate": c.id }),
                     false,
                 );
             }

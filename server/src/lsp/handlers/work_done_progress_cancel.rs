@@ -2,7 +2,6 @@
 
 use tower_lsp_server::lsp_types::WorkDoneProgressCancelParams;
 
-use crate::lsp::cancellation::Trigger;
 use crate::lsp::jobs;
 use crate::lsp::session::Session;
 
@@ -13,7 +12,7 @@ pub fn handle(session: &Session, params: WorkDoneProgressCancelParams) {
         .find(|job| job.progress_token == params.token);
     match job {
         Some(job) => {
-            if let Err(e) = jobs::cancel(&job, Trigger::ProgressCancel) {
+            if let Err(e) = jobs::cancel(&job) {
                 tracing::info!(job = %job.id, reason = %e.message, "progress cancel ignored");
             }
         }

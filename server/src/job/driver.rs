@@ -1,0 +1,243 @@
+//! The job's event loop: localization first, then one loop that drives repair sampling, the
+//! verification set-up and candidate tests together, so a candidate is tested as soon as it
+//! exists and the baseline is in; selection last. The driver only routes: each stage's work is
+//! in its own file.
+
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use super::context::JobContext;
+use super::error::JobError;
+use super::events::{JobEvent, Stage};
+use super::localize::localize;
+use super::record::{FixOutcome, LocalizationRecord};
+use super::repair::{Candidates, RepairPrompt};
+use super::select::rank;
+use super::verify::{planned_test, prepare, CandidateRun, Ready, VerificationError, VerifyQueue};
+use crate::backend::{BackendError, Sample, Usage};
+use crate::sandbox::SandboxError;
+use crate::verify::verifier::CandidateTests;
+
+pub async fn run_fix(ctx: &JobContext) -> Result<FixOutcome, JobError> {
+    let mut usage = Usage::default();
+    let localization = localize(ctx, &mut usage)
+        .instrument(tracing::info_span!("stage", name = "localize"))
+        .await?;
+    let mut repairing = Repairing::new(ctx, usage);
+    let result = repairing
+        .run(&localization)
+        .instrument(tracing::info_span!(
+            "stage",
+            name = "repair_and_verify",
+            samples = ctx.settings.repair_samples
+        ))
+        .await;
+    let Repairing {
+        mut candidates,
+        queue,
+        usage,
+        sampling_error,
+        ..
+    } = repairing;
+    let verification = queue.finish().await;
+    if ctx.cancel.is_cancelled() {
+        return Err(ctx.cancelled());
+    }
+    result?;
+    if let Some(error) = sampling_error {
+        if candidates.samples.is_empty() {
+            return Err(JobError::Backend(error));
+        }
+        ctx.warn(format!(
+            "the backend failed after {} of {} repair samples ({error}); continuing with those",
+            candidates.samples.len(),
+            ctx.settings.repair_samples
+        ));
+    }
+    if let Some(report) = &verification {
+        warn_truncated(ctx, &report.candidates);
+    }
+    let tested = verification
+        .as_ref()
+        .map(|v| v.candidates.clone())
+        .unwrap_or_default();
+    let ranking = tracing::info_span!("stage", name = "select")
+        .in_scope(|| rank(ctx, &mut candidates, &tested));
+    Ok(FixOutcome {
+        issue: ctx.issue.clone(),
+        localization,
+        samples: candidates.samples,
+        candidates: candidates.list,
+        ranking,
+        verification,
+        usage,
+    })
+}
+
+/// What the repair-and-verify loop has gathered so far.
+struct Repairing<'a> {
+    ctx: &'a JobContext,
+    candidates: Candidates,
+    queue: VerifyQueue,
+    usage: Usage,
+    /// Samples already in are kept: whether they suffice is decided once all are drained.
+    sampling_error: Option<BackendError>,
+    /// A test command was found and a sandbox is wanted.
+    verifying: bool,
+}
+
+impl<'a> Repairing<'a> {
+    fn new(ctx: &'a JobContext, usage: Usage) -> Self {
+        Repairing {
+            ctx,
+            candidates: Candidates::default(),
+            queue: VerifyQueue::default(),
+            usage,
+            sampling_error: None,
+            verifying: false,
+        }
+    }
+
+    async fn run(&mut self, localization: &LocalizationRecord) -> Result<(), JobError> {
+        let ctx = self.ctx;
+        let prompt = RepairPrompt::new(ctx, localization);
+        let test = planned_test(ctx)?;
+        self.verifying = test.is_some();
+        let reproduce_prompt = (test.is_some() && ctx.settings.reproduction).then(|| {
+            ctx.render(
+                crate::prompts::PromptKind::Reproduce,
+                &[("issue", &ctx.issue_text), ("files", &prompt.files)],
+            )
+        });
+        let total = ctx.settings.repair_samples;
+        ctx.emit(JobEvent::StageStarted {
+            stage: Stage::Repair,
+            samples: total,
+        });
+        let (tx, mut rx) = mpsc::unbounded_channel::<Sample>();
+        let sampling = ctx.sample(prompt.prompt, total, tx);
+        let preparing = async {
+            match test {
+                Some(test) => Some(
+                    prepare(ctx, test, reproduce_prompt)
+                        .instrument(tracing::info_span!("stage", name = "verify_prepare"))
+                        .await,
+                ),
+                None => None,
+            }
+        };
+        tokio::pin!(sampling, preparing);
+        let (mut sampling_done, mut samples_open, mut prepared) = (false, true, false);
+        loop {
+            tokio::select! {
+                result = &mut sampling, if !sampling_done => {
+                    sampling_done = true;
+                    self.sampled(result)?;
+                }
+                sample = rx.recv(), if samples_open => match sample {
+                    Some(sample) => self.sample(sample),
+                    None => samples_open = false,
+                },
+                outcome = &mut preparing, if !prepared => {
+                    prepared = true;
+                    self.prepared(outcome)?;
+                }
+                Some((id, result)) = self.queue.next(), if self.queue.is_running() => {
+                    self.verified(id, result)?;
+                }
+                else => break,
+            }
+            if ctx.cancel.is_cancelled() {
+                return Err(ctx.cancelled());
+            }
+            // No candidate to test: waiting for the baseline would only delay "no valid candidate".
+            if sampling_done && !samples_open && self.candidates.list.is_empty() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn sampled(&mut self, result: Result<Usage, BackendError>) -> Result<(), JobError> {
+        match result {
+            Ok(sampled) => self.usage += sampled,
+            Err(BackendError::Cancelled) => return Err(self.ctx.cancelled()),
+            Err(e) => self.sampling_error = Some(e),
+        }
+        Ok(())
+    }
+
+    fn sample(&mut self, sample: Sample) {
+        let ctx = self.ctx;
+        if let Some(id) = self.candidates.accept(ctx, sample) {
+            let files = self.candidates.get(id).files.clone();
+            if self.verifying {
+                self.queue.push(ctx, id, files);
+            }
+        }
+        let last = self.candidates.samples.last();
+        ctx.emit(JobEvent::SampleDone {
+            stage: Stage::Repair,
+            done: self.candidates.samples.len(),
+            total: ctx.settings.repair_samples,
+            valid: last.is_some_and(|s| s.error.is_none()),
+        });
+    }
+
+    fn prepared(
+        &mut self,
+        outcome: Option<Result<(Ready, Usage), VerificationError>>,
+    ) -> Result<(), JobError> {
+        match outcome {
+            Some(Ok((ready, usage))) => {
+                self.usage += usage;
+                self.queue.set_ready(self.ctx, ready);
+                Ok(())
+            }
+            Some(Err(VerificationError::Sandbox(SandboxError::Cancelled))) => {
+                Err(self.ctx.cancelled())
+            }
+            Some(Err(e)) => Err(JobError::Verification(e)),
+            None => Ok(()),
+        }
+    }
+
+    fn verified(
+        &mut self,
+        id: u32,
+        result: Result<CandidateTests, SandboxError>,
+    ) -> Result<(), JobError> {
+        let run = match result {
+            Ok(tests) => CandidateRun::Tested(tests),
+            Err(SandboxError::Cancelled) => return Err(self.ctx.cancelled()),
+            Err(e) => CandidateRun::Failed {
+                error: e.to_string(),
+            },
+        };
+        let tests = run.tests();
+        self.ctx.emit(JobEvent::CandidateVerified {
+            id,
+            done: self.queue.tested.len() + 1,
+            found: self.candidates.list.len(),
+            regression_failures: tests.map(|t| t.regression_failures),
+            reproduction: tests.and_then(|t| t.reproduction),
+        });
+        self.queue.tested.insert(id, run);
+        Ok(())
+    }
+}
+
+fn warn_truncated(ctx: &JobContext, tested: &std::collections::BTreeMap<u32, CandidateRun>) {
+    let cut: Vec<String> = tested
+        .iter()
+        .filter(|(_, run)| run.tests().is_some_and(|t| t.output_truncated))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    if !cut.is_empty() {
+        ctx.warn(format!(
+            "the test output of candidate(s) {} passed the {} MiB cap (sandbox.output_limit_mb): regression tests it did not get to report count as failures",
+            cut.join(", "),
+            ctx.settings.output_limit_mb
+        ));
+    }
+}

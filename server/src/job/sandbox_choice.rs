@@ -1,0 +1,68 @@
+//! Which sandbox a job verifies in (`sandbox.kind`): Docker when asked for or when `auto` finds
+//! an engine and an image, else the local one, with a warning that says why.
+
+use std::sync::Arc;
+
+use super::context::JobContext;
+use crate::config::{SandboxChoice, Settings};
+use crate::sandbox::docker::{DockerLimits, DockerSandbox};
+use crate::sandbox::local::{LocalLimits, LocalSandbox};
+use crate::sandbox::{BaseFile, Sandbox, SandboxError};
+
+type Chosen = (Arc<dyn Sandbox>, Option<String>);
+
+fn output_limit(settings: &Settings) -> usize {
+    usize::try_from(settings.output_limit_mb.saturating_mul(1024 * 1024)).unwrap_or(usize::MAX)
+}
+
+async fn local(settings: &Settings, files: Vec<BaseFile>) -> Result<Chosen, SandboxError> {
+    let limits = LocalLimits {
+        output_limit: output_limit(settings),
+    };
+    let sandbox = LocalSandbox::prepare(files, limits).await?;
+    Ok((Arc::new(sandbox), None))
+}
+
+async fn docker(
+    settings: &Settings,
+    files: Vec<BaseFile>,
+    image: String,
+) -> Result<Chosen, SandboxError> {
+    let limits = DockerLimits {
+        image: image.clone(),
+        memory_bytes: settings.memory_mb * 1024 * 1024,
+        nano_cpus: (settings.cpus * 1e9) as i64,
+        pids_limit: settings.pids_limit,
+        output_limit: output_limit(settings),
+        ..DockerLimits::default()
+    };
+    let sandbox = DockerSandbox::prepare(files, limits).await?;
+    Ok((Arc::new(sandbox), Some(image)))
+}
+
+pub(super) async fn create_sandbox(
+    ctx: &JobContext,
+    files: Vec<BaseFile>,
+) -> Result<Chosen, SandboxError> {
+    let settings = &ctx.settings;
+    match (settings.sandbox, settings.image.clone()) {
+        (SandboxChoice::Docker, Some(image)) => docker(settings, files, image).await,
+        (SandboxChoice::Docker, None) => Err(SandboxError::Prepare(
+            "--sandbox docker needs an image with the project's dependencies: set sandbox.image in swiss.toml or pass --image".to_owned(),
+        )),
+        (SandboxChoice::Auto, Some(image)) => match docker(settings, files.clone(), image).await {
+            Err(SandboxError::DockerUnavailable(why)) => {
+                ctx.warn(format!(
+                    "no Docker engine answered ({why}); testing candidates locally, without isolation"
+                ));
+                local(settings, files).await
+            }
+            other => other,
+        },
+        (SandboxChoice::Auto, None) => {
+            ctx.warn("no sandbox.image set; testing candidates locally, without isolation (set one, or pass --sandbox local to silence this)");
+            local(settings, files).await
+        }
+        (SandboxChoice::Local | SandboxChoice::None, _) => local(settings, files).await,
+    }
+}

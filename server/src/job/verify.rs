@@ -1,0 +1,293 @@
+//! Stage 3, beside repair: the sandbox, the baseline run and the reproduction test are made
+//! ready while repair samples are still coming in (DESIGN 3.4); each unique candidate is then
+//! tested as soon as it exists and the baseline is in.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::future::BoxFuture;
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+
+use super::context::JobContext;
+use super::events::JobEvent;
+use super::reproduce::{reproduction_test, ReproductionReport};
+use super::sandbox_choice::create_sandbox;
+use crate::config::{SandboxChoice, Settings};
+use crate::engine::apply::PatchedFiles;
+use crate::engine::snapshot::RepoSnapshot;
+use crate::sandbox::{Sandbox, SandboxError};
+use crate::verify::test_command::{detect, from_setting, TestCommand};
+use crate::verify::verifier::{Baseline, CandidateTests, TestPlan};
+
+/// What verification found, for the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerificationReport {
+    pub sandbox: String,
+    pub image: Option<String>,
+    pub test_command: String,
+    pub baseline: Baseline,
+    pub reproduction: ReproductionReport,
+    /// By candidate id.
+    pub candidates: BTreeMap<u32, CandidateRun>,
+    pub seconds: f64,
+}
+
+/// One candidate's verification: its results, or why the sandbox could not produce them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CandidateRun {
+    Tested(CandidateTests),
+    Failed { error: String },
+}
+
+impl CandidateRun {
+    pub fn tests(&self) -> Option<&CandidateTests> {
+        match self {
+            CandidateRun::Tested(tests) => Some(tests),
+            CandidateRun::Failed { .. } => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerificationError {
+    #[error("failed to find a test command for this repository: set test.command in swiss.toml or pass --test-cmd (or --sandbox none to skip verification)")]
+    NoTestCommand,
+    #[error("failed to read the repository for the sandbox: {0}")]
+    Files(String),
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+}
+
+/// The test command the job verifies with, `None` when it does not verify.
+pub(super) fn planned_test(ctx: &JobContext) -> Result<Option<TestCommand>, VerificationError> {
+    match (
+        ctx.settings.sandbox,
+        test_command(&ctx.settings, &ctx.snapshot),
+    ) {
+        (SandboxChoice::None, _) => Ok(None),
+        (_, Some(test)) => Ok(Some(test)),
+        (SandboxChoice::Auto, None) => {
+            ctx.warn("no test command found for this repository; candidates are not verified (set test.command in swiss.toml or pass --test-cmd)");
+            Ok(None)
+        }
+        (_, None) => Err(VerificationError::NoTestCommand),
+    }
+}
+
+/// The test command for this repository, from settings or detected. A detected Python command
+/// runs with `test.python`, so the tests see the project's venv like the reproduction scripts do.
+pub fn test_command(settings: &Settings, snapshot: &RepoSnapshot) -> Option<TestCommand> {
+    match &settings.test_command {
+        Some(command) => Some(from_setting(command, settings.test_format)),
+        None => {
+            let paths: Vec<&str> = snapshot.paths().collect();
+            detect(&paths).map(|test| with_interpreter(test, DETECTED_PYTHON, &settings.python))
+        }
+    }
+}
+
+/// The interpreter detected commands are written with.
+const DETECTED_PYTHON: &str = "python3";
+
+fn with_interpreter(mut test: TestCommand, from: &str, to: &str) -> TestCommand {
+    if from != to {
+        if let Some(rest) = test.command.strip_prefix(&format!("{} ", shell_word(from))) {
+            test.command = format!("{} {rest}", shell_word(to));
+        }
+    }
+    test
+}
+
+/// A relative interpreter path with a `/` (`.venv/bin/python`) names a file in the user's work
+/// tree; a bare name (`python3`) is looked up on PATH as usual.
+fn local_interpreter(root: &std::path::Path, python: &str) -> String {
+    let path = std::path::Path::new(python);
+    if python.contains('/') && path.is_relative() {
+        shell_word(&root.join(path).display().to_string())
+    } else {
+        python.to_owned()
+    }
+}
+
+fn shell_word(word: &str) -> String {
+    if word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// Everything a candidate's test run needs, once the baseline is in.
+pub(super) struct Ready {
+    pub sandbox: Arc<dyn Sandbox>,
+    pub image: Option<String>,
+    pub plan: Arc<TestPlan>,
+    pub baseline: Baseline,
+    pub reproduction: ReproductionReport,
+    pub semaphore: Arc<Semaphore>,
+    pub started: Instant,
+}
+
+impl Ready {
+    pub fn report(&self, candidates: BTreeMap<u32, CandidateRun>) -> VerificationReport {
+        VerificationReport {
+            sandbox: self.sandbox.kind().to_owned(),
+            image: self.image.clone(),
+            test_command: self.plan.test.command.clone(),
+            baseline: self.baseline.clone(),
+            reproduction: self.reproduction.clone(),
+            candidates,
+            seconds: self.started.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// One candidate's tests, bounded by the job's sandbox concurrency.
+    async fn verify(
+        self: Arc<Self>,
+        id: u32,
+        files: PatchedFiles,
+        cancel: tokio_util::sync::CancellationToken,
+    ) -> (u32, Result<CandidateTests, SandboxError>) {
+        let Ok(_permit) = self.semaphore.acquire().await else {
+            return (id, Err(SandboxError::Cancelled));
+        };
+        let script = self.reproduction.chosen_script.as_deref();
+        let result = self
+            .plan
+            .candidate(&*self.sandbox, &self.baseline, script, &files, &cancel)
+            .await;
+        (id, result)
+    }
+}
+
+/// Builds the sandbox, runs the baseline and, alongside it, writes and checks reproduction tests.
+/// Usage of the reproduction samples is added to `usage` by the caller from the returned value.
+pub(super) async fn prepare(
+    ctx: &JobContext,
+    test: TestCommand,
+    reproduce_prompt: Option<String>,
+) -> Result<(Ready, crate::backend::Usage), VerificationError> {
+    let started = Instant::now();
+    let settings = &ctx.settings;
+    let snapshot = ctx.snapshot.clone();
+    let files = tokio::task::spawn_blocking(move || snapshot.base_files())
+        .await
+        .map_err(|e| VerificationError::Files(e.to_string()))?
+        .map_err(|e| VerificationError::Files(e.to_string()))?;
+    let (sandbox, image) = create_sandbox(ctx, files).await?;
+    // A project venv is untracked, so the local copy has none: point at the user's. In Docker
+    // the image decides, and the path stays as written.
+    let python = if sandbox.kind() == "local" {
+        local_interpreter(ctx.snapshot.root(), &settings.python)
+    } else {
+        settings.python.clone()
+    };
+    let plan = Arc::new(TestPlan {
+        test: with_interpreter(test, &settings.python, &python),
+        timeout: settings.test_timeout,
+        python,
+        env: settings.test_env.clone(),
+    });
+    ctx.emit(JobEvent::VerificationStarted {
+        sandbox: sandbox.kind(),
+        test_command: plan.test.command.clone(),
+    });
+    let semaphore = Arc::new(Semaphore::new(settings.concurrency));
+    let baseline = async {
+        let _permit = semaphore
+            .acquire()
+            .await
+            .map_err(|_| SandboxError::Cancelled)?;
+        plan.baseline(&*sandbox, ctx.cancel.token()).await
+    };
+    let reproduction = reproduction_test(ctx, reproduce_prompt, &sandbox, &plan, &semaphore);
+    let (baseline, reproduction) = tokio::join!(baseline, reproduction);
+    let (baseline, (reproduction, usage)) = match (baseline, reproduction) {
+        (Ok(baseline), Ok(reproduction)) => (baseline, reproduction),
+        (Err(e), _) | (_, Err(e)) => {
+            sandbox.cleanup().await;
+            return Err(e.into());
+        }
+    };
+    ctx.emit(JobEvent::BaselineDone {
+        passed: baseline.passed,
+        failed: baseline.failed,
+    });
+    if baseline.output_truncated {
+        ctx.warn(format!(
+            "the baseline's test output passed the {} MiB cap (sandbox.output_limit_mb): tests it reported after that are not judged",
+            settings.output_limit_mb
+        ));
+    }
+    ctx.emit(JobEvent::ReproductionChosen {
+        generated: reproduction.generated,
+        reproducing: reproduction.reproducing(),
+        chosen: reproduction.chosen_index,
+    });
+    let ready = Ready {
+        sandbox,
+        image,
+        plan,
+        baseline,
+        reproduction,
+        semaphore,
+        started,
+    };
+    Ok((ready, usage))
+}
+
+type Verifying = BoxFuture<'static, (u32, Result<CandidateTests, SandboxError>)>;
+
+/// Candidates waiting for the baseline, the test runs under way and the verdicts so far.
+#[derive(Default)]
+pub(super) struct VerifyQueue {
+    ready: Option<Arc<Ready>>,
+    waiting: Vec<(u32, PatchedFiles)>,
+    running: FuturesUnordered<Verifying>,
+    pub tested: BTreeMap<u32, CandidateRun>,
+}
+
+impl VerifyQueue {
+    pub fn push(&mut self, ctx: &JobContext, id: u32, files: PatchedFiles) {
+        match &self.ready {
+            Some(ready) => self.start(ctx, ready.clone(), id, files),
+            None => self.waiting.push((id, files)),
+        }
+    }
+
+    pub fn set_ready(&mut self, ctx: &JobContext, ready: Ready) {
+        let ready = Arc::new(ready);
+        for (id, files) in std::mem::take(&mut self.waiting) {
+            self.start(ctx, ready.clone(), id, files);
+        }
+        self.ready = Some(ready);
+    }
+
+    fn start(&mut self, ctx: &JobContext, ready: Arc<Ready>, id: u32, files: PatchedFiles) {
+        let cancel = ctx.cancel.token().clone();
+        self.running.push(Box::pin(ready.verify(id, files, cancel)));
+    }
+
+    pub fn is_running(&self) -> bool {
+        !self.running.is_empty()
+    }
+
+    pub async fn next(&mut self) -> Option<(u32, Result<CandidateTests, SandboxError>)> {
+        self.running.next().await
+    }
+
+    /// Stops what still runs and removes the sandbox; the report of what was tested.
+    pub async fn finish(mut self) -> Option<VerificationReport> {
+        self.running.clear();
+        let ready = self.ready.take()?;
+        ready.sandbox.cleanup().await;
+        Some(ready.report(self.tested))
+    }
+}
