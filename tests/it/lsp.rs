@@ -818,6 +818,11 @@ async fn a_backend_that_goes_down_mid_job_is_reported() {
         end["message"].as_str().unwrap().starts_with("failed: "),
         "{end}"
     );
+    let ended = wait_job_ended(&client, "job-1").await;
+    assert_eq!(
+        ended,
+        json!({"job": "job-1", "state": "failed", "winner": null, "message": end["message"], "reason": null})
+    );
     let shown = client
         .wait_notification(
             "window/showMessage",
@@ -854,6 +859,7 @@ async fn a_backend_that_goes_down_mid_job_is_reported() {
         "{actions:#}"
     );
     client.shutdown().await;
+    assert_eq!(job_ended_count(&client, "job-1"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -960,6 +966,41 @@ async fn a_line_that_mentions_an_issue_offers_to_fix_it() {
         .await
         .unwrap();
     assert_eq!(filtered, json!([]));
+
+    // Ranges as a client may send them: reversed, or out at the end of u32, get an answer.
+    let ask = |start: u32, end: u32| {
+        client.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri(&file)},
+                "range": {"start": {"line": start, "character": 4}, "end": {"line": end, "character": 0}},
+                "context": {"diagnostics": [], "only": ["source"]},
+            }),
+        )
+    };
+    let all = [
+        "Fix issue #123",
+        "Fix issue acme/calc#7",
+        "Fix issue https://github.com/acme/calc/issues/9",
+        "Fix issue…",
+    ];
+    assert_eq!(titles(&ask(3, 0).await.unwrap()), all);
+    assert_eq!(titles(&ask(u32::MAX, 0).await.unwrap()), all);
+    assert_eq!(
+        titles(&ask(u32::MAX, u32::MAX - 1).await.unwrap()),
+        ["Fix issue…"]
+    );
+    let hover = client
+        .request(
+            "textDocument/hover",
+            json!({
+                "textDocument": {"uri": uri(&file)},
+                "position": {"line": u32::MAX, "character": u32::MAX},
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hover, Value::Null);
     client.shutdown().await;
 }
 
@@ -1217,4 +1258,148 @@ async fn cancel_kills_the_sandbox_run() {
     let left = processes_with(&format!("sleep {MARKER}"));
     assert!(left.is_empty(), "sandbox runs left after cancel: {left:?}");
     client.shutdown().await;
+}
+
+/// The `swiss/jobEnded` of `job`, waiting for it.
+async fn wait_job_ended(client: &TestClient, job: &str) -> Value {
+    client
+        .wait_notification("swiss/jobEnded", |p| p["job"] == job, JOB_TIMEOUT)
+        .await
+}
+
+fn job_ended_count(client: &TestClient, job: &str) -> usize {
+    client
+        .notifications("swiss/jobEnded")
+        .iter()
+        .filter(|p| p["job"] == job)
+        .count()
+}
+
+/// A server on the calc fixture with the scripted `script`, and `jobs` jobs started on its issue.
+async fn serve_jobs(script: Script, jobs: usize) -> (FixtureRepo, ScriptedBackend, TestClient) {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start(script).await;
+    let client = TestClient::start();
+    client
+        .initialize(repo.path(), full_capabilities(), options(&backend))
+        .await;
+    for _ in 0..jobs {
+        client
+            .execute("swiss.fixIssue", json!([{"issue": calc::ISSUE}]))
+            .await
+            .unwrap();
+    }
+    (repo, backend, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_ended_reports_a_winner_and_a_job_without_candidates() {
+    let (_repo, _backend, client) = serve_jobs(calc_script(), 1).await;
+    let ended = wait_job_ended(&client, "job-1").await;
+    let end = wait_progress_end(&client, "swiss/job-1").await;
+    assert_eq!(
+        ended,
+        json!({
+            "job": "job-1",
+            "state": "succeeded",
+            "winner": 1,
+            "message": end["message"],
+            "reason": null,
+        })
+    );
+    assert!(
+        ended["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("winner: candidate 1"),
+        "{ended}"
+    );
+    // Applying and dismissing a finished job ends nothing again.
+    client
+        .execute("swiss.applyCandidate", json!([{"job": "job-1"}]))
+        .await
+        .unwrap();
+    client
+        .execute("swiss.dismiss", json!([{"job": "job-1"}]))
+        .await
+        .unwrap();
+    client.shutdown().await;
+    assert_eq!(job_ended_count(&client, "job-1"), 1);
+
+    let unusable = Script::new()
+        .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
+        .answer(PromptKind::Repair, [calc::PROSE, calc::NOT_FOUND]);
+    let (_repo, _backend, client) = serve_jobs(unusable, 1).await;
+    let ended = wait_job_ended(&client, "job-1").await;
+    assert_eq!(ended["state"], "no-candidate", "{ended}");
+    assert_eq!(ended["winner"], Value::Null);
+    assert_eq!(ended["reason"], Value::Null);
+    assert!(
+        ended["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("finished: no valid candidate"),
+        "{ended}"
+    );
+    client.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_ended_says_why_a_job_was_cancelled() {
+    let slow = calc_script().latency(Duration::from_secs(2));
+    let (_repo, _backend, client) = serve_jobs(slow, 4).await;
+    for token in ["swiss/job-1", "swiss/job-2", "swiss/job-3", "swiss/job-4"] {
+        client
+            .wait_notification(
+                "$/progress",
+                |p| p["token"] == token && p["value"]["kind"] == "begin",
+                JOB_TIMEOUT,
+            )
+            .await;
+    }
+    // The command and the progress UI's button are both the user; a dismiss while the job runs
+    // ends it too, and the job it removed is still told of.
+    client
+        .execute("swiss.cancel", json!([{"job": "job-1"}]))
+        .await
+        .unwrap();
+    client
+        .notify(
+            "window/workDoneProgress/cancel",
+            json!({"token": "swiss/job-2"}),
+        )
+        .await;
+    client
+        .execute("swiss.dismiss", json!([{"job": "job-3"}]))
+        .await
+        .unwrap();
+    for (job, reason) in [("job-1", "user"), ("job-2", "user"), ("job-3", "dismiss")] {
+        let ended = wait_job_ended(&client, job).await;
+        assert_eq!(
+            ended,
+            json!({
+                "job": job,
+                "state": "cancelled",
+                "winner": null,
+                "message": "cancelled; nothing was changed",
+                "reason": reason,
+            })
+        );
+    }
+    // A dismiss after the cancel does not change why job-1 stopped, nor end it twice.
+    client
+        .execute("swiss.dismiss", json!([{"job": "job-1"}]))
+        .await
+        .unwrap();
+
+    // Shutting down ends the job still running.
+    let _ = client.request("shutdown", Value::Null).await;
+    let ended = wait_job_ended(&client, "job-4").await;
+    assert_eq!(ended["state"], "cancelled", "{ended}");
+    assert_eq!(ended["reason"], "shutdown", "{ended}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for job in ["job-1", "job-2", "job-3", "job-4"] {
+        assert_eq!(job_ended_count(&client, job), 1, "{job}");
+    }
+    client.notify("exit", Value::Null).await;
 }

@@ -14,4 +14,10 @@ return {
       require('swiss').fix_issue_command(command, ctx)
     end,
   },
+  -- How each job ended, so that nothing has to read it out of the progress text.
+  handlers = {
+    ['swiss/jobEnded'] = function(err, result, ctx)
+      require('swiss').on_job_ended(err, result, ctx)
+    end,
+  },
 }

@@ -169,7 +169,10 @@ function scenarios.command()
 
   vim.cmd('SwissFix ' .. params.issue)
   local job, done = wait_job(client, nil)
-  check(done.status == 'done' and vim.startswith(done.message, 'winner: '), 'job end %s', vim.inspect(done))
+  check(done.state == 'succeeded' and type(done.winner) == 'number' and done.reason == nil
+    and vim.startswith(done.message, 'winner: candidate ' .. done.winner), 'job end %s', vim.inspect(done))
+  check(swiss.job_info(client.id, job).state == 'succeeded', 'the plugin recorded the end: %s',
+    vim.inspect(swiss.job_info(client.id, job)))
   local token = 'swiss/' .. job
   local begin = vim.tbl_filter(function(p)
     return p.token == token and p.value.kind == 'begin'
@@ -184,6 +187,7 @@ function scenarios.command()
 
   local d, data = winner_diagnostic(buf, job)
   log('diagnostic: ' .. d.message)
+  check(data.candidate == done.winner, 'swiss/jobEnded names the winner of the diagnostics')
 
   -- Hover, the raw answer: the table as docs/lsp.md prints it.
   vim.api.nvim_win_set_cursor(0, { d.lnum + 1, d.col })
@@ -268,7 +272,8 @@ function scenarios.code_action()
   local done = wait_for('the end of ' .. cancelled, SHORT, function()
     return job_ends[cancelled]
   end)
-  check(done.status == 'cancelled' and done.message == 'cancelled; nothing was changed', 'cancel: %s', vim.inspect(done))
+  check(done.state == 'cancelled' and done.reason == 'user' and done.winner == nil
+    and done.message == 'cancelled; nothing was changed', 'cancel: %s', vim.inspect(done))
   check(#swiss_diagnostics(buf) == 0, 'a cancelled job leaves no diagnostics')
 
   -- "Fix issue…": the code action sends swiss.fixIssue without an issue; the plugin asks.
@@ -291,7 +296,7 @@ function scenarios.code_action()
   vim.ui.input = input
   check(asked.default == nil, 'no reference on line 1 to prefill, got %s', tostring(asked.default))
   local job, finished = wait_job(client, cancelled)
-  check(finished.status == 'done' and vim.startswith(finished.message, 'winner: '), 'job end %s', vim.inspect(finished))
+  check(finished.state == 'succeeded' and vim.startswith(finished.message, 'winner: '), 'job end %s', vim.inspect(finished))
   local d = winner_diagnostic(buf, job)
 
   -- "Apply winning patch" on the diagnostic's line, through the built-in code action.

@@ -208,6 +208,68 @@ test('setup: settings go out as initializationOptions and as section swiss', fun
   eq('Swiss: fix an issue', vim.fn.maparg('<leader>sf', 'n', false, true).desc)
 end)
 
+test('setup: swiss/jobEnded has its handler, next to the user\'s own', function()
+  local mine = function() end
+  swiss.setup({ enable = false, lsp = { handlers = { ['window/logMessage'] = mine } } })
+  local handlers = vim.lsp.config.swiss.handlers
+  assert(type(handlers['swiss/jobEnded']) == 'function', 'the client handles swiss/jobEnded')
+  eq(mine, handlers['window/logMessage'])
+end)
+
+--- What swiss/jobEnded does in this Neovim: the notifications and the SwissJobEnd events.
+local function job_ended(client_id, result)
+  local notes, events = {}, {}
+  local notify = vim.notify
+  vim.notify = function(msg)
+    table.insert(notes, msg)
+  end
+  local group = vim.api.nvim_create_augroup('swiss.unit.jobend', {})
+  vim.api.nvim_create_autocmd('User', {
+    group = group,
+    pattern = 'SwissJobEnd',
+    callback = function(ev)
+      table.insert(events, ev.data)
+    end,
+  })
+  local ok, err = pcall(vim.lsp.config.swiss.handlers['swiss/jobEnded'], nil, result, { client_id = client_id, method = 'swiss/jobEnded' })
+  vim.notify = notify
+  vim.api.nvim_del_augroup_by_id(group)
+  assert(ok, err)
+  return notes, events
+end
+
+test('swiss/jobEnded decides how a job ended, whatever its message says', function()
+  local won = 'winner: candidate 3 (score 1.71, 1 vote(s)) of 2 unique candidate(s) from 4 sample(s)'
+  local notes, events = job_ended(41, { job = 'job-1', state = 'succeeded', winner = 3, message = won, reason = vim.NIL })
+  eq({ state = 'succeeded', winner = 3, message = won }, swiss.job_info(41, 'job-1'))
+  eq({ 'Swiss: job-1: ' .. won .. '. :SwissApply applies it, :SwissCandidates compares' }, notes)
+  eq({ { client_id = 41, job = 'job-1', state = 'succeeded', winner = 3, message = won } }, events)
+
+  -- The text alone would read as a win; the state says it was cancelled, and why.
+  notes, events = job_ended(41, { job = 'job-2', state = 'cancelled', winner = vim.NIL, message = 'winner: no', reason = 'user' })
+  eq({ state = 'cancelled', message = 'winner: no', reason = 'user' }, swiss.job_info(41, 'job-2'))
+  eq({ 'Swiss: job-2: winner: no' }, notes)
+  eq('user', events[1].reason)
+
+  -- The server has already shown these two with window/showMessage.
+  for _, state in ipairs({ 'failed', 'no-candidate' }) do
+    notes, events = job_ended(41, { job = 'job-3', state = state, winner = vim.NIL, message = 'x', reason = vim.NIL })
+    eq({}, notes, state)
+    eq(state, events[1].state)
+    eq(state, swiss.job_info(41, 'job-3').state)
+  end
+end)
+
+test('swiss/jobEnded keeps an applied job applied, and ignores what is not a job', function()
+  job_ended(42, { job = 'job-1', state = 'succeeded', winner = 1, message = 'winner: candidate 1' })
+  swiss.job_info(42, 'job-1').state = 'applied'
+  job_ended(42, { job = 'job-1', state = 'succeeded', winner = 1, message = 'winner: candidate 1' })
+  eq('applied', swiss.job_info(42, 'job-1').state)
+  local notes, events = job_ended(42, { state = 'succeeded' })
+  eq({}, notes)
+  eq({}, events)
+end)
+
 test('the code action command without arguments asks for the issue', function()
   local prompted = recording('prompt_fix', function()
     swiss.fix_issue_command({ command = 'swiss.fixIssue' }, { bufnr = 1, client_id = 7 })

@@ -18,7 +18,7 @@ import {
 } from 'vscode-languageclient/node';
 
 import { referenceAt } from './issueRefs';
-import { JobInfo, JobTracker, jobOfToken, ProgressValue, statusView } from './jobs';
+import { JOB_ENDED, JobEnded, JobInfo, JobTracker, jobOfToken, ProgressValue, statusView } from './jobs';
 import { applyFilePatch, FilePatch, parsePatch } from './patch';
 import { CandidateReport, candidateItems, JobReport } from './report';
 import { findServer } from './serverPath';
@@ -203,6 +203,7 @@ async function startClient(): Promise<void> {
     },
   };
   client = new LanguageClient('swiss', 'Swiss', processOptions, clientOptions);
+  client.onNotification(JOB_ENDED, (end: JobEnded) => tracker.ended(end));
   tracker.clear();
   status.text = '$(sync~spin) Swiss: starting';
   status.tooltip = `${lookup.found} lsp`;
@@ -281,11 +282,6 @@ async function runServerCommand(
       }
       break;
     }
-    case CANCEL:
-      if (job) {
-        tracker.cancelled(job);
-      }
-      break;
     case DISMISS:
       if (job) {
         tracker.dismissed(job);
@@ -399,7 +395,7 @@ async function cancelJob(): Promise<void> {
   }
 }
 
-const withWinner = (j: JobInfo) => j.state === 'won';
+const withWinner = (j: JobInfo) => j.state === 'succeeded';
 
 async function applyWinner(): Promise<void> {
   const job = await pickJob(
@@ -414,7 +410,7 @@ async function applyWinner(): Promise<void> {
 
 async function pickCandidate(title: string): Promise<{ job: string; report: JobReport; candidate: CandidateReport } | undefined> {
   const job = await pickJob(
-    tracker.list((j) => j.state === 'won' || j.state === 'applied' || j.state === 'no-winner'),
+    tracker.list((j) => j.state === 'succeeded' || j.state === 'applied' || j.state === 'no-candidate'),
     'Swiss: no job has finished yet. Run "Swiss: Fix Issue…" first.',
     title,
   );

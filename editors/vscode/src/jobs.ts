@@ -1,8 +1,22 @@
 // What the extension knows of the server's jobs. The server pushes no job list, so this is pieced
 // together from the `swiss/<job>` progress tokens (which also cover jobs the server started
-// itself, e.g. from its "Re-run Swiss" button) and from the results of the commands.
+// itself, e.g. from its "Re-run Swiss" button), from `swiss/jobEnded`, and from the results of
+// the commands.
 
-export type JobState = 'running' | 'won' | 'no-winner' | 'cancelled' | 'failed' | 'applied';
+/** How a job ended, as `swiss/jobEnded` says (docs/lsp.md). */
+export type EndState = 'succeeded' | 'no-candidate' | 'cancelled' | 'failed';
+export type JobState = 'running' | EndState | 'applied';
+
+/** The `swiss/jobEnded` notification's parameters. */
+export interface JobEnded {
+  job: string;
+  state: EndState;
+  winner: number | null;
+  message: string;
+  reason: string | null;
+}
+
+export const JOB_ENDED = 'swiss/jobEnded';
 
 export interface JobInfo {
   id: string;
@@ -12,6 +26,8 @@ export interface JobInfo {
   message?: string;
   percentage?: number;
   winner?: number;
+  /** Why a cancelled job was cancelled (`user`, `dismiss`, `shutdown`). */
+  reason?: string;
   /** Order of first sight, so "the latest job" means something. */
   seq: number;
 }
@@ -30,22 +46,6 @@ export function jobOfToken(token: string | number): string | undefined {
   return typeof token === 'string' && token.startsWith(TOKEN_PREFIX)
     ? token.slice(TOKEN_PREFIX.length)
     : undefined;
-}
-
-/** The end messages of docs/lsp.md ("winner: candidate k …", "finished: …", …). */
-export function endState(message: string | undefined): { state: JobState; winner?: number } {
-  const text = message ?? '';
-  const won = /^winner: candidate (\d+)/.exec(text);
-  if (won) {
-    return { state: 'won', winner: Number(won[1]) };
-  }
-  if (text.startsWith('cancelled')) {
-    return { state: 'cancelled' };
-  }
-  if (text.startsWith('failed')) {
-    return { state: 'failed' };
-  }
-  return { state: 'no-winner' };
 }
 
 export class JobTracker {
@@ -77,8 +77,13 @@ export class JobTracker {
     this.changed();
   }
 
+  /** Progress only shows where a job stands; how it ended comes from `ended`. */
   progress(id: string, value: ProgressValue): void {
-    const job = this.ensure(id);
+    // A report or end for a job already dismissed must not bring it back.
+    const job = value.kind === 'begin' ? this.ensure(id) : this.jobs.get(id);
+    if (!job) {
+      return;
+    }
     if (value.kind === 'begin') {
       job.title = value.title?.replace(/^Swiss: /, '');
       job.state = 'running';
@@ -90,14 +95,27 @@ export class JobTracker {
       job.message = value.message;
     }
     if (value.kind === 'end') {
-      const end = endState(value.message);
-      // The apply result can come before a late end report; applied stays applied.
-      if (job.state !== 'applied') {
-        job.state = end.state;
-      }
-      job.winner = end.winner ?? job.winner;
       job.percentage = undefined;
     }
+    this.changed();
+  }
+
+  /** `swiss/jobEnded`: the server's word on how the job ended. */
+  ended(end: JobEnded): void {
+    if (end.reason === 'dismiss') {
+      // Dismissing forgets the job, whether its answer or this notification comes first.
+      this.dismissed(end.job);
+      return;
+    }
+    const job = this.ensure(end.job);
+    // An apply answered before this notification stays applied.
+    if (job.state !== 'applied') {
+      job.state = end.state;
+      job.message = end.message;
+    }
+    job.winner = end.winner ?? undefined;
+    job.reason = end.reason ?? undefined;
+    job.percentage = undefined;
     this.changed();
   }
 
@@ -105,15 +123,6 @@ export class JobTracker {
     const job = this.ensure(id);
     job.state = 'applied';
     job.message = `applied candidate ${candidate ?? job.winner ?? '?'}`;
-    this.changed();
-  }
-
-  cancelled(id: string): void {
-    const job = this.ensure(id);
-    if (job.state === 'running') {
-      job.state = 'cancelled';
-      job.message = 'cancelled';
-    }
     this.changed();
   }
 
@@ -150,9 +159,9 @@ function describe(job: JobInfo): string {
       const pct = job.percentage !== undefined ? ` ${job.percentage}%` : '';
       return `${job.id} running${pct}${job.message ? `: ${job.message}` : ''}`;
     }
-    case 'won':
+    case 'succeeded':
       return `${job.id} winner: candidate ${job.winner ?? '?'}`;
-    case 'no-winner':
+    case 'no-candidate':
       return `${job.id}: no valid candidate`;
     case 'cancelled':
       return `${job.id} cancelled`;
@@ -181,7 +190,7 @@ export function statusView(jobs: JobInfo[]): StatusView {
     return { text: '$(wand) Swiss', tooltip: 'Swiss: click to fix an issue', action: 'fix' };
   }
   const lines = jobs.map((j) => `${j.id}: ${j.title ?? ''} — ${j.message ?? j.state}`);
-  if (latest.state === 'won') {
+  if (latest.state === 'succeeded') {
     return {
       text: `$(check) Swiss: ${describe(latest)}`,
       tooltip: `${lines.join('\n')}\nClick to see the candidates.`,

@@ -51,7 +51,7 @@ impl LineIndex {
         };
         let end = self
             .starts
-            .get(position.line as usize + 1)
+            .get((position.line as usize).saturating_add(1))
             .copied()
             .unwrap_or(self.len);
         let line = &text[start..end];
@@ -78,6 +78,15 @@ impl LineIndex {
     pub fn line_start(&self, line: usize) -> usize {
         self.starts.get(line).copied().unwrap_or(self.len)
     }
+}
+
+/// The lines a client's range covers, at most `limit` after the first. Ranges come from the
+/// client as they are: reversed, or out at `u32::MAX`, they still give lines and never an
+/// overflow.
+pub fn range_lines(range: &Range, limit: u32) -> std::ops::RangeInclusive<u32> {
+    let first = range.start.line.min(range.end.line);
+    let last = range.start.line.max(range.end.line);
+    first..=last.min(first.saturating_add(limit))
 }
 
 fn contains(range: &Range, position: Position) -> bool {
@@ -584,9 +593,6 @@ impl ProgressTally {
                 ),
                 fraction(*done, *found, 70, 90),
             ),
-            // Events this layer does not know yet only keep the bar alive.
-            #[allow(unreachable_patterns)]
-            _ => return None,
         };
         self.percentage = self.percentage.max(percentage);
         Some((message, self.percentage))
@@ -614,6 +620,19 @@ mod tests {
         assert_eq!(index.offset(text, Position::new(1, 99)), text.len() - 1);
         assert_eq!(index.offset(text, Position::new(7, 0)), text.len());
         assert_eq!(index.position(text, text.len()), Position::new(2, 0));
+    }
+
+    #[test]
+    fn client_ranges_give_lines_in_any_order_and_size() {
+        let range = |a: u32, b: u32| Range::new(Position::new(a, 3), Position::new(b, 0));
+        assert_eq!(range_lines(&range(2, 4), 50), 2..=4);
+        assert_eq!(range_lines(&range(4, 2), 50), 2..=4);
+        assert_eq!(range_lines(&range(0, 500), 50), 0..=50);
+        assert_eq!(range_lines(&range(u32::MAX, 0), 50), 0..=50);
+        assert_eq!(
+            range_lines(&range(u32::MAX, u32::MAX - 1), 50),
+            u32::MAX - 1..=u32::MAX
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ use super::convert::{self, ProgressTally};
 use super::diagnostics;
 use super::jobs::{Job, JobState};
 use super::progress::JobProgress;
+use super::protocol::Ending;
 use super::session::Session;
 use crate::job::report::FixReport;
 use crate::job::{run_fix, CancelReason, FixOutcome, JobContext, JobError, JobEvent};
@@ -141,7 +142,9 @@ async fn finish(
             let Some(winner) = outcome.winner() else {
                 diagnostics::clear(session, job).await;
                 let summary = report.no_candidate_summary();
-                progress.end(format!("finished: {summary}")).await;
+                progress
+                    .end(Ending::NoCandidate, format!("finished: {summary}"))
+                    .await;
                 session
                     .show_message(MessageType::WARNING, format!("Swiss {}: {summary}", job.id))
                     .await;
@@ -173,7 +176,9 @@ async fn finish(
                 outcome.samples.len()
             );
             tracing::info!(%summary, "job finished");
-            progress.end(summary.clone()).await;
+            progress
+                .end(Ending::Succeeded { winner: winner.id }, summary.clone())
+                .await;
             if !progress.is_visible() {
                 session
                     .show_message(
@@ -187,7 +192,9 @@ async fn finish(
             tracing::info!(?reason, "job cancelled");
             job.set_state(JobState::Cancelled);
             diagnostics::clear(session, job).await;
-            progress.end("cancelled; nothing was changed").await;
+            progress
+                .end(Ending::Cancelled(reason), "cancelled; nothing was changed")
+                .await;
             if !progress.is_visible() {
                 session
                     .show_message(
@@ -205,7 +212,9 @@ async fn fail(session: &Session, job: &Job, progress: &JobProgress, message: Str
     tracing::warn!(error = %message, "job failed");
     job.set_state(JobState::Failed(message.clone()));
     diagnostics::clear(session, job).await;
-    progress.end(format!("failed: {message}")).await;
+    progress
+        .end(Ending::Failed, format!("failed: {message}"))
+        .await;
     session
         .show_message(
             MessageType::ERROR,

@@ -1,6 +1,7 @@
 //! A job's `$/progress` stream: server-created (`window/workDoneProgress/create`), cancellable,
 //! one report per stage and per sample. A client without progress support gets
-//! `window/showMessage` at the start and the end instead.
+//! `window/showMessage` at the start and the end instead. Every client gets the end as
+//! `swiss/jobEnded` too.
 
 use tower_lsp_server::lsp_types::notification::Progress;
 use tower_lsp_server::lsp_types::request::WorkDoneProgressCreate;
@@ -12,6 +13,7 @@ use tower_lsp_server::lsp_types::{
 use tower_lsp_server::Client;
 
 use super::jobs::Job;
+use super::protocol::{Ending, JobEnded, JobEndedParams};
 use super::session::Session;
 
 #[derive(Clone)]
@@ -20,6 +22,7 @@ pub struct JobProgress {
     /// `None` when the client shows no progress (unsupported, or it refused the token).
     token: Option<ProgressToken>,
     title: String,
+    job: String,
 }
 
 impl JobProgress {
@@ -42,6 +45,7 @@ impl JobProgress {
             client: session.client.clone(),
             token,
             title,
+            job: job.id.clone(),
         };
         match &progress.token {
             Some(_) => {
@@ -82,15 +86,17 @@ impl JobProgress {
         .await;
     }
 
-    pub async fn end(&self, message: impl Into<String>) {
+    /// Ends the job for the client: the progress ends with `message`, then `swiss/jobEnded`
+    /// says how the job went. The job task calls this once, on whichever path the job ends.
+    pub async fn end(&self, ending: Ending, message: impl Into<String>) {
         let message = message.into();
-        if self.token.is_none() {
-            return;
-        }
         self.send(WorkDoneProgress::End(WorkDoneProgressEnd {
-            message: Some(message),
+            message: Some(message.clone()),
         }))
         .await;
+        self.client
+            .send_notification::<JobEnded>(JobEndedParams::new(&self.job, ending, message))
+            .await;
     }
 
     async fn send(&self, value: WorkDoneProgress) {

@@ -1,11 +1,14 @@
 //! Swiss's own part of the protocol: command names, their arguments and results, the custom
-//! notification we handle, and the shape of the `data` we attach to diagnostics. Everything here
+//! notification we handle and the one we send, and the shape of the `data` we attach to diagnostics. Everything here
 //! is documented in docs/lsp.md; the editor shims (VS Code, Neovim) depend on it, so a change
 //! here is a change of the public API.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode};
+use tower_lsp_server::lsp_types::notification::Notification;
+
+use crate::job::CancelReason;
 
 pub const FIX_ISSUE: &str = "swiss.fixIssue";
 pub const CANCEL: &str = "swiss.cancel";
@@ -26,6 +29,64 @@ pub const COMMANDS: [&str; 6] = [
 /// Standard since LSP 3.15, but tower-lsp-server has no handler for it, so it is registered as a
 /// custom method.
 pub const WORK_DONE_PROGRESS_CANCEL: &str = "window/workDoneProgress/cancel";
+
+/// Sent once per job when it ends, however it ends: the editors read how it went from this
+/// rather than from the progress text.
+pub enum JobEnded {}
+
+impl Notification for JobEnded {
+    type Params = JobEndedParams;
+    const METHOD: &'static str = "swiss/jobEnded";
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct JobEndedParams {
+    pub job: String,
+    pub state: EndState,
+    /// The winning candidate's id when `state` is `succeeded`, else `null`.
+    pub winner: Option<u32>,
+    /// What the progress ended with, for the user to read.
+    pub message: String,
+    /// Why a cancelled job was cancelled, else `null`.
+    pub reason: Option<CancelReason>,
+}
+
+impl JobEndedParams {
+    pub fn new(job: &str, ending: Ending, message: String) -> JobEndedParams {
+        let (state, winner, reason) = match ending {
+            Ending::Succeeded { winner } => (EndState::Succeeded, Some(winner), None),
+            Ending::NoCandidate => (EndState::NoCandidate, None, None),
+            Ending::Failed => (EndState::Failed, None, None),
+            Ending::Cancelled(reason) => (EndState::Cancelled, None, Some(reason)),
+        };
+        JobEndedParams {
+            job: job.to_owned(),
+            state,
+            winner,
+            message,
+            reason,
+        }
+    }
+}
+
+/// How a job ended, with what belongs to each end: a winner only to a success, a reason only
+/// to a cancel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    Succeeded { winner: u32 },
+    NoCandidate,
+    Failed,
+    Cancelled(CancelReason),
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum EndState {
+    Succeeded,
+    Failed,
+    Cancelled,
+    NoCandidate,
+}
 
 /// The `source` of every diagnostic Swiss publishes.
 pub const DIAGNOSTIC_SOURCE: &str = "swiss";
@@ -111,5 +172,56 @@ pub fn request_failed(message: impl Into<String>) -> Error {
         code: ErrorCode::ServerError(-32803),
         message: message.into().into(),
         data: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The example in docs/lsp.md is what the server sends: it parses into the type and prints
+    /// back the same.
+    #[test]
+    fn the_documented_job_end_is_the_one_sent() {
+        let doc = include_str!("../../../docs/lsp.md");
+        let section = doc
+            .split_once("## Job end (`swiss/jobEnded`)")
+            .expect("docs/lsp.md documents swiss/jobEnded")
+            .1;
+        let example = section
+            .split_once("```json\n")
+            .and_then(|(_, rest)| rest.split_once("```"))
+            .expect("an example")
+            .0;
+        let documented: Value = serde_json::from_str(example).expect("the example is JSON");
+        let params: JobEndedParams =
+            serde_json::from_value(documented.clone()).expect("the example fits the type");
+        assert_eq!(
+            params,
+            JobEndedParams::new(
+                "job-1",
+                Ending::Succeeded { winner: 3 },
+                params.message.clone()
+            )
+        );
+        assert_eq!(serde_json::to_value(&params).unwrap(), documented);
+        let cancelled = JobEndedParams::new(
+            "job-2",
+            Ending::Cancelled(CancelReason::Dismiss),
+            "cancelled; nothing was changed".to_owned(),
+        );
+        let sent = serde_json::to_value(cancelled).unwrap();
+        assert_eq!(
+            (&sent["state"], &sent["reason"]),
+            (&json!("cancelled"), &json!("dismiss"))
+        );
+        assert_eq!(sent["winner"], Value::Null);
+        let no_candidate = JobEndedParams::new("job-3", Ending::NoCandidate, String::new());
+        assert_eq!(
+            serde_json::to_value(no_candidate).unwrap()["state"],
+            "no-candidate"
+        );
     }
 }

@@ -13,7 +13,9 @@ local levels = vim.log.levels
 M.options = {}
 
 --- Per client id: `last` (the job the commands default to) and `jobs[id]` =
---- `{ status = 'running'|'done'|'cancelled'|'failed', title?, message? }`.
+--- `{ state, title?, message?, winner?, reason? }`, where `state` is `running`, `applied`, or
+--- how the job ended as `swiss/jobEnded` says (`succeeded`, `no-candidate`, `failed`,
+--- `cancelled`).
 --- @type table<integer, {last: string|nil, jobs: table<string, table>}>
 local state = {}
 
@@ -60,8 +62,8 @@ function M.last_job(client_id)
   return s and s.last or nil
 end
 
---- What Swiss knows about a job from its progress.
---- @return table|nil `{status, title?, message?}`
+--- What Swiss knows about a job from its progress and its `swiss/jobEnded`.
+--- @return table|nil `{state, title?, message?, winner?, reason?}`
 function M.job_info(client_id, job)
   local s = state[client_id]
   return s and s.jobs[job] or nil
@@ -172,8 +174,8 @@ function M.fix(issue, opts)
       return
     end
     local entry = record(client.id, job, {}, true)
-    entry.status = entry.status or 'running'
-    if entry.status == 'running' then
+    entry.state = entry.state or 'running'
+    if entry.state == 'running' then
       notify(('%s started (:SwissCancel stops it)'):format(job))
     end
   end)
@@ -298,7 +300,7 @@ function M.apply(candidate, job)
   end
   execute(client, 'swiss.applyCandidate', argument, nil, function(result)
     if type(result) == 'table' and result.applied == true then
-      record(client.id, job, { status = 'applied' })
+      record(client.id, job, { state = 'applied' })
       notify(('applied %s of %s; :wall writes it, u undoes it'):format(
         candidate and ('candidate ' .. candidate) or 'the winning patch',
         job
@@ -318,9 +320,8 @@ function M.apply(candidate, job)
   end)
 end
 
---- `LspProgress` for Swiss tokens (`swiss/<job>`): records the job, and at the end says how it
---- went. A failed job and one without a valid candidate are already reported by the server
---- with `window/showMessage`, so they get no second message here.
+--- `LspProgress` for Swiss tokens (`swiss/<job>`): records the job and where it stands. How it
+--- ended comes from `swiss/jobEnded` (|M.on_job_ended|), not from the progress text.
 function M.on_progress(args)
   local data = args.data or {}
   local params = data.params or {}
@@ -334,29 +335,54 @@ function M.on_progress(args)
     return
   end
   if value.kind == 'begin' then
-    record(client.id, job, { status = 'running', title = value.title }, true)
+    record(client.id, job, { state = 'running', title = value.title }, true)
   elseif value.kind == 'report' then
     record(client.id, job, { message = value.message })
-  elseif value.kind == 'end' then
-    local message = type(value.message) == 'string' and value.message or ''
-    local status = 'done'
-    if vim.startswith(message, 'cancelled') then
-      status = 'cancelled'
-    elseif vim.startswith(message, 'failed') then
-      status = 'failed'
-    end
-    record(client.id, job, { status = status, message = message })
-    if vim.startswith(message, 'winner') then
-      notify(('%s: %s. :SwissApply applies it, :SwissCandidates compares'):format(job, message))
-    elseif status == 'cancelled' then
-      notify(('%s: %s'):format(job, message))
-    end
-    vim.api.nvim_exec_autocmds('User', {
-      pattern = 'SwissJobEnd',
-      modeline = false,
-      data = { client_id = client.id, job = job, status = status, message = message },
-    })
   end
+end
+
+--- The `swiss/jobEnded` handler (docs/lsp.md): records how the job ended, says so for a winner
+--- and a cancel, and fires `User SwissJobEnd`. A failed job and one without a valid candidate
+--- are already reported by the server with `window/showMessage`, so they get no second message.
+--- @param result {job: string, state: string, winner: integer|vim.NIL, message: string, reason: string|vim.NIL}
+--- @param ctx {client_id: integer}
+function M.on_job_ended(_, result, ctx)
+  if type(result) ~= 'table' or type(result.job) ~= 'string' or not ctx or not ctx.client_id then
+    return
+  end
+  local job = result.job
+  local function value(v)
+    return v ~= vim.NIL and v or nil
+  end
+  local fields = {
+    state = result.state,
+    message = type(result.message) == 'string' and result.message or '',
+    winner = value(result.winner),
+    reason = value(result.reason),
+  }
+  local known = M.job_info(ctx.client_id, job)
+  if known and known.state == 'applied' then
+    -- An apply answered before this notification stays applied.
+    fields.state = 'applied'
+  end
+  record(ctx.client_id, job, fields)
+  if result.state == 'succeeded' then
+    notify(('%s: %s. :SwissApply applies it, :SwissCandidates compares'):format(job, fields.message))
+  elseif result.state == 'cancelled' then
+    notify(('%s: %s'):format(job, fields.message))
+  end
+  vim.api.nvim_exec_autocmds('User', {
+    pattern = 'SwissJobEnd',
+    modeline = false,
+    data = {
+      client_id = ctx.client_id,
+      job = job,
+      state = result.state,
+      winner = fields.winner,
+      reason = fields.reason,
+      message = fields.message,
+    },
+  })
 end
 
 --- Job ids for completion: every job this Neovim has seen, newest first.

@@ -8,7 +8,7 @@ use tower_lsp_server::lsp_types::{
     CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse, Diagnostic,
 };
 
-use crate::lsp::convert::{command_action, diagnostic_data, kind_wanted};
+use crate::lsp::convert::{command_action, diagnostic_data, kind_wanted, range_lines};
 use crate::lsp::issue_refs;
 use crate::lsp::jobs::{Job, JobState};
 use crate::lsp::protocol::{APPLY_CANDIDATE, CANCEL, DISMISS, FIX_ISSUE, SHOW_DIFF};
@@ -40,14 +40,13 @@ pub fn handle(session: &Session, params: CodeActionParams) -> Option<CodeActionR
     }
 
     if let Some(doc) = session.documents.get(&params.text_document.uri) {
-        let first = params.range.start.line;
-        let last = params.range.end.line.min(first + MAX_LINES);
+        let lines = range_lines(&params.range, MAX_LINES);
         let mut seen = Vec::new();
         for line in doc
             .text
             .lines()
-            .skip(first as usize)
-            .take((last - first + 1) as usize)
+            .skip(*lines.start() as usize)
+            .take(lines.count())
         {
             for reference in issue_refs::find(line) {
                 if !seen.contains(&reference) {
