@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod cli;
 pub mod config;
+pub mod eval;
 pub mod issue_source;
 pub mod job;
 pub mod lsp;

@@ -2,10 +2,12 @@
 //! into validated `Settings`, then one engine call.
 
 mod args;
+mod eval;
 mod exit;
 mod fix;
 mod progress;
 mod report;
+mod rerank;
 
 use std::process::ExitCode;
 
@@ -15,7 +17,7 @@ use clap::Parser;
 
 use crate::job::report::{ErrorKind, FixOutput};
 
-pub use args::{Cli, Command, FixArgs, LspArgs};
+pub use args::{Cli, Command, EvalArgs, FixArgs, LspArgs, RerankArgs};
 pub use exit::Exit;
 
 pub fn main() -> ExitCode {
@@ -61,6 +63,8 @@ fn run(cli: Cli) -> ExitCode {
     let exit = match cli.command {
         Command::Fix(args) => fix::run(args),
         Command::Lsp(_) => return crate::lsp::run(),
+        Command::Eval(args) => eval::run(args),
+        Command::Rerank(args) => rerank::run(args),
     };
     exit.code()
 }

@@ -25,5 +25,6 @@ pub use error::JobError;
 pub use events::{JobEvent, Stage};
 pub use record::{CandidateRecord, FixOutcome, LocalizationRecord, RepairSample};
 pub use reproduce::ReproductionReport;
+pub use sandbox_choice::create_sandbox_for;
 pub use setup::{Setup, SetupError};
 pub use verify::{test_command, CandidateRun, VerificationError, VerificationReport};
