@@ -2,6 +2,7 @@
 mod backend;
 mod cli_support;
 mod docker_env;
+mod eval;
 mod fix_cli;
 mod issue_sources;
 mod lsp;

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::instances::Instance;
@@ -84,24 +83,20 @@ pub async fn run_eval(
         .collect();
 
     let mut progress = EvalProgress::new(plan.instances.len(), skipped.len());
-    let jobs = Arc::new(Semaphore::new(plan.jobs.max(1)));
+    // Started in file order as slots free up, so `--jobs 1` runs the instances in order.
+    let mut queue = todo.into_iter();
     let mut running = JoinSet::new();
-    for instance in todo {
-        let (shared, jobs, cancel, instance) = (
-            shared.clone(),
-            jobs.clone(),
-            cancel.child(),
-            instance.clone(),
-        );
-        running.spawn(async move {
-            let Ok(_permit) = jobs.acquire_owned().await else {
-                return Solved::Cancelled;
-            };
-            if cancel.is_cancelled() {
-                return Solved::Cancelled;
-            }
-            solve(&shared, &instance, cancel).await
-        });
+    let start_next = |running: &mut JoinSet<Solved>, queue: &mut std::vec::IntoIter<&Instance>| {
+        if cancel.is_cancelled() {
+            return;
+        }
+        if let Some(instance) = queue.next() {
+            let (shared, cancel, instance) = (shared.clone(), cancel.child(), instance.clone());
+            running.spawn(async move { solve(&shared, &instance, cancel).await });
+        }
+    };
+    for _ in 0..plan.jobs.max(1) {
+        start_next(&mut running, &mut queue);
     }
 
     let mut end = EvalEnd::Completed;
@@ -144,6 +139,7 @@ pub async fn run_eval(
                 reports.insert(report.instance_id.clone(), *report);
             }
         }
+        start_next(&mut running, &mut queue);
     }
     progress.finish();
     if cancel.is_cancelled() && end == EvalEnd::Completed {

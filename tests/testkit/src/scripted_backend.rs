@@ -118,6 +118,8 @@ impl Fault {
 #[derive(Debug, Clone, Default)]
 pub struct Script {
     completions: HashMap<PromptKind, Vec<String>>,
+    /// Completions for prompts that contain a word, checked before `completions`.
+    completions_for: Vec<(String, PromptKind, Vec<String>)>,
     ignore_n: bool,
     omit_usage: bool,
     latency: Duration,
@@ -140,6 +142,23 @@ impl Script {
     ) -> Self {
         self.completions
             .insert(kind, completions.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Canned completions for prompts of `kind` that contain `word` (a word of one issue), so
+    /// that one server answers several jobs at once, each its own way. Checked before
+    /// [`Script::answer`]'s lists, cycling on their own.
+    pub fn answer_for<S: Into<String>>(
+        mut self,
+        word: &str,
+        kind: PromptKind,
+        completions: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.completions_for.push((
+            word.to_owned(),
+            kind,
+            completions.into_iter().map(Into::into).collect(),
+        ));
         self
     }
 
@@ -216,7 +235,8 @@ pub struct RecordedRequest {
 #[derive(Debug)]
 struct State {
     script: Script,
-    cursors: HashMap<PromptKind, usize>,
+    /// By kind and, for [`Script::answer_for`]'s lists, the word.
+    cursors: HashMap<(PromptKind, Option<String>), usize>,
     requests: Vec<RecordedRequest>,
     next_id: u64,
 }
@@ -540,18 +560,26 @@ fn decide(state: &mut State, request: HttpRequest) -> Reply {
         Some(n) => n as usize,
     };
     let count = if state.script.ignore_n { 1 } else { n };
-    let Some(list) = state
+    let chosen = state
         .script
-        .completions
-        .get(&kind)
-        .filter(|list| !list.is_empty())
-    else {
+        .completions_for
+        .iter()
+        .find(|(word, for_kind, _)| *for_kind == kind && prompt.contains(word.as_str()))
+        .map(|(word, _, list)| (Some(word.clone()), list.clone()))
+        .or_else(|| {
+            state
+                .script
+                .completions
+                .get(&kind)
+                .map(|list| (None, list.clone()))
+        });
+    let Some((word, list)) = chosen.filter(|(_, list)| !list.is_empty()) else {
         return error(
             400,
             &format!("scripted backend: no completions scripted for {kind:?} prompts"),
         );
     };
-    let cursor = state.cursors.entry(kind).or_default();
+    let cursor = state.cursors.entry((kind, word)).or_default();
     let texts: Vec<String> = (0..count)
         .map(|i| list[(*cursor + i) % list.len()].clone())
         .collect();
