@@ -722,3 +722,31 @@ fn ctrl_c_keeps_finished_instances_and_resume_completes_the_run() {
     assert_eq!(report["summary"]["instances"], 2);
     assert_eq!(report["summary"]["errors"], 0, "{report:#}");
 }
+
+#[test]
+fn an_instance_is_verified_and_graded_in_docker() {
+    let Some(image) = crate::docker_env::docker_test_image() else {
+        return;
+    };
+    let data = dataset();
+    std::fs::write(&data.instances, format!("{}\n", data.calc)).unwrap();
+    let backend = ScriptedBackend::start_in_background(script(&[
+        calc::WRONG_KEEPS_BUG,
+        calc::FIX_A,
+        calc::WRONG_BREAKS_TEST,
+    ]));
+    let out = tempfile::tempdir().unwrap();
+    let output = eval(
+        &data,
+        &backend,
+        out.path(),
+        &["--grade", "--image-template", &image],
+    );
+    assert_exit(&output, 0);
+    let record = read_json(&out.path().join("records/acme__calc-1.json"));
+    assert_eq!(record["verification"]["sandbox"], "docker");
+    assert_eq!(record["verification"]["image"], image.as_str());
+    let report = read_json(&out.path().join("report.json"));
+    let calc = instance_report(&report, "acme__calc-1");
+    assert_eq!(calc["resolved"], true, "{calc:#}");
+}
