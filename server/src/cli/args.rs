@@ -137,8 +137,9 @@ impl FixArgs {
 /// Where and how instances are tested and graded; shared by `swiss eval` and `swiss rerank`.
 #[derive(Debug, Args)]
 pub struct EvalSandboxArgs {
-    /// Where candidates and predictions are tested: docker or local. [default: docker with
-    /// --image-template, else local]
+    /// Where candidates and predictions are tested: docker, local or none (no verification).
+    /// [default: docker with --image-template, else the repository's sandbox.kind in
+    /// --repo-config, else local]
     #[arg(long, value_name = "KIND")]
     pub sandbox: Option<String>,
     /// The Docker image of an instance, with placeholders {instance_id}, {instance_id_docker}
@@ -171,12 +172,12 @@ pub struct EvalSandboxArgs {
 
 impl EvalSandboxArgs {
     pub fn apply(&self, o: &mut Options) {
-        let kind = match (&self.sandbox, &self.image_template) {
-            (Some(kind), _) => kind.clone(),
-            (None, Some(_)) => "docker".to_owned(),
-            (None, None) => "local".to_owned(),
+        o.sandbox.kind = match (&self.sandbox, &self.image_template) {
+            (Some(kind), _) => Some(kind.clone()),
+            (None, Some(_)) => Some("docker".to_owned()),
+            // A repository's table may choose; `local` when none does (`prepare`).
+            (None, None) => None,
         };
-        o.sandbox.kind = Some(kind);
         o.test.timeout_secs = self.test_timeout;
     }
 }

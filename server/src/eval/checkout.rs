@@ -61,7 +61,8 @@ pub fn checkout(source: &Path, repo: &str, commit: &str) -> Result<Checkout, Che
         detail,
     };
     let source = git2::Repository::open(source).map_err(|e| fail(e.message().to_owned()))?;
-    let objects = source.path().join("objects");
+    // `commondir`: a linked work tree (`git worktree add`) keeps its objects in the main one.
+    let objects = source.commondir().join("objects");
     let dir = tempfile::Builder::new()
         .prefix("swiss-eval-")
         .tempdir()

@@ -54,6 +54,11 @@ impl EvalOptions {
         if let Some(template) = &self.image_template {
             options.sandbox.image = Some(image_for(template, instance));
         }
+        // `auto` would warn on every instance that has no image: a benchmark says where it tests.
+        options
+            .sandbox
+            .kind
+            .get_or_insert_with(|| "local".to_owned());
         options
     }
 }
@@ -152,6 +157,44 @@ fn shell_word(word: &str) -> String {
 mod tests {
     use super::*;
     use crate::verify::test_results::OutputFormat;
+
+    fn eval_options(run: Options, repo_config: &str, template: Option<&str>) -> EvalOptions {
+        EvalOptions {
+            repos: PathBuf::from("repos"),
+            run,
+            image_template: template.map(str::to_owned),
+            repo_config: RepoConfig::parse(repo_config).unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_command_line_wins_over_the_repository_table_and_local_is_the_default() {
+        let instance: Instance = serde_json::from_value(serde_json::json!({
+            "instance_id": "o__r-1", "repo": "o/r", "base_commit": "abc",
+            "problem_statement": "x", "version": "1.0",
+        }))
+        .unwrap();
+        let table = "[\"o/r\"]\nsandbox.kind = \"docker\"\ntest.command = \"pytest\"\n";
+        let kind = |run: Options, table: &str, template: Option<&str>| {
+            let options = eval_options(run, table, template).options_for(&instance);
+            (options.sandbox.kind.unwrap(), options.sandbox.image)
+        };
+        assert_eq!(
+            kind(Options::default(), table, None),
+            ("docker".into(), None)
+        );
+        assert_eq!(kind(Options::default(), "", None), ("local".into(), None));
+        let mut local = Options::default();
+        local.sandbox.kind = Some("local".into());
+        assert_eq!(kind(local, table, None), ("local".into(), None));
+        assert_eq!(
+            kind(Options::default(), "", Some("img:{instance_id}")),
+            ("local".into(), Some("img:o__r-1".into())),
+            "the command line sets docker with a template; options_for only fills the image"
+        );
+        let options = eval_options(Options::default(), table, None).options_for(&instance);
+        assert_eq!(options.test.command.as_deref(), Some("pytest"));
+    }
 
     #[test]
     fn directives_are_appended_as_shell_words() {
