@@ -158,10 +158,12 @@ pub struct EvalSandboxArgs {
     /// when every FAIL_TO_PASS and PASS_TO_PASS test passes.
     #[arg(long)]
     pub grade: bool,
-    /// Instances run at once; they share the backends and the cap on sandbox runs
-    /// (sandbox.concurrency). [default: 1]
+    /// Instances run at once; they share the backends and the cap on sandbox runs.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub jobs: usize,
+    /// Sandbox runs at once over all instances (sandbox.concurrency). [default: 2]
+    #[arg(long, value_name = "N")]
+    pub sandbox_concurrency: Option<usize>,
     /// `model_name_or_path` in predictions.jsonl. [default: the model name]
     #[arg(long, value_name = "NAME")]
     pub model_name: Option<String>,
@@ -179,6 +181,7 @@ impl EvalSandboxArgs {
             (None, None) => None,
         };
         o.test.timeout_secs = self.test_timeout;
+        o.sandbox.concurrency = self.sandbox_concurrency;
     }
 }
 
