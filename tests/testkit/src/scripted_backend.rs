@@ -877,6 +877,31 @@ mod tests {
         .to_string()
     }
 
+    #[test]
+    fn a_word_of_the_prompt_picks_its_own_answers() {
+        let backend = ScriptedBackend::start_in_background(
+            Script::new()
+                .answer(PromptKind::Other, ["plain"])
+                .answer_for("divide", PromptKind::Other, ["divide 1", "divide 2"])
+                .answer_for("shout", PromptKind::Repair, ["never: another kind"]),
+        );
+        let ask = |prompt: &str| {
+            let body = json!({"model": "m", "messages": [{"role": "user", "content": prompt}]});
+            let response = post(backend.addr, &body.to_string());
+            let (_, body) = response.split_once("\r\n\r\n").unwrap();
+            let body: Value = serde_json::from_str(body).unwrap();
+            body["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(ask("please divide"), "divide 1");
+        assert_eq!(ask("shout"), "plain");
+        assert_eq!(ask("divide again"), "divide 2");
+        assert_eq!(ask("divide"), "divide 1");
+        assert_eq!(ask("hello"), "plain");
+    }
+
     /// The blocks of an event stream: comments and `data:` lines, without their blank lines.
     fn blocks(response: &str) -> Vec<&str> {
         assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
