@@ -388,6 +388,8 @@ async fn run(repo: &FixtureRepo, backend: &ScriptedBackend, cores: usize) {
                 "backend": {"urls": [backend.base_url()], "max_retries": 0, "timeout_secs": 30},
                 "repair": {"samples": REPAIR_SAMPLES},
                 "sandbox": {"kind": "local"},
+                // pytest from the tests' venv, so the bench needs none installed.
+                "test": {"python": swiss_testkit::pytest_venv().python()},
             }),
         )
         .await;

@@ -33,6 +33,8 @@ fn job(stream: bool, runtime: &tokio::runtime::Runtime) -> Timing {
     options.backend.stream = Some(stream);
     options.repair.samples = Some(SAMPLES);
     options.sandbox.kind = Some("local".to_owned());
+    // pytest from the tests' venv, so the bench needs none installed.
+    options.test.python = Some(swiss_testkit::pytest_venv().python().display().to_string());
     let settings = Settings::resolve(&options).expect("settings");
     let client = Arc::new(BackendClient::new(settings.backend_config()).expect("client"));
     let snapshot =

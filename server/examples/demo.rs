@@ -2,19 +2,36 @@
 //! bug, a stand-in model (the scripted OpenAI-compatible server the tests use, on 127.0.0.1) that
 //! answers like SWE-Swiss would, and the real `swiss fix` with verification in the local sandbox.
 //! Run with `cargo run --release --example demo`; add `-- --json` or other `swiss fix` flags.
+//!
+//! Its point is the verification (the majority patch breaks a test, the right one is written
+//! once), which runs the repository's tests with pytest: without a `python3` that imports pytest
+//! it makes a private venv with pytest under cargo's target directory first, or stops and says
+//! what to install, rather than run with no regression filter.
 
-use std::process::ExitCode;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
 
+use swiss_testkit::pytest_venv::{target_dir, PytestVenv, VENV_DIR};
 use swiss_testkit::{calc, ScriptedBackend};
 
 fn main() -> ExitCode {
+    let python = match pytest_interpreter() {
+        Ok(python) => python,
+        Err(line) => {
+            say(&line);
+            return ExitCode::from(2);
+        }
+    };
     let repo = calc::repo();
+    if let Some(python) = python {
+        // Untracked, so the snapshot leaves it out; it is how a user names a project's venv.
+        let path = toml::Value::String(python.display().to_string());
+        repo.write("swiss.toml", &format!("[test]\npython = {path}\n"));
+    }
     let issue = repo.path().join(".git").join("demo-issue.md");
     if let Err(e) = std::fs::write(&issue, calc::ISSUE) {
-        let _ = std::io::Write::write_fmt(
-            &mut std::io::stderr(),
-            format_args!("demo: failed to write the issue: {e}\n"),
-        );
+        say(&format!("failed to write the issue: {e}"));
         return ExitCode::from(2);
     }
     let backend = ScriptedBackend::start_in_background(calc::verification_script());
@@ -31,4 +48,32 @@ fn main() -> ExitCode {
     args.extend(["--sandbox".to_owned(), "local".to_owned()]);
     args.extend(std::env::args().skip(1));
     swiss::cli::main_from(args)
+}
+
+/// `None` when `python3` imports pytest; else the interpreter of the private venv with pytest,
+/// made on first use. The error is one line saying what to install.
+fn pytest_interpreter() -> Result<Option<PathBuf>, String> {
+    match Command::new("python3").args(["-c", "import pytest"]).output() {
+        Ok(out) if out.status.success() => return Ok(None),
+        Ok(_) => {}
+        Err(e) => {
+            return Err(format!(
+                "failed to run python3 ({e}), which runs the demo repository's tests: install it (on Debian or Ubuntu `apt-get install python3 python3-venv`)"
+            ))
+        }
+    }
+    let dir = target_dir()?.join(VENV_DIR);
+    say(&format!(
+        "python3 has no pytest: the demo's tests run with a private venv at {} (made once with `python3 -m venv` and `pip install pytest`)",
+        dir.display()
+    ));
+    PytestVenv::ensure(&dir)
+        .map(|venv| Some(venv.python()))
+        .map_err(|line| {
+            format!("{line} (or install pytest for python3: `apt-get install python3-pytest` on Debian or Ubuntu, `python3 -m pip install pytest` elsewhere)")
+        })
+}
+
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "demo: {line}");
 }

@@ -10,6 +10,7 @@ pub mod job;
 pub mod lsp;
 pub mod prompts;
 pub mod sandbox;
+pub mod tokenizer;
 pub mod verify;
 
 /// The protocol-free core, its own crate so that no arrow points from it to LSP, HTTP or Docker.

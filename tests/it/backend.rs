@@ -21,6 +21,7 @@ fn config(base_urls: Vec<String>) -> BackendConfig {
         max_retries: MAX_RETRIES,
         initial_backoff: Duration::from_millis(10),
         stream: true,
+        ..BackendConfig::default()
     }
 }
 
@@ -166,9 +167,154 @@ async fn asks_for_all_n_in_one_request(stream: bool) {
 #[tokio::test]
 async fn leaves_max_tokens_out_when_unset() {
     let backend = ScriptedBackend::start(repair_script(1)).await;
-    sample(&client(&backend), 1).await.0.unwrap();
+    let params = SamplingParams {
+        max_tokens: None,
+        ..SamplingParams::default()
+    };
+    let client = client(&backend);
+    sample_with(&client, 1, &params, &CancellationToken::new())
+        .await
+        .0
+        .unwrap();
     let body = &backend.requests()[0].body;
     assert!(body.get("max_tokens").is_none(), "{body}");
+    // Nothing to fit, so the model list is not asked for.
+    assert_eq!(backend.models_requests(), 0);
+}
+
+fn user_prompt() -> Vec<ChatMessage> {
+    vec![ChatMessage::user(
+        "Fix the issue. Answer with SEARCH/REPLACE edits.",
+    )]
+}
+
+async fn sample_user_prompt(client: &BackendClient, n: usize) -> Result<Usage, BackendError> {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let result = client
+        .sample(
+            &user_prompt(),
+            n,
+            &SamplingParams::default(),
+            tx,
+            &CancellationToken::new(),
+        )
+        .await;
+    let mut samples = 0;
+    while rx.try_recv().is_ok() {
+        samples += 1;
+    }
+    if result.is_ok() {
+        assert_eq!(samples, n, "every sample arrives");
+    }
+    result
+}
+
+#[tokio::test]
+async fn every_request_carries_the_system_message_once() {
+    let backend = ScriptedBackend::start(repair_script(2).ignore_n()).await;
+    sample_user_prompt(&client(&backend), 2).await.unwrap();
+    // Topped up: two requests, each with the reference's system message first.
+    let requests = backend.requests();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        assert_eq!(request.messages.len(), 2, "{:?}", request.messages);
+        assert_eq!(request.system(), Some("You are a helpful assistant."));
+        assert_eq!(request.prompt(), user_prompt()[0].content);
+    }
+
+    // A caller's own system message is sent instead, not as well.
+    sample(&client(&backend), 1).await.0.unwrap();
+    let last = backend.requests().pop().unwrap();
+    assert_eq!(last.messages.len(), 2);
+    assert_eq!(last.system(), Some("You are a careful engineer."));
+
+    let silent = BackendClient::new(BackendConfig {
+        system_message: None,
+        ..config(vec![backend.base_url()])
+    })
+    .unwrap();
+    sample_user_prompt(&silent, 1).await.unwrap();
+    let last = backend.requests().pop().unwrap();
+    assert_eq!(last.system(), None);
+    assert_eq!(last.messages.len(), 1);
+}
+
+#[tokio::test]
+async fn asks_for_32768_tokens_where_the_server_reports_no_context() {
+    let backend = ScriptedBackend::start(repair_script(2)).await;
+    let client = client(&backend);
+    sample_user_prompt(&client, 1).await.unwrap();
+    sample_user_prompt(&client, 1).await.unwrap();
+    let requests = backend.requests();
+    assert_eq!(requests[0].max_tokens, Some(32_768));
+    assert_eq!(requests[1].max_tokens, Some(32_768));
+    // Asked once for the endpoint, not once a request.
+    assert_eq!(backend.models_requests(), 1);
+}
+
+/// The `max_tokens` the client fits into `context` for `user_prompt()` with the default system
+/// message: its count is four bytes a token (rounded up) and eight for each message's chat
+/// template, and it leaves a margin of 16.
+fn fitted_max_tokens(context: u64) -> Option<u64> {
+    let system = "You are a helpful assistant.".len().div_ceil(4) as u64 + 8;
+    let user = user_prompt()[0].content.len().div_ceil(4) as u64 + 8;
+    Some(context - system - user - 16)
+}
+
+#[tokio::test]
+async fn fits_max_tokens_into_the_context_the_server_reports() {
+    const CONTEXT: u64 = 8192;
+    // The server refuses what does not fit, as vLLM does: the fitted request must not be refused.
+    let backend = ScriptedBackend::start(
+        repair_script(2)
+            .max_model_len(CONTEXT)
+            .context_window(CONTEXT),
+    )
+    .await;
+    sample_user_prompt(&client(&backend), 2).await.unwrap();
+    let requests = backend.requests();
+    assert_eq!(requests.len(), 1, "no refusal, no retry");
+    assert_eq!(requests[0].max_tokens, fitted_max_tokens(CONTEXT));
+}
+
+#[tokio::test]
+async fn retries_once_with_what_the_context_leaves_after_a_refusal_for_length() {
+    const CONTEXT: u64 = 4096;
+    // A server that does not report its context, and refuses with vLLM's 400.
+    let backend = ScriptedBackend::start(repair_script(3).context_window(CONTEXT)).await;
+    let client = client(&backend);
+    sample_user_prompt(&client, 2).await.unwrap();
+
+    let requests = backend.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].max_tokens, Some(32_768));
+    // The server's own count of the prompt (system and user message joined by a newline).
+    let input = swiss_testkit::scripted_backend::prompt_tokens(&format!(
+        "You are a helpful assistant.\n{}",
+        user_prompt()[0].content
+    ));
+    assert_eq!(requests[1].max_tokens, Some(CONTEXT - input - 16));
+    assert_eq!(requests[1].n, Some(2));
+
+    // The endpoint's context is known from now on: the next call fits before it asks.
+    sample_user_prompt(&client, 1).await.unwrap();
+    let requests = backend.requests();
+    assert_eq!(requests.len(), 3, "no second refusal");
+    assert_eq!(requests[2].max_tokens, fitted_max_tokens(CONTEXT));
+}
+
+#[tokio::test]
+async fn a_prompt_longer_than_the_context_is_not_sent_again() {
+    let backend = ScriptedBackend::start(repair_script(1).context_window(10)).await;
+    let err = sample_user_prompt(&client(&backend), 1).await.unwrap_err();
+    assert!(
+        matches!(err, BackendError::PromptTooLong { limit: 10, .. }),
+        "{err:?}"
+    );
+    let message = err.to_string();
+    assert!(message.starts_with("failed to fit the prompt"), "{message}");
+    assert!(message.contains("repair.max_prompt_tokens"), "{message}");
+    assert_eq!(backend.requests().len(), 1);
 }
 
 #[tokio::test]

@@ -5,10 +5,13 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// `swiss fix --repo REPO ARGS…`, blind to the developer's own Swiss settings and tokens.
+/// `swiss fix --repo REPO ARGS…`, blind to the developer's own Swiss settings and tokens, with
+/// the tests' pytest venv first on PATH like an activated venv: the fixtures' detected test
+/// command, `python3 -m pytest`, then works on a machine whose own python3 has no pytest.
 pub fn swiss_fix(repo: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiss"));
     cmd.arg("fix").arg("--repo").arg(repo).args(args);
+    cmd.env("PATH", swiss_testkit::pytest_venv().path_env());
     for var in [
         "SWISS_BACKEND_URL",
         "SWISS_MODEL",

@@ -2,7 +2,7 @@
 //! a calc package whose `divide` floors, and a strutil package whose `shout` does not shout. Each
 //! instance's test patch adds the tests that show its bug. The scripted backend answers both
 //! instances at once, telling them apart by a word of each issue. Tests run with pytest in the
-//! local sandbox.
+//! local sandbox, from the tests' pytest venv.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -222,6 +222,8 @@ fn script(calc_fixes: &[&str]) -> Script {
 fn swiss(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_swiss"));
     cmd.args(args);
+    // `python3 -m pytest` finds the tests' pytest venv, as in an activated venv.
+    cmd.env("PATH", swiss_testkit::pytest_venv().path_env());
     for var in [
         "SWISS_BACKEND_URL",
         "SWISS_MODEL",
@@ -512,8 +514,12 @@ async fn grading_follows_the_harness_rule() {
     options.sandbox.kind = Some("local".into());
     let settings = swiss::config::Settings::resolve(&options).unwrap();
     let source = swiss::eval::checkout::find_repo(&data.repos, &instance.repo).unwrap();
-    let test =
-        swiss::verify::test_command::from_setting(&format!("{PYTEST} tests/test_ops.py"), None);
+    let python = swiss_testkit::pytest_venv().python();
+    let command = format!(
+        "{} -m pytest -rA -p no:cacheprovider tests/test_ops.py",
+        python.display()
+    );
+    let test = swiss::verify::test_command::from_setting(&command, None);
     let cancel = tokio_util::sync::CancellationToken::new();
     let grade = |answer: &str| {
         let patch = if answer.is_empty() {

@@ -13,11 +13,11 @@ use crate::cli_support::{stderr, stdout_json, swiss_fix as swiss, write_issue};
 /// The fixture's own tests, run the way its developers would: whether they passed, and what
 /// they printed.
 fn fixture_tests(repo: &Path) -> (bool, String) {
-    let output = Command::new("python3")
+    let output = Command::new(swiss_testkit::pytest_venv().python())
         .args(["-m", "unittest", "discover", "-s", "tests", "-t", "."])
         .current_dir(repo)
         .output()
-        .expect("python3 runs");
+        .expect("the venv's python3 runs");
     (
         output.status.success(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -122,21 +122,36 @@ fn json_picks_the_majority_fix_and_changes_nothing() {
         (repair[0].temperature, repair[0].top_p),
         (Some(0.6), Some(0.95))
     );
-    let prompt = &repair[0].messages[0].content;
+    let prompt = repair[0].prompt();
     assert!(
         prompt.contains("--- BEGIN ISSUE ---\ndivide() floors its result"),
         "{prompt}"
     );
     assert!(
-        prompt.contains("### calc/ops.py\n--- BEGIN FILE ---\n"),
+        prompt.contains("--- BEGIN FILE ---\n```\n### calc/ops.py\n"),
         "{prompt}"
     );
+    assert!(
+        prompt.ends_with("Wrap the *SEARCH/REPLACE* edit in blocks ```python...```."),
+        "{prompt}"
+    );
+    // Every stage's requests: the reference's system message, and its max_tokens where the
+    // server reports no context.
+    for request in &requests {
+        assert_eq!(
+            request.system(),
+            Some("You are a helpful assistant."),
+            "{:?}",
+            request.kind
+        );
+        assert_eq!(request.max_tokens, Some(32_768), "{:?}", request.kind);
+    }
     let localize: Vec<_> = requests
         .iter()
         .filter(|r| r.kind == PromptKind::Localize)
         .collect();
     assert_eq!(localize[0].n, Some(4));
-    let structure = &localize[0].messages[0].content;
+    let structure = localize[0].prompt();
     assert!(
         structure.contains("calc/\n    __init__.py\n    fmt.py\n    ops.py\n"),
         "{structure}"
@@ -145,6 +160,46 @@ fn json_picks_the_majority_fix_and_changes_nothing() {
         !structure.contains("test_ops.py"),
         "test files are left out of the structure"
     );
+}
+
+#[test]
+fn a_server_with_a_short_context_gets_a_smaller_max_tokens_and_the_user_is_told_once() {
+    const CONTEXT: u64 = 16_384;
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    // Like a vLLM started with --max-model-len 16384 whose model list does not say so.
+    let backend = ScriptedBackend::start_in_background(calc::script().context_window(CONTEXT));
+
+    let output = fix_unverified(repo.path(), &issue, &backend)
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "stderr: {err}");
+    assert_eq!(
+        err.matches("the server's context is too short for max_tokens = 32768")
+            .count(),
+        1,
+        "{err}"
+    );
+
+    // The localization request is refused once and asked again; from then on the endpoint's
+    // context is known and the repair request fits the first time.
+    let requests = backend.requests();
+    let kinds: Vec<_> = requests.iter().map(|r| r.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            PromptKind::Localize,
+            PromptKind::Localize,
+            PromptKind::Repair
+        ]
+    );
+    assert_eq!(requests[0].max_tokens, Some(32_768));
+    for request in &requests[1..] {
+        let max_tokens = request.max_tokens.expect("max_tokens is sent");
+        assert!(max_tokens > 8_000 && max_tokens < CONTEXT, "{max_tokens}");
+    }
 }
 
 #[test]
@@ -593,7 +648,7 @@ fn a_prompt_override_in_the_repo_replaces_the_built_in_template() {
         .into_iter()
         .find(|r| r.kind == PromptKind::Repair)
         .unwrap();
-    assert!(repair.messages[0].content.starts_with("House rules apply."));
+    assert!(repair.prompt().starts_with("House rules apply."));
 
     repo.write(".swiss/prompts/localize.md", "no placeholders here\n");
     let output = swiss(
@@ -667,9 +722,8 @@ fn a_structure_over_its_budget_shows_the_files_the_issue_names() {
         .into_iter()
         .find(|r| r.kind == PromptKind::Localize)
         .unwrap()
-        .messages[0]
-        .content
-        .clone();
+        .prompt()
+        .to_owned();
     assert!(prompt.contains("calc/\n    __init__.py\n"), "{prompt}");
     assert!(prompt.contains("    ops.py\n"), "{prompt}");
     assert!(prompt.contains("source files shown; the others were left out to fit the prompt)"));

@@ -86,7 +86,7 @@ fn repair_prompt(backend: &ScriptedBackend) -> String {
         .requests()
         .iter()
         .find(|r| r.kind == PromptKind::Repair)
-        .map(|r| r.messages[0].content.clone())
+        .map(|r| r.prompt().to_owned())
         .expect("a repair request")
 }
 

@@ -574,8 +574,8 @@ async fn the_job_sees_unsaved_buffers() {
         .find(|r| r.kind == PromptKind::Repair)
         .expect("a repair request");
     assert!(
-        repair.messages[0]
-            .content
+        repair
+            .prompt()
             .contains("# unsaved marker 7f3a\n\"\"\"Arithmetic helpers."),
         "the repair prompt shows the buffer, not the file on disk"
     );
@@ -995,6 +995,8 @@ async fn verification_results_reach_progress_and_hover() {
     let mut settings = options(&backend);
     settings["repair"]["samples"] = json!(6);
     settings["sandbox"]["kind"] = json!("local");
+    // As a user points the editor at the project's venv: pytest comes from the interpreter named.
+    settings["test"] = json!({"python": swiss_testkit::pytest_venv().python()});
     client
         .initialize(repo.path(), full_capabilities(), settings)
         .await;

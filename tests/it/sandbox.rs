@@ -326,24 +326,24 @@ async fn assert_no_process(marker: &str) {
 
 // ---- docker ----
 
-/// A prepared Docker sandbox, or `None` (after saying why) where no engine or image is there and
-/// the run does not require Docker.
+/// A prepared Docker sandbox, or `None` (after saying why) where no engine answers and the run
+/// does not require Docker. Any other failure to prepare (a missing image included) fails the test.
 async fn docker(test: &str) -> Option<DockerSandbox> {
+    let image = test_image();
     let limits = DockerLimits {
         output_limit: OUTPUT_LIMIT,
-        ..DockerLimits::new(test_image())
+        ..DockerLimits::new(image.clone())
     };
     match DockerSandbox::prepare(base_files(), limits).await {
         Ok(sandbox) => Some(sandbox),
-        Err(e @ (SandboxError::DockerUnavailable(_) | SandboxError::Prepare(_)))
-            if !docker_required() =>
-        {
+        Err(e @ SandboxError::DockerUnavailable(_)) if !docker_required() => {
             skip(test, &e);
             None
         }
-        Err(e) => panic!(
-            "{test}: SWISS_REQUIRE_DOCKER=1 but the Docker sandbox could not be prepared: {e}"
-        ),
+        Err(SandboxError::DockerUnavailable(why)) => {
+            panic!("{test}: SWISS_REQUIRE_DOCKER=1 but no Docker engine answers: {why}")
+        }
+        Err(e) => panic!("{test}: failed to prepare a Docker sandbox from {image}: {e}"),
     }
 }
 

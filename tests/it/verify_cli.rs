@@ -91,7 +91,11 @@ fn assert_verified_choice(code: Option<i32>, json: &Value, stderr: &str, sandbox
         verification["baseline"]["failed"], 2,
         "test_divide_fraction and test_mean fail before any change"
     );
-    assert_eq!(verification["reproduction"]["generated"], 3);
+    // 40 reproduction samples by default (SWE-Swiss's count): the scripted model cycles through
+    // its four answers, one of them prose, so 30 hold a script; they are two distinct scripts
+    // once normalized, and each runs once on the baseline.
+    assert_eq!(verification["reproduction"]["generated"], 30);
+    assert_eq!(verification["reproduction"]["baseline_runs"], 2);
     assert_eq!(
         verification["reproduction"]["chosen_index"], 1,
         "two votes (one reformatted) beat the early wrong script"
@@ -197,7 +201,7 @@ fn apply_after_verification_makes_the_repos_tests_pass() {
     let backend = ScriptedBackend::start_in_background(calc::verification_script());
     let (code, _, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local", "--apply"]);
     assert_eq!(code, Some(0), "{stderr}");
-    let pytest = Command::new("python3")
+    let pytest = Command::new(swiss_testkit::pytest_venv().python())
         .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .current_dir(repo.path())
         .output()
@@ -619,4 +623,123 @@ fn record_keeps_every_sample_and_verdict() {
     );
     assert_eq!(saved["verification"]["reproduction"]["chosen_index"], 1);
     assert!(saved["ranking"]["winner"].is_u64());
+}
+
+#[test]
+fn a_test_command_that_runs_no_test_is_said_and_turns_the_regression_filter_off() {
+    let repo = calc::repo();
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
+    let flags = [
+        "--sandbox",
+        "local",
+        "--test-cmd",
+        "python3 -m nonexistent_module",
+        "--no-reproduction",
+    ];
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &flags);
+    assert_eq!(code, Some(0), "{stderr}");
+    let python = swiss_testkit::pytest_venv().python();
+    let line = format!(
+        "the baseline test run did not run any test: {}: No module named nonexistent_module — install nonexistent_module in the interpreter test.python names (python3: `python3 -m pip install nonexistent_module`), or set test.command",
+        python.display()
+    );
+    assert_eq!(json["verification"]["baseline"]["error"], line.as_str());
+    assert_eq!(json["verification"]["baseline"]["passed"], 0);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("did not run any test"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [format!(
+            "swiss: warning: {line}; the regression filter is off: no candidate is regression-checked"
+        )],
+        "one line says it: {stderr}"
+    );
+    assert!(!stderr.contains("\"exit_code\""), "no JSON dump: {stderr}");
+
+    // No candidate is regression-checked, so none is filtered out on regressions: with the
+    // reproduction test off, the majority wins although it breaks a test.
+    for candidate in json["candidates"].as_array().unwrap() {
+        assert_eq!(candidate["regression_failures"], Value::Null, "{json:#}");
+        assert_eq!(candidate["filtered_out"], false, "{json:#}");
+    }
+    let majority = candidate_with(&json, "+    return a / b if b else 0.0\n");
+    assert_eq!(majority["selected"], true, "{json:#}");
+
+    // Without --json the report says so next to the winner.
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let url = backend.base_url();
+    let mut args = vec![
+        "--issue",
+        issue.as_str(),
+        "--backend-url",
+        &url,
+        "--samples",
+        "6",
+    ];
+    args.extend_from_slice(&flags);
+    let output = swiss_fix(repo.path(), &args).output().unwrap();
+    let human_stderr = crate::cli_support::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{human_stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "Candidate {} was not regression-checked: {line}",
+            majority["id"]
+        )),
+        "{stdout}"
+    );
+    assert!(
+        !human_stderr.contains("swiss: baseline:"),
+        "no regression set is announced: {human_stderr}"
+    );
+}
+
+/// Scripts that import the project, run by an interpreter that is not the project's.
+const NOT_THE_PROJECTS_PYTHON: &str = "#!/bin/sh\nexec python3 -I \"$@\"\n";
+
+#[test]
+fn reproduction_scripts_that_cannot_import_the_project_are_said_and_not_used() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = calc::repo();
+    // `-I` ignores PYTHONPATH, so `calc` does not import, as with a venv the project is not in.
+    // The 30 scripts of the 40 samples are 2 distinct ones, each run once.
+    repo.write(".venv/bin/python", NOT_THE_PROJECTS_PYTHON);
+    std::fs::set_permissions(
+        repo.file(".venv/bin/python"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    repo.write("swiss.toml", "[test]\npython = \".venv/bin/python\"\n");
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
+    let (code, json, stderr) = run_fix(
+        repo.path(),
+        &backend,
+        &[
+            "--sandbox",
+            "local",
+            "--test-cmd",
+            "python3 -m pytest -rA -v -p no:cacheprovider",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stderr}");
+    let line = format!(
+        "the reproduction scripts could not import the project: all 2 failed with `ModuleNotFoundError: No module named 'calc'` under {} — set test.python to the interpreter where the project and its dependencies are installed (its venv); candidates are not checked by a reproduction test",
+        repo.file(".venv/bin/python").display()
+    );
+    assert!(
+        stderr.contains(&format!("swiss: warning: {line}\n")),
+        "{stderr}"
+    );
+    let reproduction = &json["verification"]["reproduction"];
+    assert_eq!(reproduction["note"], line.as_str(), "{reproduction:#}");
+    assert_eq!(reproduction["chosen_index"], Value::Null);
+    // The regression filter still works: of the two regression-clean candidates, the one with
+    // more votes wins.
+    assert_eq!(json["verification"]["baseline"]["passed"], 3);
+    let keeps = candidate_with(&json, "+    return sum(values) / len(values)\n");
+    assert_eq!(keeps["selected"], true, "{json:#}");
+    assert_eq!(keeps["reproduced"], Value::Null);
 }

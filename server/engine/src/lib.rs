@@ -13,5 +13,6 @@ pub mod selection;
 pub mod similarity;
 pub mod snapshot;
 pub mod structure_fit;
+pub mod tokens;
 pub mod unified_diff;
 pub mod write_back;

@@ -71,9 +71,11 @@ struct Directory<'a> {
     files: Vec<&'a str>,
 }
 
-/// The non-test source files among `paths` as an indented tree: 4 spaces a level, directories
-/// followed by `/`, entries of a directory sorted by name with directories and files mixed, one
-/// entry a line. This is the repository structure of the localization prompt.
+/// The non-test source files among `paths` as an indented tree, laid out as SWE-Swiss prints its
+/// structure (`show_project_structure`): 4 spaces a level, directories followed by `/`, one
+/// entry a line, and in each directory its files, then its subdirectories (the reference's tree
+/// is built by a top-down walk, which adds a directory's files before it meets the directories
+/// below). Names are sorted within each group where the reference takes the file system's order.
 pub fn structure_tree<'a>(paths: impl IntoIterator<Item = &'a str>) -> String {
     let mut root = Directory::default();
     for path in paths {
@@ -98,30 +100,17 @@ pub fn structure_tree<'a>(paths: impl IntoIterator<Item = &'a str>) -> String {
 fn print_directory(directory: &mut Directory<'_>, depth: usize, out: &mut String) {
     directory.files.sort_unstable();
     directory.files.dedup();
-    let mut files = directory.files.iter().peekable();
-    let mut directories = directory.directories.iter_mut().peekable();
     let indent = "    ".repeat(depth);
-    loop {
-        let take_file = match (files.peek(), directories.peek()) {
-            (None, None) => break,
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (Some(file), Some((name, _))) => **file < **name,
-        };
-        if take_file {
-            let Some(file) = files.next() else { break };
-            out.push_str(&indent);
-            out.push_str(file);
-            out.push('\n');
-        } else {
-            let Some((name, child)) = directories.next() else {
-                break;
-            };
-            out.push_str(&indent);
-            out.push_str(name);
-            out.push_str("/\n");
-            print_directory(child, depth + 1, out);
-        }
+    for file in &directory.files {
+        out.push_str(&indent);
+        out.push_str(file);
+        out.push('\n');
+    }
+    for (name, child) in directory.directories.iter_mut() {
+        out.push_str(&indent);
+        out.push_str(name);
+        out.push_str("/\n");
+        print_directory(child, depth + 1, out);
     }
 }
 
@@ -284,7 +273,7 @@ mod tests {
     }
 
     #[test]
-    fn structure_tree_prints_sorted_indented_sources() {
+    fn structure_tree_prints_files_then_directories_indented() {
         let paths = [
             "setup.py",
             "README.md",
@@ -299,15 +288,15 @@ mod tests {
             "pkg/core.py",
         ];
         let want = "\
+setup.py
 docs/
     conf.py
 pkg/
     __init__.py
     core.py
+    zz.py
     sub/
         deep.py
-    zz.py
-setup.py
 ";
         assert_eq!(structure_tree(paths), want);
     }

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use super::localize::structure_tree;
-use super::repair::estimate_tokens;
+use super::tokens::estimate_tokens;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FittedStructure {
@@ -119,10 +119,12 @@ mod tests {
         assert!(fitted.shown > 1 && fitted.shown < fitted.total);
         assert_eq!(fitted.total, 402);
         assert!(fitted.text.contains("ops.py"), "{}", fitted.text);
-        assert!(fitted.text.starts_with("deep/\n"), "{}", fitted.text);
+        // The named file and then the top-level one are in; the tree lists a directory's files
+        // before its subdirectories.
         assert!(
-            fitted.text.contains("\nsetup.py\n"),
-            "top-level files come next"
+            fitted.text.starts_with("setup.py\ndeep/\n"),
+            "{}",
+            fitted.text
         );
         assert!(fitted.text.ends_with(&format!(
             "… ({} of 402 source files shown; the others were left out to fit the prompt)\n",

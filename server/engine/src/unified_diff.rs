@@ -114,7 +114,9 @@ mod tests {
             .args(args)
             .current_dir(dir)
             .output()
-            .expect("git runs")
+            .unwrap_or_else(|e| {
+                panic!("failed to run git ({e}): install it (on Debian or Ubuntu `apt-get install git`)")
+            })
     }
 
     /// Writes the before files into a fresh repo, applies the patch with `git apply`, and checks

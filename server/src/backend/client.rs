@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -10,26 +11,32 @@ use reqwest::{StatusCode, Url};
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
-use super::config::{chat_completions_url, BackendConfig};
+use super::config::{chat_completions_url, models_url, BackendConfig};
+use super::context::{max_model_len, parse_overflow, prompt_tokens, room};
 use super::error::{excerpt, redact, AttemptError, BackendError};
 use super::plan::{Plan, Request};
 use super::retry::{backoff, parse_retry_after};
 use super::sse::SseDecoder;
 use super::stream::StreamAssembler;
 use super::wire::{ChatMessage, ChatRequest, ChatResponse, Choice, StreamOptions, Usage};
+use crate::engine::tokens::TokenCount;
 
 /// A host that does not answer the TCP handshake should be reported long before the (generation
 /// sized) request timeout runs out.
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a call that has all its samples waits for the usage of its last requests.
 const USAGE_GRACE: Duration = Duration::from_secs(2);
+/// `GET /v1/models` is answered from memory; a server that takes longer does not report it.
+const MODELS_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How to sample; the same for every sample of one call.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SamplingParams {
     pub temperature: f64,
     pub top_p: f64,
-    /// `None` leaves the limit to the server (vLLM: whatever fits the context).
+    /// Lowered to what the server's context leaves when the server reports its length, or
+    /// refuses a request for length; `None` leaves the limit to the server (vLLM: whatever fits
+    /// the context).
     pub max_tokens: Option<u32>,
 }
 
@@ -39,7 +46,7 @@ impl Default for SamplingParams {
         Self {
             temperature: 0.6,
             top_p: 0.95,
-            max_tokens: None,
+            max_tokens: Some(32_768),
         }
     }
 }
@@ -61,6 +68,11 @@ struct Endpoint {
     /// Cleared for good once the server refuses a streamed request (an older or strict server
     /// rejecting `stream_options`, a proxy that cannot stream).
     streams: AtomicBool,
+    models: Url,
+    /// The context length `GET /v1/models` reported, asked once.
+    reported_context: tokio::sync::OnceCell<Option<u64>>,
+    /// The context length a refusal for length told (0: none yet); it wins over the report.
+    refused_context: AtomicU64,
 }
 
 /// A chat-completions client for one model on one or more OpenAI-compatible servers.
@@ -72,6 +84,10 @@ pub struct BackendClient {
     request_timeout: Duration,
     max_retries: u32,
     initial_backoff: Duration,
+    system_message: Option<String>,
+    token_count: Arc<dyn TokenCount>,
+    /// A lowered `max_tokens` after a refusal is said once a client, not once a request.
+    said_refit: AtomicBool,
     /// Rotates which endpoint gets the odd sample, across calls.
     next_first: AtomicUsize,
 }
@@ -108,6 +124,9 @@ impl BackendClient {
                     url,
                     shown: shown.into(),
                     streams: AtomicBool::new(config.stream),
+                    models: models_url(base)?,
+                    reported_context: tokio::sync::OnceCell::new(),
+                    refused_context: AtomicU64::new(0),
                 })
             })
             .collect::<Result<Vec<_>, BackendError>>()?;
@@ -127,6 +146,9 @@ impl BackendClient {
             request_timeout: config.request_timeout,
             max_retries: config.max_retries,
             initial_backoff: config.initial_backoff,
+            system_message: config.system_message.filter(|m| !m.is_empty()),
+            token_count: config.token_count,
+            said_refit: AtomicBool::new(false),
             next_first: AtomicUsize::new(0),
         })
     }
@@ -154,6 +176,16 @@ impl BackendClient {
         if cancel.is_cancelled() {
             return Err(BackendError::Cancelled);
         }
+        let with_system;
+        let messages = match &self.system_message {
+            Some(system) if messages.first().is_none_or(|m| m.role != "system") => {
+                with_system = std::iter::once(ChatMessage::system(system.clone()))
+                    .chain(messages.iter().cloned())
+                    .collect::<Vec<_>>();
+                &with_system[..]
+            }
+            _ => messages,
+        };
         let first = self.next_first.fetch_add(1, Ordering::Relaxed);
         let mut plan = Plan::new(self.endpoints.len(), n, first);
         // Requests report through one channel, so a request's choices are always seen before
@@ -248,6 +280,14 @@ impl BackendClient {
         let mut returned = 0;
         let mut usage = Usage::default();
         let mut attempts = 0;
+        let mut max_tokens = match self.fit(endpoint, messages, params.max_tokens).await {
+            Ok(max_tokens) => max_tokens,
+            Err(err) => {
+                let _ = events.send((id, RequestEvent::Failed(err)));
+                return;
+            }
+        };
+        let mut refitted = false;
         let result = loop {
             let missing = request.count.saturating_sub(returned);
             if missing == 0 {
@@ -261,7 +301,7 @@ impl BackendClient {
                 n: missing,
                 temperature: params.temperature,
                 top_p: params.top_p,
-                max_tokens: params.max_tokens,
+                max_tokens,
                 stream,
                 stream_options: stream.then_some(StreamOptions {
                     include_usage: true,
@@ -277,6 +317,37 @@ impl BackendClient {
                 Ok(u) => {
                     usage += u;
                     break Ok(());
+                }
+                // Once a request: the server's numbers are exact, so a second refusal is about
+                // something else.
+                Err(AttemptError::Status {
+                    overflow: Some(overflow),
+                    ..
+                }) if !refitted => {
+                    refitted = true;
+                    endpoint
+                        .refused_context
+                        .store(overflow.limit, Ordering::Relaxed);
+                    let Some(room) = overflow.room() else {
+                        break Err(BackendError::PromptTooLong {
+                            url: endpoint.shown.clone(),
+                            input: overflow.input,
+                            limit: overflow.limit,
+                        });
+                    };
+                    if !self.said_refit.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            target: super::NOTICE,
+                            url = %endpoint.shown,
+                            context = overflow.limit,
+                            prompt_tokens = overflow.input,
+                            max_tokens = room,
+                            "the server's context is too short for max_tokens = {}: asking for {room} instead (set sampling.max_tokens to silence this)",
+                            max_tokens.map_or_else(|| "its default".to_owned(), |m| m.to_string()),
+                        );
+                    }
+                    max_tokens = Some(room);
+                    attempts -= 1;
                 }
                 // Only a refusal that is about streaming: a prompt over the context length must
                 // not turn streaming off for the rest of the session.
@@ -362,10 +433,14 @@ impl BackendClient {
         let bytes = response.bytes().await.map_err(AttemptError::Transport)?;
         let shown_body = || self.shown(&String::from_utf8_lossy(&bytes));
         if !status.is_success() {
+            let overflow = (status == StatusCode::BAD_REQUEST)
+                .then(|| parse_overflow(&String::from_utf8_lossy(&bytes)))
+                .flatten();
             return Err(AttemptError::Status {
                 status,
                 body_excerpt: shown_body(),
                 retry_after,
+                overflow,
             });
         }
         let parsed: ChatResponse = serde_json::from_slice(&bytes).map_err(|err| {
@@ -413,6 +488,73 @@ impl BackendClient {
             return Err(AttemptError::EmptyChoices);
         }
         Ok(assembler.usage().unwrap_or_default())
+    }
+
+    /// `wanted`, lowered to what the endpoint's context leaves after the prompt when the context
+    /// length is known. A prompt that leaves no room is refused here when the token count is
+    /// exact; with an estimate the request goes without `max_tokens`, and the server's own count
+    /// decides.
+    async fn fit(
+        &self,
+        endpoint: &Endpoint,
+        messages: &[ChatMessage],
+        wanted: Option<u32>,
+    ) -> Result<Option<u32>, BackendError> {
+        let Some(wanted) = wanted else {
+            return Ok(None);
+        };
+        let Some(limit) = self.context_length(endpoint).await else {
+            return Ok(Some(wanted));
+        };
+        let input = prompt_tokens(messages, &*self.token_count);
+        match room(limit, input) {
+            Some(room) => Ok(Some(wanted.min(room))),
+            None if self.token_count.is_exact() => Err(BackendError::PromptTooLong {
+                url: endpoint.shown.clone(),
+                input,
+                limit,
+            }),
+            None => Ok(None),
+        }
+    }
+
+    async fn context_length(&self, endpoint: &Endpoint) -> Option<u64> {
+        match endpoint.refused_context.load(Ordering::Relaxed) {
+            0 => {
+                *endpoint
+                    .reported_context
+                    .get_or_init(|| self.reported_context_length(endpoint))
+                    .await
+            }
+            refused => Some(refused),
+        }
+    }
+
+    /// What `GET /v1/models` says of the model's context; `None` from a server that does not
+    /// say (OpenAI, llama.cpp, proxies) or does not answer.
+    async fn reported_context_length(&self, endpoint: &Endpoint) -> Option<u64> {
+        let mut builder = self
+            .http
+            .get(endpoint.models.clone())
+            .timeout(self.request_timeout.min(MODELS_TIMEOUT));
+        if let Some(key) = &self.api_key {
+            builder = builder.bearer_auth(key);
+        }
+        let response = match builder.send().await {
+            Ok(response) if response.status().is_success() => response,
+            Ok(response) => {
+                tracing::debug!(url = %endpoint.shown, status = response.status().as_u16(), "no model list; max_tokens is not fitted in advance");
+                return None;
+            }
+            Err(err) => {
+                tracing::debug!(url = %endpoint.shown, error = %err.without_url(), "no model list; max_tokens is not fitted in advance");
+                return None;
+            }
+        };
+        let models: serde_json::Value = response.json().await.ok()?;
+        let length = max_model_len(&models, &self.model);
+        tracing::debug!(url = %endpoint.shown, context = ?length, "the server's context length");
+        length
     }
 
     /// What a server sent, fit for a message: short, and without the key some proxies echo.

@@ -1,9 +1,14 @@
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
 
 use super::error::BackendError;
+use crate::engine::tokens::{Estimate, TokenCount};
+
+/// The system message SWE-Swiss sends with every request (`util/api_requests.py`).
+pub const DEFAULT_SYSTEM_MESSAGE: &str = "You are a helpful assistant.";
 
 /// Where and how to reach the model server(s).
 #[derive(Clone)]
@@ -24,6 +29,11 @@ pub struct BackendConfig {
     /// Ask for streamed answers (`"stream": true`): each sample arrives when it finishes. A
     /// server that answers with one JSON body instead is read as such.
     pub stream: bool,
+    /// Sent first in every request, so that each stage gets it without asking; `None` sends
+    /// none (a caller's own system message is never doubled).
+    pub system_message: Option<String>,
+    /// Counts a prompt's tokens to fit `max_tokens` into a context the server reported.
+    pub token_count: Arc<dyn TokenCount>,
 }
 
 impl Default for BackendConfig {
@@ -36,6 +46,8 @@ impl Default for BackendConfig {
             max_retries: 4,
             initial_backoff: Duration::from_millis(500),
             stream: true,
+            system_message: Some(DEFAULT_SYSTEM_MESSAGE.to_owned()),
+            token_count: Arc::new(Estimate),
         }
     }
 }
@@ -51,6 +63,8 @@ impl fmt::Debug for BackendConfig {
             .field("max_retries", &self.max_retries)
             .field("initial_backoff", &self.initial_backoff)
             .field("stream", &self.stream)
+            .field("system_message", &self.system_message)
+            .field("exact_token_count", &self.token_count.is_exact())
             .finish()
     }
 }
@@ -58,6 +72,15 @@ impl fmt::Debug for BackendConfig {
 /// Turns an API root into its chat-completions endpoint, refusing anything but an absolute
 /// http(s) URL so that a typo is reported when the client is built, not on the first request.
 pub(crate) fn chat_completions_url(base: &str) -> Result<Url, BackendError> {
+    api_url(base, "chat/completions")
+}
+
+/// The API root's model list (`GET`), where vLLM and SGLang report the context length.
+pub(crate) fn models_url(base: &str) -> Result<Url, BackendError> {
+    api_url(base, "models")
+}
+
+fn api_url(base: &str, route: &str) -> Result<Url, BackendError> {
     let mut url = Url::parse(base.trim()).map_err(|err| {
         BackendError::Config(format!("backend URL `{base}` is not a valid URL: {err}"))
     })?;
@@ -72,7 +95,7 @@ pub(crate) fn chat_completions_url(base: &str) -> Result<Url, BackendError> {
         )));
     }
     // Joining on the path (not the string) keeps a query such as `?api-version=…` at the end.
-    let path = format!("{}/chat/completions", url.path().trim_end_matches('/'));
+    let path = format!("{}/{route}", url.path().trim_end_matches('/'));
     url.set_path(&path);
     Ok(url)
 }
@@ -104,6 +127,16 @@ mod tests {
                 .unwrap()
                 .as_str(),
             "https://gpu.example/v1/chat/completions?api-version=2"
+        );
+    }
+
+    #[test]
+    fn models_sit_beside_chat_completions() {
+        assert_eq!(
+            models_url("https://gpu.example/v1/?api-version=2")
+                .unwrap()
+                .as_str(),
+            "https://gpu.example/v1/models?api-version=2"
         );
     }
 

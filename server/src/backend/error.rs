@@ -47,6 +47,9 @@ pub enum BackendError {
     #[error("failed to get completions from {url}: the server answered with no choices ({})", tries(.attempts))]
     EmptyChoices { url: String, attempts: u32 },
 
+    #[error("failed to fit the prompt in the model's context at {url}: the prompt has {input} tokens and the context holds {limit}; lower repair.max_prompt_tokens (or localize.max_structure_tokens), or serve the model with a longer context (vLLM: --max-model-len)")]
+    PromptTooLong { url: String, input: u64, limit: u64 },
+
     #[error("failed to finish sampling: cancelled")]
     Cancelled,
 }
@@ -66,6 +69,8 @@ pub(crate) enum AttemptError {
         status: StatusCode,
         body_excerpt: String,
         retry_after: Option<Duration>,
+        /// Read from the whole body: a refusal for length, with the server's numbers.
+        overflow: Option<super::context::Overflow>,
     },
     Malformed(String),
     EmptyChoices,
@@ -202,6 +207,7 @@ mod tests {
             status: StatusCode::from_u16(code).unwrap(),
             body_excerpt: String::new(),
             retry_after: None,
+            overflow: None,
         };
         for code in [429, 500, 502, 503, 504] {
             assert!(status(code).is_retryable(), "{code}");
@@ -228,6 +234,7 @@ mod tests {
             status: StatusCode::BAD_REQUEST,
             body_excerpt: excerpt(&redact("bad key sk-1", Some("sk-1"))),
             retry_after: None,
+            overflow: None,
         }
         .into_backend_error("http://h/v1/chat/completions", 1, Duration::ZERO);
         assert_eq!(

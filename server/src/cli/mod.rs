@@ -69,10 +69,13 @@ fn run(cli: Cli) -> ExitCode {
     exit.code()
 }
 
-/// Logs go to stderr: stdout carries the result (and, for `swiss lsp`, the protocol).
+/// Logs go to stderr: stdout carries the result (and, for `swiss lsp`, the protocol). Besides
+/// errors, the default shows the warnings a user should see once whatever the job
+/// ([`crate::backend::NOTICE`]).
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SWISS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SWISS_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(format!("error,{}=warn", crate::backend::NOTICE))
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

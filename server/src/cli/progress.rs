@@ -78,39 +78,7 @@ impl Progress {
                     );
                 }
             }
-            JobEvent::CandidateFound { id, .. } => state.candidates = id,
-            JobEvent::Warning(message) => {
-                clear_live(&mut state, &mut err);
-                let _ = writeln!(err, "swiss: warning: {message}");
-            }
-            JobEvent::VerificationStarted {
-                sandbox,
-                test_command,
-            } => {
-                clear_live(&mut state, &mut err);
-                let _ = writeln!(
-                    err,
-                    "swiss: verifying in a {sandbox} sandbox with `{test_command}`"
-                );
-            }
-            JobEvent::BaselineDone { passed, failed } => {
-                clear_live(&mut state, &mut err);
-                let _ = writeln!(err, "swiss: baseline: {passed} passing test(s) form the regression set, {failed} already failing");
-            }
-            JobEvent::ReproductionChosen {
-                generated,
-                reproducing,
-                chosen,
-            } => {
-                clear_live(&mut state, &mut err);
-                let _ = match chosen {
-                    Some(index) => writeln!(
-                        err,
-                        "swiss: reproduction test: sample {index} chosen ({reproducing} of {generated} reproduce the issue)"
-                    ),
-                    None => writeln!(err, "swiss: no reproduction test reproduces the issue ({generated} written); regression tests only"),
-                };
-            }
+            JobEvent::CandidateFound { id } => state.candidates = id,
             JobEvent::CandidateVerified {
                 id,
                 done,
@@ -118,22 +86,20 @@ impl Progress {
                 regression_failures,
                 reproduction,
             } => {
-                let line = format!(
-                    "swiss: verifying {} {done}/{found} candidates (candidate {id}: {} regression failure(s){})",
-                    bar(done, found),
-                    regression_failures.map_or("?".to_owned(), |n| n.to_string()),
-                    match reproduction {
-                        Some(ScriptVerdict::Resolved) => ", reproduction passes",
-                        Some(_) => ", reproduction fails",
-                        None => "",
-                    }
-                );
+                let line = verified_line(id, done, found, regression_failures, reproduction);
                 if self.live {
                     let _ = write!(err, "\r\x1b[2K{line}");
                     state.line_open = true;
                 } else {
                     let _ = writeln!(err, "{line}");
                 }
+            }
+            note @ (JobEvent::Warning(_)
+            | JobEvent::VerificationStarted { .. }
+            | JobEvent::BaselineDone { .. }
+            | JobEvent::ReproductionChosen { .. }) => {
+                clear_live(&mut state, &mut err);
+                let _ = writeln!(err, "swiss: {}", note_line(note));
             }
         }
     }
@@ -144,6 +110,50 @@ impl Progress {
         }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         close_stage(&mut state, &mut std::io::stderr().lock(), self.live);
+    }
+}
+
+fn verified_line(
+    id: u32,
+    done: usize,
+    found: usize,
+    regression_failures: Option<u32>,
+    reproduction: Option<ScriptVerdict>,
+) -> String {
+    format!(
+        "swiss: verifying {} {done}/{found} candidates (candidate {id}: {} regression failure(s){})",
+        bar(done, found),
+        regression_failures.map_or("?".to_owned(), |n| n.to_string()),
+        match reproduction {
+            Some(ScriptVerdict::Resolved) => ", reproduction passes",
+            Some(_) => ", reproduction fails",
+            None => "",
+        }
+    )
+}
+
+/// A verification step or a warning: a line of its own between the live updates.
+fn note_line(event: JobEvent) -> String {
+    match event {
+        JobEvent::Warning(message) => format!("warning: {message}"),
+        JobEvent::VerificationStarted {
+            sandbox,
+            test_command,
+        } => format!("verifying in a {sandbox} sandbox with `{test_command}`"),
+        JobEvent::BaselineDone { passed, failed } => format!(
+            "baseline: {passed} passing test(s) form the regression set, {failed} already failing"
+        ),
+        JobEvent::ReproductionChosen {
+            generated,
+            reproducing,
+            chosen: Some(index),
+        } => format!(
+            "reproduction test: sample {index} chosen ({reproducing} of {generated} reproduce the issue)"
+        ),
+        JobEvent::ReproductionChosen { generated, .. } => format!(
+            "no reproduction test reproduces the issue ({generated} written); regression tests only"
+        ),
+        other => format!("{other:?}"),
     }
 }
 

@@ -60,6 +60,17 @@ pub fn write_human(
         writeln!(out, "  {count} invalid sample(s): {reason}")?;
     }
     if let Some(winner) = outcome.winner() {
+        let no_baseline = outcome
+            .verification
+            .as_ref()
+            .and_then(|v| v.baseline.error.as_deref());
+        if let Some(error) = no_baseline {
+            writeln!(
+                out,
+                "\nCandidate {} was not regression-checked: {error}",
+                winner.id
+            )?;
+        }
         writeln!(out, "\nWinning patch (candidate {}):\n", winner.id)?;
         write!(out, "{}", winner.patch)?;
     }

@@ -77,7 +77,8 @@ pub struct SandboxOptions {
 pub struct TestOptions {
     /// Run with `sh -c` from the repository root; detected when absent.
     pub command: Option<String>,
-    /// `pytest`, `cargo-test` or `exit-code`; inferred from the command when absent.
+    /// `pytest`, `cargo-test`, `exit-code`, `django`, `sympy`, `unittest`, or one of the
+    /// `swebench-*` readings of pytest; inferred from the command when absent.
     pub format: Option<String>,
     pub timeout_secs: Option<u64>,
     /// The interpreter for reproduction scripts, e.g. `.venv/bin/python`.
@@ -111,6 +112,12 @@ pub struct BackendOptions {
     pub max_retries: Option<u32>,
     /// Streamed answers (the default): each sample arrives when it finishes.
     pub stream: Option<bool>,
+    /// Sent first in every request; "" sends none. Default: SWE-Swiss's "You are a helpful
+    /// assistant.".
+    pub system_message: Option<String>,
+    /// The model's `tokenizer.json`, to measure prompt budgets in its tokens rather than by
+    /// the estimate.
+    pub tokenizer: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -134,15 +141,16 @@ pub struct LocalizeOptions {
 #[serde(default, deny_unknown_fields)]
 pub struct RepairOptions {
     pub samples: Option<usize>,
-    /// Budget for the file contents in the repair prompt, in estimated tokens.
+    /// Budget for the file contents in the repair prompt, in tokens (the model's with
+    /// `backend.tokenizer`, estimated otherwise).
     pub max_prompt_tokens: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PromptOptions {
-    /// A folder, relative to the repository root, whose `localize.md`, `repair.md` or
-    /// `reproduce.md` replace the built-in templates.
+    /// A folder, relative to the repository root, whose `localize.md`, `repair.md`,
+    /// `reproduce.md` or `select_regression.md` replace the built-in templates.
     pub dir: Option<String>,
 }
 
@@ -266,6 +274,8 @@ impl Options {
                 timeout_secs: pick(self.backend.timeout_secs, other.backend.timeout_secs),
                 max_retries: pick(self.backend.max_retries, other.backend.max_retries),
                 stream: pick(self.backend.stream, other.backend.stream),
+                system_message: pick(self.backend.system_message, other.backend.system_message),
+                tokenizer: pick(self.backend.tokenizer, other.backend.tokenizer),
             },
             sampling: SamplingOptions {
                 temperature: pick(self.sampling.temperature, other.sampling.temperature),

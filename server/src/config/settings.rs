@@ -20,6 +20,10 @@ pub struct Settings {
     pub request_timeout: Duration,
     pub max_retries: u32,
     pub stream: bool,
+    /// `None`: no system message.
+    pub system_message: Option<String>,
+    /// The model's `tokenizer.json`, checked to load when resolved.
+    pub tokenizer: Option<std::path::PathBuf>,
     pub temperature: f64,
     pub top_p: f64,
     pub max_tokens: Option<u32>,
@@ -109,15 +113,19 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(600),
             max_retries: 4,
             stream: true,
+            system_message: Some(crate::backend::DEFAULT_SYSTEM_MESSAGE.to_owned()),
+            tokenizer: None,
             temperature: 0.6,
             top_p: 0.95,
-            max_tokens: None,
+            // SWE-Swiss's: the model reasons at length before it edits. Lowered to what the
+            // server's context leaves (see the backend client).
+            max_tokens: Some(32_768),
             localize_samples: 4,
             // With an issue of up to 24,000 characters, the localization prompt stays within a
             // 32k-token context.
             max_structure_tokens: 20_000,
             repair_samples: 40,
-            max_prompt_tokens: 24_000,
+            max_prompt_tokens: 60_000,
             prompts_dir: ".swiss/prompts".to_owned(),
             sandbox: SandboxChoice::Auto,
             image: None,
@@ -132,7 +140,7 @@ impl Default for Settings {
             python: "python3".to_owned(),
             test_env: Vec::new(),
             reproduction: true,
-            reproduction_samples: 4,
+            reproduction_samples: 40,
             selection_compat: Compat::Swiss,
             github: GithubSettings {
                 api_url: DEFAULT_GITHUB_API.to_owned(),
@@ -158,7 +166,22 @@ impl Settings {
             request_timeout: self.request_timeout,
             max_retries: self.max_retries,
             stream: self.stream,
+            system_message: self.system_message.clone(),
+            token_count: self.token_count(),
             ..BackendConfig::default()
+        }
+    }
+
+    /// How prompt budgets are measured: the model's tokenizer when `backend.tokenizer` names
+    /// one (already checked to load), the estimate otherwise.
+    pub fn token_count(&self) -> std::sync::Arc<dyn crate::engine::tokens::TokenCount> {
+        match self.tokenizer.as_deref().map(crate::tokenizer::load) {
+            Some(Ok(tokenizer)) => tokenizer,
+            Some(Err(err)) => {
+                tracing::warn!("{err}");
+                std::sync::Arc::new(crate::engine::tokens::Estimate)
+            }
+            None => std::sync::Arc::new(crate::engine::tokens::Estimate),
         }
     }
 
@@ -225,6 +248,18 @@ impl Settings {
         if let Some(max_tokens) = o.sampling.max_tokens {
             positive("sampling.max_tokens", max_tokens as usize)?;
         }
+        let tokenizer = o
+            .backend
+            .tokenizer
+            .as_deref()
+            .filter(|path| !path.trim().is_empty())
+            .map(std::path::PathBuf::from);
+        if let Some(path) = &tokenizer {
+            crate::tokenizer::load(path).map_err(|reason| SettingsError {
+                name: "backend.tokenizer",
+                reason,
+            })?;
+        }
         let github = GithubSettings {
             api_url: api_url(
                 "github.api_url",
@@ -256,9 +291,15 @@ impl Settings {
             request_timeout: Duration::from_secs(timeout_secs),
             max_retries: o.backend.max_retries.unwrap_or(d.max_retries),
             stream: o.backend.stream.unwrap_or(d.stream),
+            system_message: match &o.backend.system_message {
+                Some(message) if message.is_empty() => None,
+                Some(message) => Some(message.clone()),
+                None => d.system_message,
+            },
+            tokenizer,
             temperature,
             top_p,
-            max_tokens: o.sampling.max_tokens,
+            max_tokens: o.sampling.max_tokens.or(d.max_tokens),
             localize_samples: positive(
                 "localize.samples",
                 o.localize.samples.unwrap_or(d.localize_samples),
@@ -319,7 +360,8 @@ impl Settings {
                         |_| SettingsError {
                             name: "test.format",
                             reason: format!(
-                                "`{format}` is not one of pytest, cargo-test, exit-code"
+                                "`{format}` is not one of {}",
+                                OutputFormat::NAMES.join(", ")
                             ),
                         },
                     )?,
@@ -472,5 +514,43 @@ mod tests {
         o.gitlab.api_url = None;
         o.gitlab.hosts = Some(vec!["git example".into()]);
         assert_eq!(Settings::resolve(&o).unwrap_err().name, "gitlab.hosts");
+    }
+
+    #[test]
+    fn requests_as_the_reference_sends_them_by_default() {
+        let s = Settings::resolve(&Options::default()).unwrap();
+        assert_eq!(s.max_tokens, Some(32_768));
+        assert_eq!(s.max_prompt_tokens, 60_000);
+        let config = s.backend_config();
+        assert_eq!(
+            config.system_message.as_deref(),
+            Some("You are a helpful assistant.")
+        );
+        assert!(
+            !config.token_count.is_exact(),
+            "estimated without a tokenizer"
+        );
+
+        let mut o = Options::default();
+        o.backend.system_message = Some(String::new());
+        assert_eq!(Settings::resolve(&o).unwrap().system_message, None);
+        o.backend.system_message = Some("Be brief.".into());
+        assert_eq!(
+            Settings::resolve(&o)
+                .unwrap()
+                .backend_config()
+                .system_message
+                .as_deref(),
+            Some("Be brief.")
+        );
+    }
+
+    #[test]
+    fn a_tokenizer_that_does_not_load_is_an_error_naming_the_setting() {
+        let mut o = Options::default();
+        o.backend.tokenizer = Some("/nonexistent/tokenizer.json".into());
+        let err = Settings::resolve(&o).unwrap_err();
+        assert_eq!(err.name, "backend.tokenizer");
+        assert!(err.reason.contains("tokenizer.json"), "{err}");
     }
 }

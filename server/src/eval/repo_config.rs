@@ -116,6 +116,20 @@ sandbox.memory_mb = 2048
     }
 
     #[test]
+    fn built_in_specs_resolve_into_settings_with_their_format() {
+        for (repo, version) in [
+            ("django/django", "3.0"),
+            ("sympy/sympy", "1.12"),
+            ("matplotlib/matplotlib", "3.5"),
+        ] {
+            let spec = super::super::specs::builtin_spec(repo, version).unwrap();
+            let settings = crate::config::Settings::resolve(&spec_options(&spec)).unwrap();
+            assert_eq!(settings.test_format, Some(spec.test_format), "{repo}");
+            assert_eq!(settings.test_command, Some(spec.test_command.clone()));
+        }
+    }
+
+    #[test]
     fn a_spec_becomes_options_that_a_table_overrides() {
         let spec = RepoSpec {
             test_command: "pytest -rA".into(),

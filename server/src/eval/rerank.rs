@@ -162,7 +162,7 @@ impl Pool {
                 .and_then(|c| self.verdicts.get(&c.id))
                 .and_then(CandidateRun::tests);
             Verdict {
-                regression_failures: tests.map(|t| t.regression_failures),
+                regression_failures: tests.and_then(|t| t.regression_failures),
                 reproduction_passed: tests
                     .and_then(|t| t.reproduction)
                     .map(|v| v == ScriptVerdict::Resolved),

@@ -215,6 +215,59 @@ impl IssueSources {
         }
     }
 
+    /// The tracker of an issue URL; pull and merge requests are refused.
+    fn url_forge(&self, url: &IssueUrl, input: &str) -> Result<Forge, IssueSourceError> {
+        let what = match url.kind {
+            UrlKind::PullRequest => "pull request",
+            UrlKind::MergeRequest => "merge request",
+            UrlKind::GitLabIssues => return Ok(Forge::GitLab),
+            UrlKind::Issues => {
+                return self.forges.forge_of(&url.host).ok_or_else(|| {
+                    IssueSourceError::UnknownHost {
+                        input: input.to_owned(),
+                        host: url.host.clone(),
+                    }
+                })
+            }
+        };
+        Err(IssueSourceError::NotAnIssue {
+            reference: format!("{}#{}", url.project, url.number),
+            what,
+        })
+    }
+
+    /// `#N`: the project the repository's `origin` remote names, and its tracker.
+    fn origin_project(
+        &self,
+        lookup: &Lookup<'_>,
+        number: u64,
+    ) -> Result<(Forge, RemoteProject), IssueSourceError> {
+        let input = format!("#{number}");
+        let Some(root) = lookup.repo_root else {
+            return Err(IssueSourceError::NoOrigin { input });
+        };
+        let project = match origin(root) {
+            Origin::Missing => return Err(IssueSourceError::NoOrigin { input }),
+            Origin::Unusable(why) => {
+                return Err(IssueSourceError::Origin {
+                    reason: format!(
+                        "the `origin` remote names no hosted project ({why}); write owner/repo{input} or give the issue URL"
+                    ),
+                    input,
+                })
+            }
+            Origin::Project(project) => project,
+        };
+        let forge =
+            self.forges
+                .forge_of(&project.host)
+                .ok_or_else(|| IssueSourceError::UnknownHost {
+                    input: input.clone(),
+                    host: project.host.clone(),
+                })?;
+        Ok((forge, project))
+    }
+
     fn locate(
         &self,
         reference: Reference,
@@ -223,28 +276,7 @@ impl IssueSources {
     ) -> Result<RemoteIssue, IssueSourceError> {
         let (endpoint, project, number) = match reference {
             Reference::Url(url) => {
-                let reference = format!("{}#{}", url.project, url.number);
-                let forge = match url.kind {
-                    UrlKind::PullRequest => {
-                        return Err(IssueSourceError::NotAnIssue {
-                            reference,
-                            what: "pull request",
-                        })
-                    }
-                    UrlKind::MergeRequest => {
-                        return Err(IssueSourceError::NotAnIssue {
-                            reference,
-                            what: "merge request",
-                        })
-                    }
-                    UrlKind::GitLabIssues => Forge::GitLab,
-                    UrlKind::Issues => self.forges.forge_of(&url.host).ok_or_else(|| {
-                        IssueSourceError::UnknownHost {
-                            input: input.to_owned(),
-                            host: url.host.clone(),
-                        }
-                    })?,
-                };
+                let forge = self.url_forge(&url, input)?;
                 (
                     self.forges.endpoint(forge, &url.host, Some(&url.origin)),
                     url.project,
@@ -262,28 +294,7 @@ impl IssueSources {
                 (self.forges.endpoint(forge, &host, None), project, number)
             }
             Reference::Local { number } => {
-                let input = format!("#{number}");
-                let Some(root) = lookup.repo_root else {
-                    return Err(IssueSourceError::NoOrigin { input });
-                };
-                let project = match origin(root) {
-                    Origin::Missing => return Err(IssueSourceError::NoOrigin { input }),
-                    Origin::Unusable(why) => {
-                        return Err(IssueSourceError::Origin {
-                            reason: format!(
-                                "the `origin` remote names no hosted project ({why}); write owner/repo{input} or give the issue URL"
-                            ),
-                            input,
-                        })
-                    }
-                    Origin::Project(project) => project,
-                };
-                let forge = self.forges.forge_of(&project.host).ok_or_else(|| {
-                    IssueSourceError::UnknownHost {
-                        input: input.clone(),
-                        host: project.host.clone(),
-                    }
-                })?;
+                let (forge, project) = self.origin_project(lookup, number)?;
                 (
                     self.forges.endpoint(forge, &project.host, None),
                     project.project,

@@ -219,7 +219,7 @@ impl<'a> Repairing<'a> {
             id,
             done: self.queue.tested.len() + 1,
             found: self.candidates.list.len(),
-            regression_failures: tests.map(|t| t.regression_failures),
+            regression_failures: tests.and_then(|t| t.regression_failures),
             reproduction: tests.and_then(|t| t.reproduction),
         });
         self.queue.tested.insert(id, run);

@@ -29,7 +29,11 @@ impl RepairPrompt {
             .iter()
             .filter_map(|path| ctx.snapshot.read(path).map(|text| (path.clone(), text)))
             .collect();
-        let section = files_section(&files, ctx.settings.max_prompt_tokens);
+        let section = files_section(
+            &files,
+            ctx.settings.max_prompt_tokens,
+            &*ctx.settings.token_count(),
+        );
         ctx.emit(JobEvent::Localized {
             files: section.included.clone(),
             skipped_for_budget: section.skipped.clone(),

@@ -11,12 +11,18 @@ use tokio::sync::Semaphore;
 use super::context::JobContext;
 use crate::backend::Usage;
 use crate::sandbox::{Sandbox, SandboxError};
-use crate::verify::reproduction::{choose, extract_script, ScriptVerdict};
+use crate::verify::reproduction::{
+    choose, extract_script, normalized_script, read_verdict, ScriptVerdict,
+};
+use crate::verify::run_failure::reproduction_import_error;
 use crate::verify::verifier::TestPlan;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReproductionReport {
     pub generated: usize,
+    /// Scripts run on the unpatched repository: identical ones (by normalized text) run once.
+    #[serde(default)]
+    pub baseline_runs: usize,
     /// Sample index and what each usable script printed on the unpatched repository.
     pub baseline_verdicts: Vec<(usize, ScriptVerdict)>,
     pub chosen_index: Option<usize>,
@@ -51,29 +57,52 @@ pub(super) async fn reproduction_test(
         return Ok((report, Usage::default()));
     };
     let (scripts, usage, note) = generate_scripts(ctx, prompt).await;
-    let runs = scripts.iter().map(|(index, script)| async move {
+    // 40 samples often hold a handful of distinct scripts: each runs once, and its verdict is
+    // every twin's.
+    let mut distinct: Vec<(String, Vec<usize>, &str)> = Vec::new();
+    for (index, script) in &scripts {
+        let key = normalized_script(script);
+        match distinct.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, twins, _)) => twins.push(*index),
+            None => distinct.push((key, vec![*index], script)),
+        }
+    }
+    let runs = distinct.iter().map(|(_, twins, script)| async move {
         let _permit = semaphore
             .acquire()
             .await
             .map_err(|_| SandboxError::Cancelled)?;
-        let verdict = plan
-            .run_script(&**sandbox, script, None, ctx.cancel.token())
+        let output = plan
+            .run_script_output(&**sandbox, script, None, ctx.cancel.token())
             .await?;
-        Ok::<_, SandboxError>((*index, verdict))
+        Ok::<_, SandboxError>((twins, output))
     });
     let mut report = ReproductionReport {
         generated: scripts.len(),
+        baseline_runs: distinct.len(),
         note,
         ..ReproductionReport::default()
     };
+    let mut outputs = Vec::with_capacity(scripts.len());
     for run in futures::future::join_all(runs).await {
         match run {
-            Ok(verdict) => report.baseline_verdicts.push(verdict),
+            Ok((twins, output)) => {
+                let verdict = read_verdict(&output.stdout);
+                report
+                    .baseline_verdicts
+                    .extend(twins.iter().map(|index| (*index, verdict)));
+                outputs.push(output);
+            }
             Err(SandboxError::Cancelled) => return Err(SandboxError::Cancelled),
             Err(e) => {
                 tracing::warn!(error = %e, "a reproduction script could not run on the baseline")
             }
         }
+    }
+    report.baseline_verdicts.sort_by_key(|(index, _)| *index);
+    if let Some(error) = reproduction_import_error(&outputs, &plan.python) {
+        ctx.warn(error.clone());
+        report.note = Some(error);
     }
     let reproducing: Vec<(usize, &str)> = scripts
         .iter()

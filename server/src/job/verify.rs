@@ -219,10 +219,15 @@ pub(super) async fn prepare(
             return Err(e.into());
         }
     };
-    ctx.emit(JobEvent::BaselineDone {
-        passed: baseline.passed,
-        failed: baseline.failed,
-    });
+    match &baseline.error {
+        Some(error) => ctx.warn(format!(
+            "{error}; the regression filter is off: no candidate is regression-checked"
+        )),
+        None => ctx.emit(JobEvent::BaselineDone {
+            passed: baseline.passed,
+            failed: baseline.failed,
+        }),
+    }
     if baseline.output_truncated {
         ctx.warn(format!(
             "the baseline's test output passed the {} MiB cap (sandbox.output_limit_mb): tests it reported after that are not judged",

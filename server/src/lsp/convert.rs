@@ -476,6 +476,13 @@ pub fn candidates_markdown(job: &str, report: &FixReport) -> String {
             if c.selected { "★" } else { "" },
         ));
     }
+    let no_baseline = report
+        .verification
+        .as_ref()
+        .and_then(|v| v.baseline.error.as_deref());
+    if let Some(error) = no_baseline {
+        out.push_str(&format!("\nNo candidate was regression-checked: {error}\n"));
+    }
     out
 }
 
@@ -728,5 +735,46 @@ mod tests {
             .map(|(_, p)| p)
             .collect();
         assert_eq!(percentages, [0, 10, 10, 40, 40, 90]);
+    }
+
+    #[test]
+    fn the_hover_says_when_no_candidate_was_regression_checked() {
+        let mut report: FixReport = serde_json::from_value(serde_json::json!({
+            "issue": {"title": "t", "body": "", "url": null},
+            "localized_files": [],
+            "candidates": [{"id": 1, "patch": "", "key": "k", "sample_indices": [0], "votes": 2,
+                            "similarity": 1.0, "score": 3.0, "regression_failures": null,
+                            "reproduced": null, "filtered_out": false, "selected": true}],
+            "winner": 1,
+            "winner_patch": "",
+            "samples": {"total": 1, "valid": 1, "invalid_reasons": {}},
+            "verification": {
+                "sandbox": "local", "image": null, "test_command": "python3 -m pytest",
+                "baseline": {"exit_code": 1, "timed_out": false, "passed": 0, "failed": 0,
+                             "duration": 0.1, "output_truncated": false, "output_tail": "",
+                             "error": "the baseline test run did not run any test: x"},
+                "reproduction": {"generated": 0, "baseline_verdicts": [], "chosen_index": null,
+                                 "chosen_script": null, "note": null},
+                "candidates": {},
+                "seconds": 0.2,
+            },
+            "usage": {"prompt_tokens": 0, "completion_tokens": 0},
+        }))
+        .unwrap();
+        let markdown = candidates_markdown("job-1", &report);
+        assert!(
+            markdown.contains("| 1 | 2 | 1.0000 | not run |"),
+            "{markdown}"
+        );
+        assert!(
+            markdown.ends_with(
+                "\nNo candidate was regression-checked: the baseline test run did not run any test: x\n"
+            ),
+            "{markdown}"
+        );
+        if let Some(verification) = report.verification.as_mut() {
+            verification.baseline.error = None;
+        }
+        assert!(!candidates_markdown("job-1", &report).contains("regression-checked"));
     }
 }

@@ -115,36 +115,10 @@ impl DockerSandbox {
         let docker = connect(limits.engine.as_deref()).await?;
         super::leftovers::sweep(&docker).await;
         let workdir = workdir_in_archive(&limits.workdir)?;
-        match docker.inspect_image(&limits.image).await {
-            Ok(_) => {}
-            Err(DockerError::DockerResponseServerError {
-                status_code: 404, ..
-            }) => {
-                return Err(SandboxError::Prepare(format!(
-                    "failed to find the image `{image}` in the Docker engine: build it or `docker pull {image}` \
-                     (or `docker load` it where no registry is reachable), then set `sandbox.image` / \
-                     `--image` to it",
-                    image = limits.image
-                )));
-            }
-            Err(e) => {
-                return Err(SandboxError::Prepare(format!(
-                    "failed to inspect the image `{}`: {e}",
-                    limits.image
-                )))
-            }
-        }
+        check_image(&docker, &limits.image).await?;
 
         let job = new_job_id();
-        let mut executable = HashMap::with_capacity(files.len());
-        let mut entries = Vec::with_capacity(files.len());
-        for file in &files {
-            let path = relative_path(&file.path).map_err(SandboxError::Prepare)?;
-            executable.insert(file.path.clone(), file.executable);
-            entries.push((workdir.join(path), &file.bytes[..], file.executable));
-        }
-        let archive = tar_archive(&workdir, entries)
-            .map_err(|e| SandboxError::Prepare(format!("failed to pack the repository: {e}")))?;
+        let (executable, archive) = pack(&files, &workdir)?;
 
         let started = Instant::now();
         let config = ContainerCreateBody {
@@ -421,6 +395,42 @@ impl Drop for DockerSandbox {
 
 /// Connects and checks that the engine answers, speaking the engine's API version when it is
 /// older than the client's (Debian's docker.io is).
+/// The image must be in the engine already: no registry may be reachable, and a pull would
+/// hide a typo behind minutes of waiting.
+async fn check_image(docker: &Docker, image: &str) -> Result<(), SandboxError> {
+    match docker.inspect_image(image).await {
+        Ok(_) => Ok(()),
+        Err(DockerError::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Err(SandboxError::Prepare(format!(
+            "failed to find the image `{image}` in the Docker engine: build it or `docker pull {image}` \
+             (or `docker load` it where no registry is reachable), then set `sandbox.image` / \
+             `--image` to it"
+        ))),
+        Err(e) => Err(SandboxError::Prepare(format!(
+            "failed to inspect the image `{image}`: {e}"
+        ))),
+    }
+}
+
+/// The repository as a tar archive under the work dir, and which files are executable (a
+/// candidate's files are written with the same mode as the originals).
+fn pack(
+    files: &[BaseFile],
+    workdir: &Path,
+) -> Result<(HashMap<String, bool>, Vec<u8>), SandboxError> {
+    let mut executable = HashMap::with_capacity(files.len());
+    let mut entries = Vec::with_capacity(files.len());
+    for file in files {
+        let path = relative_path(&file.path).map_err(SandboxError::Prepare)?;
+        executable.insert(file.path.clone(), file.executable);
+        entries.push((workdir.join(path), &file.bytes[..], file.executable));
+    }
+    let archive = tar_archive(workdir, entries)
+        .map_err(|e| SandboxError::Prepare(format!("failed to pack the repository: {e}")))?;
+    Ok((executable, archive))
+}
+
 async fn connect(engine: Option<&str>) -> Result<Docker, SandboxError> {
     let address = engine
         .map(str::to_owned)

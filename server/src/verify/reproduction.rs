@@ -59,11 +59,23 @@ pub fn read_verdict(stdout: &str) -> ScriptVerdict {
     }
 }
 
-/// Two scripts that differ only in comments and formatting are one vote.
+/// Two scripts that differ only in comments, formatting or the name of their test function are
+/// one vote. As SWE-Swiss's `normalize_test` (`test/generate_reproduction_tests.py`) does, the
+/// name called on the last line becomes `test_func` wherever it appears.
 pub fn normalized_script(script: &str) -> String {
-    match normalized_lines(script) {
+    let text = match normalized_lines(script) {
         Some(lines) => lines.join("\n"),
         None => script.split_whitespace().collect::<Vec<_>>().join(" "),
+    };
+    let called = text
+        .lines()
+        .last()
+        .and_then(|line| line.split_once('('))
+        .map(|(name, _)| name.trim())
+        .filter(|name| !name.is_empty());
+    match called {
+        Some(name) => text.replace(name, "test_func"),
+        None => text,
     }
 }
 
@@ -125,5 +137,15 @@ mod tests {
         assert_eq!(choose(&[(0, b), (2, a), (5, a2)]), Some((2, a)));
         assert_eq!(choose(&[(1, b), (3, a)]), Some((1, b)));
         assert_eq!(choose(&[]), None);
+    }
+
+    #[test]
+    fn the_test_functions_name_does_not_split_the_vote() {
+        let a = "def test_divide():\n    print('Issue reproduced')\n\ntest_divide()\n";
+        let b = "def check_it():\n    print('Issue reproduced')\n\ncheck_it()\n";
+        assert_eq!(normalized_script(a), normalized_script(b));
+        assert!(normalized_script(a).contains("def test_func"));
+        let c = "def check_it():\n    print('Issue resolved')\n\ncheck_it()\n";
+        assert_ne!(normalized_script(a), normalized_script(c));
     }
 }

@@ -93,13 +93,28 @@ pub fn from_setting(command: &str, format: Option<OutputFormat>) -> TestCommand 
 }
 
 /// `pytest` anywhere (`pytest`, `python -m pytest`, `.venv/bin/pytest`, `py.test`) → pytest;
-/// cargo running `test`, `t` or `nextest`, with or without a `+toolchain` → cargo; anything
-/// else is judged by its exit code.
+/// cargo running `test`, `t` or `nextest`, with or without a `+toolchain` → cargo; Django's
+/// `tests/runtests.py` → django; sympy's `bin/test` → sympy; `python -m unittest` → unittest;
+/// anything else is judged by its exit code.
 pub fn infer_format(command: &str) -> OutputFormat {
     if command.contains("pytest") || command.contains("py.test") {
         return OutputFormat::Pytest;
     }
     let words: Vec<&str> = command.split_whitespace().collect();
+    let runs = |script: &str| {
+        words
+            .iter()
+            .any(|word| *word == script || word.ends_with(&format!("/{script}")))
+    };
+    if runs("tests/runtests.py") {
+        return OutputFormat::Django;
+    }
+    if runs("bin/test") {
+        return OutputFormat::Sympy;
+    }
+    if words.windows(2).any(|pair| pair == ["-m", "unittest"]) {
+        return OutputFormat::Unittest;
+    }
     for (i, word) in words.iter().enumerate() {
         let program = word.rsplit('/').next().unwrap_or(word);
         if program != "cargo" {
@@ -239,6 +254,22 @@ mod tests {
                 "RUST_LOG=off ~/.cargo/bin/cargo test",
                 OutputFormat::CargoTest,
             ),
+            (
+                "./tests/runtests.py --verbosity 2 --settings=test_sqlite --parallel 1 admin_views",
+                OutputFormat::Django,
+            ),
+            ("python tests/runtests.py queries", OutputFormat::Django),
+            (
+                "PYTHONWARNINGS='ignore::UserWarning' bin/test -C --verbose sympy/core",
+                OutputFormat::Sympy,
+            ),
+            ("./bin/test sympy/sets", OutputFormat::Sympy),
+            (
+                "python -m unittest -v tests.test_calc",
+                OutputFormat::Unittest,
+            ),
+            ("python3 tests/runtests.pyc", OutputFormat::ExitCode),
+            ("./bin/tests", OutputFormat::ExitCode),
             ("cargo build && ./run-tests.sh", OutputFormat::ExitCode),
             ("make test", OutputFormat::ExitCode),
             ("tox -e py311", OutputFormat::ExitCode),

@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::reproduction::{read_verdict, ScriptVerdict, SCRIPT_PATH};
+use super::run_failure::baseline_error;
 use super::test_command::TestCommand;
 use super::test_results::{parse, OutputFormat, TestResults, TestStatus};
 use crate::engine::apply::PatchedFiles;
@@ -39,12 +40,17 @@ pub struct Baseline {
     pub output_truncated: bool,
     /// The tail of the output, so a user can see why a baseline failed.
     pub output_tail: String,
+    /// Why the test command ran no test (missing runner, usage error, nothing collected), in
+    /// one line with what to do. Then there is no regression set, and candidates are not
+    /// regression-checked.
+    pub error: Option<String>,
 }
 
 /// One candidate's test results.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CandidateTests {
-    pub regression_failures: u32,
+    /// `None` when the baseline ran no test: nothing to regress against.
+    pub regression_failures: Option<u32>,
     /// Up to a handful of the regression tests it broke, for the report.
     pub broken: Vec<String>,
     pub timed_out: bool,
@@ -77,7 +83,16 @@ impl TestPlan {
     /// A baseline whose output names no test makes the exit status its only regression test;
     /// a candidate's exit status is then always recorded, even if its output names tests.
     fn results(&self, output: &RunOutput, always_exit_status: bool) -> TestResults {
-        let mut results = parse(self.test.format, &output.stdout, &output.stderr);
+        let parsed = parse(self.test.format, &output.stdout, &output.stderr);
+        self.with_exit_status(parsed, output, always_exit_status)
+    }
+
+    fn with_exit_status(
+        &self,
+        mut results: TestResults,
+        output: &RunOutput,
+        always_exit_status: bool,
+    ) -> TestResults {
         if always_exit_status
             || self.test.format == OutputFormat::ExitCode
             || results.tests.is_empty()
@@ -100,7 +115,13 @@ impl TestPlan {
         let output = sandbox
             .run(self.spec(&self.test.command, Vec::new()), cancel.clone())
             .await?;
-        let results = self.results(&output, false);
+        let parsed = parse(self.test.format, &output.stdout, &output.stderr);
+        let error = baseline_error(self.test.format, &output, &parsed, &self.python);
+        // The exit status of a command that never ran tests is no regression test.
+        let results = match error {
+            Some(_) => parsed,
+            None => self.with_exit_status(parsed, &output, false),
+        };
         let regression_set: BTreeSet<String> = results
             .tests
             .iter()
@@ -121,10 +142,11 @@ impl TestPlan {
             duration: output.duration,
             output_truncated: output.truncated,
             output_tail: tail(&format!("{}{}", output.stdout, output.stderr), OUTPUT_TAIL),
+            error,
         })
     }
 
-    /// What a reproduction script prints on the unpatched repository.
+    /// What a reproduction script says on the unpatched repository, or with a candidate.
     pub async fn run_script(
         &self,
         sandbox: &dyn Sandbox,
@@ -132,13 +154,27 @@ impl TestPlan {
         candidate: Option<&PatchedFiles>,
         cancel: &CancellationToken,
     ) -> Result<ScriptVerdict, SandboxError> {
+        let output = self
+            .run_script_output(sandbox, script, candidate, cancel)
+            .await?;
+        Ok(read_verdict(&output.stdout))
+    }
+
+    /// The whole run of a reproduction script: its errors tell whether the interpreter can
+    /// import the project at all.
+    pub async fn run_script_output(
+        &self,
+        sandbox: &dyn Sandbox,
+        script: &str,
+        candidate: Option<&PatchedFiles>,
+        cancel: &CancellationToken,
+    ) -> Result<RunOutput, SandboxError> {
         let mut files = candidate.map(candidate_files).unwrap_or_default();
         files.push((SCRIPT_PATH.to_owned(), Some(Arc::from(script))));
         let command = format!("{} {SCRIPT_PATH}", self.python);
-        let output = sandbox
+        sandbox
             .run(self.spec(&command, files), cancel.clone())
-            .await?;
-        Ok(read_verdict(&output.stdout))
+            .await
     }
 
     /// The candidate's regression failures and, when a reproduction script was chosen, its verdict.
@@ -150,10 +186,21 @@ impl TestPlan {
         files: &PatchedFiles,
         cancel: &CancellationToken,
     ) -> Result<CandidateTests, SandboxError> {
-        let tests = sandbox.run(
-            self.spec(&self.test.command, candidate_files(files)),
-            cancel.clone(),
-        );
+        // A test command that ran no test on the baseline runs none here either.
+        let regression_checked = baseline.error.is_none();
+        let tests = async {
+            if regression_checked {
+                sandbox
+                    .run(
+                        self.spec(&self.test.command, candidate_files(files)),
+                        cancel.clone(),
+                    )
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        };
         let reproduction = async {
             match script {
                 Some(script) => self
@@ -164,6 +211,16 @@ impl TestPlan {
             }
         };
         let (output, reproduction) = tokio::try_join!(tests, reproduction)?;
+        let Some(output) = output else {
+            return Ok(CandidateTests {
+                regression_failures: None,
+                broken: Vec::new(),
+                timed_out: false,
+                reproduction,
+                duration: Duration::ZERO,
+                output_truncated: false,
+            });
+        };
         let results = self.results(&output, true);
         let broken: Vec<String> = baseline
             .regression_set
@@ -172,7 +229,7 @@ impl TestPlan {
             .cloned()
             .collect();
         Ok(CandidateTests {
-            regression_failures: broken.len() as u32,
+            regression_failures: Some(broken.len() as u32),
             broken: broken.into_iter().take(BROKEN_SHOWN).collect(),
             timed_out: output.timed_out,
             reproduction,
@@ -278,11 +335,45 @@ mod tests {
             .candidate(&sandbox, &baseline, None, &files, &cancel)
             .await
             .unwrap();
-        assert_eq!(passing.regression_failures, 0);
+        assert_eq!(passing.regression_failures, Some(0));
         let failing = plan
             .candidate(&sandbox, &baseline, None, &files, &cancel)
             .await
             .unwrap();
-        assert_eq!(failing.regression_failures, 1);
+        assert_eq!(failing.regression_failures, Some(1));
+    }
+
+    #[tokio::test]
+    async fn a_baseline_that_ran_no_test_leaves_candidates_unjudged_and_untested() {
+        let plan = TestPlan {
+            test: from_setting("python3 -m pytest -rA", None),
+            timeout: Duration::from_secs(5),
+            python: "python3".to_owned(),
+            env: Vec::new(),
+        };
+        let mut missing = output(1, "");
+        missing.stderr = "/usr/bin/python3: No module named pytest\n".to_owned();
+        // One canned output only: a candidate that ran the test command would find none.
+        let sandbox = Canned(Mutex::new(vec![missing]));
+        let cancel = CancellationToken::new();
+        let baseline = plan.baseline(&sandbox, &cancel).await.unwrap();
+        assert!(baseline.error.as_deref().unwrap().starts_with(
+            "the baseline test run did not run any test: /usr/bin/python3: No module named pytest"
+        ));
+        assert!(baseline.regression_set.is_empty());
+        assert_eq!((baseline.passed, baseline.failed), (0, 0));
+        let files = PatchedFiles {
+            changes: vec![FileChange {
+                path: "a.py".into(),
+                before: None,
+                after: "x = 1\n".into(),
+            }],
+        };
+        let tests = plan
+            .candidate(&sandbox, &baseline, None, &files, &cancel)
+            .await
+            .unwrap();
+        assert_eq!(tests.regression_failures, None);
+        assert!(sandbox.0.lock().unwrap().is_empty());
     }
 }

@@ -1,9 +1,11 @@
 //! Test support for Swiss: the scripted OpenAI-compatible backend and fixture repositories.
 
 pub mod fixture_repo;
+pub mod pytest_venv;
 pub mod scripted_backend;
 
 pub use fixture_repo::{calc, FixtureRepo};
+pub use pytest_venv::{pytest_venv, PytestVenv};
 pub use scripted_backend::{
     Fault, PromptKind, RecordedMessage, RecordedRequest, Script, ScriptedBackend,
 };

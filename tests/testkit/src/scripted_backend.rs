@@ -11,6 +11,10 @@
 //! and `data: [DONE]`. Streams can be cut short or end in an error event, and
 //! [`Script::no_streaming`] makes the server ignore `stream` like servers that cannot stream.
 //!
+//! `GET /v1/models` reports a `max_model_len` as vLLM does when [`Script::max_model_len`] sets
+//! one (404 otherwise), and [`Script::context_window`] makes the server refuse, with vLLM's 400
+//! and its wording, a request whose prompt and `max_tokens` do not fit.
+//!
 //! ```no_run
 //! # async fn demo() {
 //! use swiss_testkit::{Fault, PromptKind, Script, ScriptedBackend};
@@ -45,6 +49,8 @@ pub enum PromptKind {
     Repair,
     /// Contains "Issue reproduced".
     Reproduce,
+    /// Contains "tests that should not be run".
+    SelectRegression,
     Other,
 }
 
@@ -58,6 +64,8 @@ impl PromptKind {
             PromptKind::Repair
         } else if prompt.contains("Repository Structure") {
             PromptKind::Localize
+        } else if prompt.contains("tests that should not be run") {
+            PromptKind::SelectRegression
         } else {
             PromptKind::Other
         }
@@ -126,6 +134,8 @@ pub struct Script {
     no_streaming: bool,
     stream_gap: Duration,
     faults: VecDeque<(Option<PromptKind>, Fault)>,
+    max_model_len: Option<u64>,
+    context_window: Option<u64>,
 }
 
 impl Script {
@@ -195,6 +205,21 @@ impl Script {
         self
     }
 
+    /// Report this context length in `GET /v1/models` (`data[0].max_model_len`), as vLLM does.
+    pub fn max_model_len(mut self, tokens: u64) -> Self {
+        self.max_model_len = Some(tokens);
+        self
+    }
+
+    /// Refuse a chat request whose prompt (counted as [`prompt_tokens`] counts it) plus its
+    /// `max_tokens` exceeds `tokens`, with the 400 and the message vLLM sends; a request without
+    /// `max_tokens` gets what is left. The window is not reported in `/v1/models`: this is a
+    /// server that tells its context only by refusing.
+    pub fn context_window(mut self, tokens: u64) -> Self {
+        self.context_window = Some(tokens);
+        self
+    }
+
     /// Queue a fault for the next request of any kind.
     pub fn fault(mut self, fault: Fault) -> Self {
         self.faults.push_back((None, fault));
@@ -214,7 +239,7 @@ pub struct RecordedMessage {
     pub content: String,
 }
 
-/// One request as the server saw it; fields are `None` when the body left them out.
+/// One chat request as the server saw it; fields are `None` when the body left them out.
 #[derive(Debug, Clone)]
 pub struct RecordedRequest {
     pub kind: PromptKind,
@@ -232,12 +257,32 @@ pub struct RecordedRequest {
     pub body: Value,
 }
 
+impl RecordedRequest {
+    /// The prompt: the last user message's content (empty when there is none).
+    pub fn prompt(&self) -> &str {
+        self.messages
+            .iter()
+            .rev()
+            .find(|m| m.role == "user")
+            .map_or("", |m| m.content.as_str())
+    }
+
+    /// The system message's content, when the request has one first.
+    pub fn system(&self) -> Option<&str> {
+        self.messages
+            .first()
+            .filter(|m| m.role == "system")
+            .map(|m| m.content.as_str())
+    }
+}
+
 #[derive(Debug)]
 struct State {
     script: Script,
     /// By kind and, for [`Script::answer_for`]'s lists, the word.
     cursors: HashMap<(PromptKind, Option<String>), usize>,
     requests: Vec<RecordedRequest>,
+    models_requests: usize,
     next_id: u64,
 }
 
@@ -295,6 +340,7 @@ impl ScriptedBackend {
             script,
             cursors: HashMap::new(),
             requests: Vec::new(),
+            models_requests: 0,
             next_id: 0,
         };
         let (stop, _) = watch::channel(false);
@@ -314,6 +360,11 @@ impl ScriptedBackend {
     /// Every request received so far, in order of arrival, faulted ones included.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state).requests.clone()
+    }
+
+    /// How many `GET /v1/models` requests the server has answered.
+    pub fn models_requests(&self) -> usize {
+        lock(&self.state).models_requests
     }
 
     /// Queues a fault for the next request of any kind while the server runs.
@@ -459,6 +510,22 @@ async fn handle(mut stream: TcpStream, state: &Mutex<State>) {
 }
 
 fn decide(state: &mut State, request: HttpRequest) -> Reply {
+    if request.path == "/v1/models" && request.method == "GET" {
+        state.models_requests += 1;
+        return match state.script.max_model_len {
+            Some(len) => ok(json!({
+                "object": "list",
+                "data": [{
+                    "id": "scripted-model",
+                    "object": "model",
+                    "owned_by": "scripted",
+                    "max_model_len": len,
+                }],
+            })
+            .to_string()),
+            None => error(404, "scripted backend: no route for /v1/models"),
+        };
+    }
     if request.path != "/v1/chat/completions" {
         return error(
             404,
@@ -554,6 +621,23 @@ fn decide(state: &mut State, request: HttpRequest) -> Reply {
     if !valid {
         return error(400, "scripted backend: the body is not JSON");
     }
+    if let Some(window) = state.script.context_window {
+        let input = prompt_tokens(&prompt);
+        let requested = state.requests.last().and_then(|r| r.max_tokens);
+        if input + requested.unwrap_or(1) > window {
+            // vLLM's words (since 0.6): `max_tokens` too large for what the prompt leaves.
+            let message = match requested {
+                Some(max) => format!("'max_tokens' or 'max_completion_tokens' is too large: {max}. This model's maximum context length is {window} tokens and your request has {input} input tokens ({max} > {window} - {input}). None"),
+                None => format!("This model's maximum context length is {window} tokens. However, you requested {input} tokens in the messages, Please reduce the length of the messages."),
+            };
+            return Reply::Respond {
+                status: 400,
+                body: json!({"object": "error", "message": message, "type": "BadRequestError", "param": null, "code": 400}).to_string(),
+                retry_after: None,
+                delay: Duration::ZERO,
+            };
+        }
+    }
     let n = match n {
         None => 1,
         Some(0) => return error(400, "scripted backend: n must be at least 1"),
@@ -632,9 +716,14 @@ fn next_id(state: &mut State) -> String {
     format!("chatcmpl-scripted-{}", state.next_id)
 }
 
+/// How many tokens the server counts in a prompt (the request's messages joined by newlines):
+/// roughly four characters a token, enough for tests of the accounting and of context limits.
+pub fn prompt_tokens(prompt: &str) -> u64 {
+    (prompt.chars().count() / 4) as u64
+}
+
 fn usage(prompt: &str, texts: &[String]) -> Value {
-    // Roughly four characters a token, enough for tests of the accounting.
-    let prompt_tokens = (prompt.chars().count() / 4) as u64;
+    let prompt_tokens = prompt_tokens(prompt);
     let completion_tokens: u64 = texts.iter().map(|t| (t.chars().count() / 4) as u64).sum();
     json!({
         "prompt_tokens": prompt_tokens,
@@ -1014,6 +1103,23 @@ mod tests {
             PromptKind::classify("SEARCH/REPLACE ... print('Issue reproduced')"),
             PromptKind::Reproduce
         );
+        assert_eq!(
+            PromptKind::classify(include_str!("../../../prompts/select_regression.md")),
+            PromptKind::SelectRegression
+        );
+        for (template, kind) in [
+            ("localize.md", PromptKind::Localize),
+            ("repair.md", PromptKind::Repair),
+            ("reproduce.md", PromptKind::Reproduce),
+        ] {
+            let text = std::fs::read_to_string(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../prompts")
+                    .join(template),
+            )
+            .unwrap();
+            assert_eq!(PromptKind::classify(&text), kind, "{template}");
+        }
         assert_eq!(PromptKind::classify("hello"), PromptKind::Other);
     }
 

@@ -1,21 +1,38 @@
 //! Prompt templates: embedded at build time from the top-level `prompts/` folder, overridable per
 //! repository by a folder holding files of the same names.
+//!
+//! The embedded templates are SWE-Swiss's own (`evaluation/agentless/`), and [`Prompts::render`]
+//! places values as the reference's `.format(...).strip()` does, so that the model sees the
+//! prompts it was trained on byte for byte; `tests/golden/prompts/` holds the reference's
+//! renderings of a fixed input and the script that made them.
 
 use std::path::Path;
 
-/// The three prompts the pipeline sends, each with the placeholders it must contain.
+mod regression_selection;
+
+pub use regression_selection::{
+    RegressionSelection, REFERENCE_CONTEXT_TOKENS, REGRESSION_SELECTION_MAX_TOKENS,
+};
+
+/// The prompts the pipeline sends, each with the placeholders it must contain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptKind {
+    /// `{{issue}}`, `{{structure}}` (the tree of `engine::localize::structure_tree`).
     Localize,
+    /// `{{issue}}`, `{{files}}` (the section of `engine::repair::files_section`).
     Repair,
+    /// `{{issue}}`, `{{files}}`, as for repair.
     Reproduce,
+    /// `{{issue}}`, `{{tests}}` (the passing tests, one a line): see [`RegressionSelection`].
+    SelectRegression,
 }
 
 impl PromptKind {
-    pub const ALL: [PromptKind; 3] = [
+    pub const ALL: [PromptKind; 4] = [
         PromptKind::Localize,
         PromptKind::Repair,
         PromptKind::Reproduce,
+        PromptKind::SelectRegression,
     ];
 
     pub fn file_name(self) -> &'static str {
@@ -23,14 +40,18 @@ impl PromptKind {
             PromptKind::Localize => "localize.md",
             PromptKind::Repair => "repair.md",
             PromptKind::Reproduce => "reproduce.md",
+            PromptKind::SelectRegression => "select_regression.md",
         }
     }
 
     fn embedded(self) -> &'static str {
         match self {
-            PromptKind::Localize => include_str!("../../prompts/localize.md"),
-            PromptKind::Repair => include_str!("../../prompts/repair.md"),
-            PromptKind::Reproduce => include_str!("../../prompts/reproduce.md"),
+            PromptKind::Localize => include_str!("../../../prompts/localize.md"),
+            PromptKind::Repair => include_str!("../../../prompts/repair.md"),
+            PromptKind::Reproduce => include_str!("../../../prompts/reproduce.md"),
+            PromptKind::SelectRegression => {
+                include_str!("../../../prompts/select_regression.md")
+            }
         }
     }
 
@@ -39,6 +60,17 @@ impl PromptKind {
         match self {
             PromptKind::Localize => &["{{issue}}", "{{structure}}"],
             PromptKind::Repair | PromptKind::Reproduce => &["{{issue}}", "{{files}}"],
+            PromptKind::SelectRegression => &["{{issue}}", "{{tests}}"],
+        }
+    }
+
+    /// How the reference trims a value before placing it: the structure is `.strip()`ped and the
+    /// file section `.rstrip()`ped; the issue and the test list go in as they are.
+    fn place<'v>(self, name: &str, value: &'v str) -> &'v str {
+        match (self, name) {
+            (PromptKind::Localize, "structure") => value.trim(),
+            (PromptKind::Repair | PromptKind::Reproduce, "files") => value.trim_end(),
+            _ => value,
         }
     }
 }
@@ -63,6 +95,7 @@ pub struct Prompts {
     localize: String,
     repair: String,
     reproduce: String,
+    select_regression: String,
 }
 
 impl Default for Prompts {
@@ -71,6 +104,7 @@ impl Default for Prompts {
             localize: PromptKind::Localize.embedded().to_owned(),
             repair: PromptKind::Repair.embedded().to_owned(),
             reproduce: PromptKind::Reproduce.embedded().to_owned(),
+            select_regression: PromptKind::SelectRegression.embedded().to_owned(),
         }
     }
 }
@@ -112,6 +146,7 @@ impl Prompts {
             PromptKind::Localize => &mut self.localize,
             PromptKind::Repair => &mut self.repair,
             PromptKind::Reproduce => &mut self.reproduce,
+            PromptKind::SelectRegression => &mut self.select_regression,
         }
     }
 
@@ -120,13 +155,21 @@ impl Prompts {
             PromptKind::Localize => &self.localize,
             PromptKind::Repair => &self.repair,
             PromptKind::Reproduce => &self.reproduce,
+            PromptKind::SelectRegression => &self.select_regression,
         }
     }
 
     /// Fills `{{name}}` placeholders in one pass, so text inserted for one placeholder (an issue
-    /// that happens to contain `{{files}}`) is never substituted again.
+    /// that happens to contain `{{files}}`) is never substituted again. Values are trimmed as the
+    /// reference trims them ([`PromptKind`]) and the prompt is sent without surrounding
+    /// whitespace, as the reference's `.strip()` sends it; a template file may therefore end
+    /// with a newline.
     pub fn render(&self, kind: PromptKind, values: &[(&str, &str)]) -> String {
-        render(self.template(kind), values)
+        let placed: Vec<(&str, &str)> = values
+            .iter()
+            .map(|&(name, value)| (name, kind.place(name, value)))
+            .collect();
+        render(self.template(kind), &placed).trim().to_owned()
     }
 }
 
@@ -155,6 +198,9 @@ fn render(template: &str, values: &[(&str, &str)]) -> String {
     out.push_str(rest);
     out
 }
+
+#[cfg(test)]
+mod golden_tests;
 
 #[cfg(test)]
 mod tests {
