@@ -41,6 +41,16 @@ impl Issue {
         })
     }
 
+    /// An issue shown to the model exactly as given (SWE-bench's `problem_statement`): no title
+    /// split and no trimming, since the model was trained and is scored on the dataset's text.
+    pub fn verbatim(text: impl Into<String>) -> Issue {
+        Issue {
+            title: text.into(),
+            body: String::new(),
+            url: None,
+        }
+    }
+
     /// `-` reads standard input; anything else is a path to a text or Markdown file.
     pub fn from_reference(reference: &str) -> Result<Issue, IssueError> {
         if reference == "-" {
@@ -85,6 +95,12 @@ mod tests {
             issue.prompt_text(),
             "Division by zero\n\nWhen b is 0 it crashes."
         );
+    }
+
+    #[test]
+    fn a_verbatim_issue_is_prompted_unchanged() {
+        let text = "\n  Title line\n\nBody with `code`\n\n";
+        assert_eq!(Issue::verbatim(text).prompt_text(), text);
     }
 
     #[test]

@@ -33,6 +33,12 @@ pub enum Command {
     /// environment over the defaults, credentials redacted), or with --schema the settings'
     /// JSON Schema.
     Config(ConfigArgs),
+    /// Run SWE-bench-format instances through the fix pipeline: predictions, records and a
+    /// report (graded with --grade) in the output folder.
+    Eval(EvalArgs),
+    /// Select again, without the model, over the records of one or more `swiss eval` runs;
+    /// records of the same instance are merged into one pool of samples.
+    Rerank(RerankArgs),
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +179,118 @@ impl FixArgs {
         }
         o
     }
+}
+
+/// Where and how instances are tested and graded; shared by `swiss eval` and `swiss rerank`.
+#[derive(Debug, Args)]
+pub struct EvalSandboxArgs {
+    /// Where candidates and predictions are tested: docker, local or none (no verification).
+    /// [default: docker with --image-template, else the repository's sandbox.kind in
+    /// --repo-config, else local]
+    #[arg(long, value_name = "KIND")]
+    pub sandbox: Option<String>,
+    /// The Docker image of an instance, with placeholders {instance_id}, {instance_id_docker}
+    /// (`__` written `_1776_`, lowercase, as SWE-bench's images on Docker Hub), {repo} and
+    /// {version}; e.g. 'swebench/sweb.eval.x86_64.{instance_id_docker}:latest'.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub image_template: Option<String>,
+    /// A TOML file with one table per "owner/name" holding test.* and sandbox.* keys of
+    /// swiss.toml; they go over the built-in settings of SWE-bench's repositories.
+    #[arg(long, value_name = "FILE")]
+    pub repo_config: Option<PathBuf>,
+    /// Seconds one test run may take. [default: 900]
+    #[arg(long, value_name = "SECS")]
+    pub test_timeout: Option<u64>,
+    /// Grade each winner by SWE-bench's rule: its tests with the instance's test patch, resolved
+    /// when every FAIL_TO_PASS and PASS_TO_PASS test passes.
+    #[arg(long)]
+    pub grade: bool,
+    /// Instances run at once; they share the backends and the cap on sandbox runs.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub jobs: usize,
+    /// Sandbox runs at once over all instances (sandbox.concurrency). [default: 2]
+    #[arg(long, value_name = "N")]
+    pub sandbox_concurrency: Option<usize>,
+    /// `model_name_or_path` in predictions.jsonl. [default: the model name]
+    #[arg(long, value_name = "NAME")]
+    pub model_name: Option<String>,
+    /// Where predictions.jsonl, records/ and report.json go.
+    #[arg(long, value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+impl EvalSandboxArgs {
+    pub fn apply(&self, o: &mut Options) {
+        o.sandbox.kind = match (&self.sandbox, &self.image_template) {
+            (Some(kind), _) => Some(kind.clone()),
+            (None, Some(_)) => Some("docker".to_owned()),
+            // A repository's table may choose; `local` when none does (`prepare`).
+            (None, None) => None,
+        };
+        o.test.timeout_secs = self.test_timeout;
+        o.sandbox.concurrency = self.sandbox_concurrency;
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// SWE-bench's format, JSON Lines or a JSON array.
+    #[arg(long, value_name = "FILE")]
+    pub instances: PathBuf,
+    /// One git repository per `repo` (bare or with a work tree), named owner__name or
+    /// owner/name.
+    #[arg(long, value_name = "DIR")]
+    pub repos: PathBuf,
+    /// Only these instances.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub ids: Vec<String>,
+    /// An OpenAI-compatible base URL; repeat to spread samples over several servers.
+    /// [env: SWISS_BACKEND_URL, comma-separated]
+    #[arg(long = "backend-url", value_name = "URL")]
+    pub backend_urls: Vec<String>,
+    /// The model name the backend serves. [default: SWE-Swiss-32B] [env: SWISS_MODEL]
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Bearer key for the backend. [env: SWISS_API_KEY]
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<Secret>,
+    /// Repair samples per instance. [default: 40]
+    #[arg(long, value_name = "N")]
+    pub samples: Option<usize>,
+    /// Skip instances already in the output's predictions.jsonl, without any request.
+    #[arg(long)]
+    pub resume: bool,
+    #[command(flatten)]
+    pub run: EvalSandboxArgs,
+}
+
+impl EvalArgs {
+    pub fn options(&self) -> Options {
+        let mut o = Options::default();
+        if !self.backend_urls.is_empty() {
+            o.backend.urls = Some(self.backend_urls.clone());
+        }
+        o.backend.model = self.model.clone();
+        o.backend.api_key = self.api_key.clone();
+        o.repair.samples = self.samples;
+        self.run.apply(&mut o);
+        o
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RerankArgs {
+    /// The output folder of a `swiss eval` run (or its records/ folder); repeat to merge runs.
+    #[arg(long, value_name = "DIR", required = true)]
+    pub records: Vec<PathBuf>,
+    /// The instances file: needed to grade and to verify candidates no run verified.
+    #[arg(long, value_name = "FILE")]
+    pub instances: Option<PathBuf>,
+    /// The repositories, as for `swiss eval`: needed with --instances.
+    #[arg(long, value_name = "DIR")]
+    pub repos: Option<PathBuf>,
+    #[command(flatten)]
+    pub run: EvalSandboxArgs,
 }
 
 /// `help` followed by the setting's default, as `swiss config --schema` states it.

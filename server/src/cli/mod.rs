@@ -4,10 +4,12 @@
 mod args;
 mod config;
 mod doctor;
+mod eval;
 mod exit;
 mod fix;
 mod progress;
 mod report;
+mod rerank;
 
 use std::process::ExitCode;
 
@@ -17,7 +19,7 @@ use clap::Parser;
 
 use crate::job::report::{ErrorKind, FixOutput};
 
-pub use args::{Cli, Command, ConfigArgs, DoctorArgs, FixArgs, LspArgs};
+pub use args::{Cli, Command, ConfigArgs, DoctorArgs, EvalArgs, FixArgs, LspArgs, RerankArgs};
 pub use exit::Exit;
 
 pub fn main() -> ExitCode {
@@ -65,6 +67,8 @@ fn run(cli: Cli) -> ExitCode {
         Command::Doctor(args) => doctor::run(args),
         Command::Lsp(_) => return crate::lsp::run(),
         Command::Config(args) => config::run(args),
+        Command::Eval(args) => eval::run(args),
+        Command::Rerank(args) => rerank::run(args),
     };
     exit.code()
 }

@@ -42,6 +42,15 @@ impl JobCancel {
         JobCancel::default()
     }
 
+    /// A token of its own that also fires with this one: one job of many (`swiss eval`) can
+    /// stop alone, and Ctrl-C stops them all.
+    pub fn child(&self) -> JobCancel {
+        JobCancel {
+            token: self.token.child_token(),
+            reason: Arc::new(OnceLock::new()),
+        }
+    }
+
     pub fn cancel(&self, reason: CancelReason) {
         let _ = self.reason.set(reason);
         self.token.cancel();

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
 use super::cancel::JobCancel;
 use super::error::JobError;
@@ -30,6 +30,9 @@ pub struct JobContext {
     pub client: Arc<BackendClient>,
     pub events: EventSink,
     pub cancel: JobCancel,
+    /// Sandbox runs at once across every job holding this semaphore (`swiss eval --jobs N`);
+    /// `None`: the job's own cap, `sandbox.concurrency`.
+    pub sandbox_permits: Option<Arc<Semaphore>>,
 }
 
 impl JobContext {
@@ -49,7 +52,13 @@ impl JobContext {
             client,
             events: Arc::new(|_| {}),
             cancel: JobCancel::new(),
+            sandbox_permits: None,
         }
+    }
+
+    pub fn with_sandbox_permits(mut self, permits: Arc<Semaphore>) -> JobContext {
+        self.sandbox_permits = Some(permits);
+        self
     }
 
     pub fn with_events(mut self, events: EventSink) -> JobContext {

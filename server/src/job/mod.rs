@@ -29,5 +29,6 @@ pub use record::{
 };
 pub use reproduce::ReproductionReport;
 pub use retrieve::{RetrievalMethod, RetrievalRecord};
+pub use sandbox_choice::create_sandbox_for;
 pub use setup::{Setup, SetupError};
 pub use verify::{test_command, CandidateRun, VerificationError, VerificationReport};

@@ -45,7 +45,16 @@ pub(super) async fn create_sandbox(
     ctx: &JobContext,
     files: Vec<BaseFile>,
 ) -> Result<Chosen, SandboxError> {
-    let settings = &ctx.settings;
+    create_sandbox_for(&ctx.settings, files, &|warning| ctx.warn(warning)).await
+}
+
+/// The sandbox `settings` ask for, outside a job too (`swiss eval --grade` tests a prediction
+/// with the same choice its job was verified with).
+pub async fn create_sandbox_for(
+    settings: &Settings,
+    files: Vec<BaseFile>,
+    warn: &(dyn Fn(String) + Sync),
+) -> Result<Chosen, SandboxError> {
     match (settings.sandbox, settings.image.clone()) {
         (SandboxChoice::Docker, Some(image)) => docker(settings, files, image).await,
         (SandboxChoice::Docker, None) => Err(SandboxError::Prepare(
@@ -53,7 +62,7 @@ pub(super) async fn create_sandbox(
         )),
         (SandboxChoice::Auto, Some(image)) => match docker(settings, files.clone(), image).await {
             Err(SandboxError::DockerUnavailable(why)) => {
-                ctx.warn(format!(
+                warn(format!(
                     "no Docker engine answered ({why}); testing candidates locally"
                 ));
                 local(settings, files).await
@@ -61,7 +70,7 @@ pub(super) async fn create_sandbox(
             other => other,
         },
         (SandboxChoice::Auto, None) => {
-            ctx.warn("no sandbox.image set; testing candidates locally (set one, or pass --sandbox local to silence this)");
+            warn("no sandbox.image set; testing candidates locally (set one, or pass --sandbox local to silence this)".to_owned());
             local(settings, files).await
         }
         (SandboxChoice::Local | SandboxChoice::None, _) => local(settings, files).await,

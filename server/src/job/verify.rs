@@ -206,7 +206,10 @@ pub(super) async fn prepare(
         sandbox: sandbox.kind(),
         test_command: plan.test.command.clone(),
     });
-    let semaphore = Arc::new(Semaphore::new(settings.concurrency));
+    let semaphore = ctx
+        .sandbox_permits
+        .clone()
+        .unwrap_or_else(|| Arc::new(Semaphore::new(settings.concurrency)));
     let baseline = async {
         let _permit = semaphore
             .acquire()

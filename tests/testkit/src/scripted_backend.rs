@@ -135,6 +135,8 @@ impl Fault {
 #[derive(Debug, Clone, Default)]
 pub struct Script {
     completions: HashMap<PromptKind, Vec<String>>,
+    /// Completions for prompts that contain a word, checked before `completions`.
+    completions_for: Vec<(String, PromptKind, Vec<String>)>,
     ignore_n: bool,
     omit_usage: bool,
     latency: Duration,
@@ -159,6 +161,23 @@ impl Script {
     ) -> Self {
         self.completions
             .insert(kind, completions.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Canned completions for prompts of `kind` that contain `word` (a word of one issue), so
+    /// that one server answers several jobs at once, each its own way. Checked before
+    /// [`Script::answer`]'s lists, cycling on their own.
+    pub fn answer_for<S: Into<String>>(
+        mut self,
+        word: &str,
+        kind: PromptKind,
+        completions: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.completions_for.push((
+            word.to_owned(),
+            kind,
+            completions.into_iter().map(Into::into).collect(),
+        ));
         self
     }
 
@@ -269,7 +288,8 @@ impl RecordedRequest {
 #[derive(Debug)]
 struct State {
     script: Script,
-    cursors: HashMap<PromptKind, usize>,
+    /// By kind and, for [`Script::answer_for`]'s lists, the word.
+    cursors: HashMap<(PromptKind, Option<String>), usize>,
     requests: Vec<RecordedRequest>,
     models_requests: usize,
     next_id: u64,
@@ -704,18 +724,26 @@ fn decide(state: &mut State, request: HttpRequest) -> Reply {
         Some(n) => n as usize,
     };
     let count = if state.script.ignore_n { 1 } else { n };
-    let Some(list) = state
+    let chosen = state
         .script
-        .completions
-        .get(&kind)
-        .filter(|list| !list.is_empty())
-    else {
+        .completions_for
+        .iter()
+        .find(|(word, for_kind, _)| *for_kind == kind && prompt.contains(word.as_str()))
+        .map(|(word, _, list)| (Some(word.clone()), list.clone()))
+        .or_else(|| {
+            state
+                .script
+                .completions
+                .get(&kind)
+                .map(|list| (None, list.clone()))
+        });
+    let Some((word, list)) = chosen.filter(|(_, list)| !list.is_empty()) else {
         return error(
             400,
             &format!("scripted backend: no completions scripted for {kind:?} prompts"),
         );
     };
-    let cursor = state.cursors.entry(kind).or_default();
+    let cursor = state.cursors.entry((kind, word)).or_default();
     let texts: Vec<String> = (0..count)
         .map(|i| list[(*cursor + i) % list.len()].clone())
         .collect();
@@ -1016,6 +1044,31 @@ mod tests {
             "stream_options": {"include_usage": include_usage},
         })
         .to_string()
+    }
+
+    #[test]
+    fn a_word_of_the_prompt_picks_its_own_answers() {
+        let backend = ScriptedBackend::start_in_background(
+            Script::new()
+                .answer(PromptKind::Other, ["plain"])
+                .answer_for("divide", PromptKind::Other, ["divide 1", "divide 2"])
+                .answer_for("shout", PromptKind::Repair, ["never: another kind"]),
+        );
+        let ask = |prompt: &str| {
+            let body = json!({"model": "m", "messages": [{"role": "user", "content": prompt}]});
+            let response = post(backend.addr, &body.to_string());
+            let (_, body) = response.split_once("\r\n\r\n").unwrap();
+            let body: Value = serde_json::from_str(body).unwrap();
+            body["choices"][0]["message"]["content"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(ask("please divide"), "divide 1");
+        assert_eq!(ask("shout"), "plain");
+        assert_eq!(ask("divide again"), "divide 2");
+        assert_eq!(ask("divide"), "divide 1");
+        assert_eq!(ask("hello"), "plain");
     }
 
     /// The blocks of an event stream: comments and `data:` lines, without their blank lines.
