@@ -2,8 +2,8 @@
 //! `swiss config`'s output read like `swiss.toml` and come from the same values a job runs with.
 
 use super::options::{
-    BackendOptions, GithubOptions, GitlabOptions, IssueOptions, LocalizeOptions, Options,
-    PromptOptions, RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions,
+    BackendOptions, GithubOptions, GitlabOptions, IssueOptions, JobOptions, LocalizeOptions,
+    Options, PromptOptions, RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions,
     SandboxOptions, SelectionOptions, TestOptions,
 };
 use super::settings::Settings;
@@ -92,6 +92,9 @@ impl From<&Settings> for Options {
             },
             issue: IssueOptions {
                 max_chars: Some(s.issue_max_chars),
+            },
+            job: JobOptions {
+                timeout_secs: s.job_timeout.map(|t| t.as_secs()),
             },
         }
     }
