@@ -752,8 +752,12 @@ const FLOOR_TEST: (&str, &str) = (
 const FLOOR_TEST_ID: &str = "tests/test_floor.py::test_divide_floors";
 
 /// The calc repository with [`FLOOR_TEST`], and a model that writes the keeps-the-bug patch
-/// four times and the right fix twice, and names the floor test as one the fix may change.
-fn floor_test_job(swiss_toml: &str) -> (swiss_testkit::FixtureRepo, ScriptedBackend) {
+/// four times and the right fix twice, and names the floor test as one the fix may change
+/// (unless `selection_fault` makes that request fail).
+fn floor_test_job(
+    swiss_toml: &str,
+    selection_fault: Option<swiss_testkit::Fault>,
+) -> (swiss_testkit::FixtureRepo, ScriptedBackend) {
     let mut files = calc::FILES.to_vec();
     files.push(FLOOR_TEST);
     let repo = swiss_testkit::FixtureRepo::with_files(&files);
@@ -761,8 +765,12 @@ fn floor_test_job(swiss_toml: &str) -> (swiss_testkit::FixtureRepo, ScriptedBack
         "swiss.toml",
         &format!("[reproduction]\nsamples = 2\n{swiss_toml}"),
     );
+    let mut script = swiss_testkit::Script::new();
+    if let Some(fault) = selection_fault {
+        script = script.fault_for(PromptKind::SelectRegression, fault);
+    }
     let backend = ScriptedBackend::start_in_background(
-        swiss_testkit::Script::new()
+        script
             .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
             .answer(
                 PromptKind::Repair,
@@ -781,7 +789,7 @@ fn floor_test_job(swiss_toml: &str) -> (swiss_testkit::FixtureRepo, ScriptedBack
 
 #[test]
 fn a_test_the_model_expects_the_fix_to_change_does_not_count_against_it() {
-    let (repo, backend) = floor_test_job("");
+    let (repo, backend) = floor_test_job("", None);
     let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local"]);
     assert_eq!(code, Some(0), "{stderr}");
     let right = candidate_with(&json, "+    return a / b\n");
@@ -868,7 +876,7 @@ fn a_test_the_model_expects_the_fix_to_change_does_not_count_against_it() {
 
 #[test]
 fn without_the_exclusion_the_fix_that_changes_a_tested_behaviour_is_filtered_out() {
-    let (repo, backend) = floor_test_job("[verification]\nexclude_tests = false\n");
+    let (repo, backend) = floor_test_job("[verification]\nexclude_tests = false\n", None);
     let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local"]);
     assert_eq!(code, Some(0), "{stderr}");
     let right = candidate_with(&json, "+    return a / b\n");
@@ -884,4 +892,30 @@ fn without_the_exclusion_the_fix_that_changes_a_tested_behaviour_is_filtered_out
         .requests()
         .iter()
         .all(|r| r.kind != PromptKind::SelectRegression));
+}
+
+#[test]
+fn a_failed_selection_request_is_a_warning_and_excludes_nothing() {
+    let fault = swiss_testkit::Fault::status(400, "the model is not loaded");
+    let (repo, backend) = floor_test_job("", Some(fault));
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("which tests the fix may change"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].starts_with(
+            "swiss: warning: failed to ask the model which tests the fix may change ("
+        ) && warnings[0].ends_with("): every passing test stays in the regression set"),
+        "{stderr}"
+    );
+    assert_eq!(
+        json["verification"]["excluded_tests"],
+        serde_json::json!([])
+    );
+    let right = candidate_with(&json, "+    return a / b\n");
+    assert_eq!(right["regression_failures"], 1, "{json:#}");
+    assert_eq!(right["filtered_out"], true, "{json:#}");
 }
