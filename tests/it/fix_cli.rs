@@ -52,6 +52,40 @@ fn fast_failing_config(repo: &FixtureRepo) {
 }
 
 #[test]
+fn a_job_past_its_timeout_stops_with_the_reason_and_changes_nothing() {
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    // The model takes a minute over the repair samples; the job may take two seconds.
+    let backend = ScriptedBackend::start_in_background(calc::script().fault_for(
+        PromptKind::Repair,
+        Fault::Delay(std::time::Duration::from_secs(60)),
+    ));
+    let before = repo.contents();
+    let started = std::time::Instant::now();
+    let output = fix_unverified(repo.path(), &issue, &backend)
+        .args(["--timeout", "2", "--apply"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    let json = stdout_json(&output);
+    assert_eq!(json["status"], "error");
+    assert_eq!(json["error"]["kind"], "cancelled");
+    assert_eq!(json["error"]["reason"], "timeout");
+    assert!(
+        stderr(&output).contains("swiss: stopped after job.timeout_secs; nothing was changed"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(repo.contents(), before);
+}
+
+#[test]
 fn json_picks_the_majority_fix_and_changes_nothing() {
     let repo = calc::repo();
     let issues = tempfile::tempdir().unwrap();

@@ -131,6 +131,10 @@ pub struct FixArgs {
         "test.timeout_secs"
     ))]
     pub test_timeout: Option<u64>,
+    /// Seconds the whole job may take, model and tests included; past it the job stops, changes
+    /// nothing and exits 130 (job.timeout_secs). [default: no limit]
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
     #[arg(long, value_name = "MODE", help = format!(
         "{} [env: {ENV_SELECTION_COMPAT}]",
         with_default(
@@ -173,6 +177,7 @@ impl FixArgs {
         o.sandbox.image = self.image.clone();
         o.test.command = self.test_cmd.clone();
         o.test.timeout_secs = self.test_timeout;
+        o.job.timeout_secs = self.timeout;
         o.selection.compat = self.selection_compat.clone();
         if self.no_reproduction {
             o.reproduction.enabled = Some(false);

@@ -2,8 +2,8 @@
 //! `swiss config`'s output read like `swiss.toml` and come from the same values a job runs with.
 
 use super::options::{
-    BackendOptions, GithubOptions, GitlabOptions, IssueOptions, LocalizeOptions, Options,
-    PromptOptions, RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions,
+    BackendOptions, GithubOptions, GitlabOptions, IssueOptions, JobOptions, LocalizeOptions,
+    Options, PromptOptions, RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions,
     SandboxOptions, SelectionOptions, TestOptions, VerificationOptions,
 };
 use super::settings::Settings;
@@ -95,6 +95,9 @@ impl From<&Settings> for Options {
             },
             issue: IssueOptions {
                 max_chars: Some(s.issue_max_chars),
+            },
+            job: JobOptions {
+                timeout_secs: s.job_timeout.map(|t| t.as_secs()),
             },
         }
     }

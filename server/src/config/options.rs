@@ -40,6 +40,19 @@ pub struct Options {
     pub github: GithubOptions,
     pub gitlab: GitlabOptions,
     pub issue: IssueOptions,
+    pub job: JobOptions,
+}
+
+/// A whole job.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobOptions {
+    /// Seconds a whole job may take, model and tests included; past it the job is cancelled
+    /// (reason `timeout`) and nothing is changed. Unset: no limit.
+    #[schemars(range(min = 1))]
+    pub timeout_secs: Option<u64>,
 }
 
 /// The issue text the model reads.
@@ -519,6 +532,9 @@ impl Options {
             },
             issue: IssueOptions {
                 max_chars: pick(self.issue.max_chars, other.issue.max_chars),
+            },
+            job: JobOptions {
+                timeout_secs: pick(self.job.timeout_secs, other.job.timeout_secs),
             },
         }
     }

@@ -62,6 +62,8 @@ pub struct Settings {
     pub github: GithubSettings,
     pub gitlab: GitlabSettings,
     pub issue_max_chars: usize,
+    /// `None`: a job may take as long as it takes.
+    pub job_timeout: Option<Duration>,
 }
 
 pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
@@ -185,6 +187,7 @@ impl Default for Settings {
                 hosts: Vec::new(),
             },
             issue_max_chars: DEFAULT_MAX_ISSUE_CHARS,
+            job_timeout: None,
         }
     }
 }
@@ -458,6 +461,12 @@ impl Settings {
                 "issue.max_chars",
                 o.issue.max_chars.unwrap_or(d.issue_max_chars),
             )?,
+            job_timeout: match o.job.timeout_secs {
+                None => d.job_timeout,
+                Some(secs) => Some(Duration::from_secs(
+                    positive("job.timeout_secs", secs as usize)? as u64,
+                )),
+            },
         })
     }
 }

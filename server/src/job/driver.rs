@@ -8,6 +8,7 @@ use std::collections::HashSet;
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+use super::cancel::CancelReason;
 use super::context::JobContext;
 use super::error::JobError;
 use super::events::{JobEvent, Stage};
@@ -20,7 +21,22 @@ use crate::backend::{BackendError, Sample, Usage};
 use crate::sandbox::SandboxError;
 use crate::verify::verifier::CandidateTests;
 
+/// The whole job; with `job.timeout_secs`, cancelled (reason `timeout`) when it runs past it, so
+/// that the stages stop as on any cancel: sampling ends, sandbox runs are killed, nothing is left.
 pub async fn run_fix(ctx: &JobContext) -> Result<FixOutcome, JobError> {
+    let Some(limit) = ctx.settings.job_timeout else {
+        return run_stages(ctx).await;
+    };
+    let stages = run_stages(ctx);
+    tokio::pin!(stages);
+    tokio::select! {
+        result = &mut stages => return result,
+        () = tokio::time::sleep(limit) => ctx.cancel.cancel(CancelReason::Timeout),
+    }
+    stages.await
+}
+
+async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
     let mut usage = Usage::default();
     let localization = localize(ctx, &mut usage)
         .instrument(tracing::info_span!("stage", name = "localize"))
