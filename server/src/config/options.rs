@@ -35,6 +35,7 @@ pub struct Options {
     pub sandbox: SandboxOptions,
     pub test: TestOptions,
     pub reproduction: ReproductionOptions,
+    pub verification: VerificationOptions,
     pub selection: SelectionOptions,
     pub github: GithubOptions,
     pub gitlab: GitlabOptions,
@@ -168,6 +169,17 @@ pub struct ReproductionOptions {
     /// Reproduction scripts sampled per job.
     #[schemars(range(min = 1))]
     pub samples: Option<usize>,
+}
+
+/// How candidates are judged against the project's own tests.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerificationOptions {
+    /// After the baseline, ask the model which passing tests the fix may legitimately change
+    /// (SWE-Swiss's regression-test selection) and leave those out of the regression set.
+    pub exclude_tests: Option<bool>,
 }
 
 /// How the winner is chosen.
@@ -499,6 +511,12 @@ impl Options {
             reproduction: ReproductionOptions {
                 enabled: pick(self.reproduction.enabled, other.reproduction.enabled),
                 samples: pick(self.reproduction.samples, other.reproduction.samples),
+            },
+            verification: VerificationOptions {
+                exclude_tests: pick(
+                    self.verification.exclude_tests,
+                    other.verification.exclude_tests,
+                ),
             },
             selection: SelectionOptions {
                 compat: pick(self.selection.compat, other.selection.compat),

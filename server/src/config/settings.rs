@@ -55,6 +55,9 @@ pub struct Settings {
     pub test_env: Vec<(String, String)>,
     pub reproduction: bool,
     pub reproduction_samples: usize,
+    /// Ask the model which passing tests the fix may change, and leave them out of the
+    /// regression set.
+    pub exclude_tests: bool,
     pub selection_compat: Compat,
     pub github: GithubSettings,
     pub gitlab: GitlabSettings,
@@ -172,6 +175,7 @@ impl Default for Settings {
             test_env: Vec::new(),
             reproduction: true,
             reproduction_samples: 40,
+            exclude_tests: true,
             selection_compat: Compat::Swiss,
             github: GithubSettings {
                 api_url: DEFAULT_GITHUB_API.to_owned(),
@@ -443,6 +447,7 @@ impl Settings {
                 "reproduction.samples",
                 o.reproduction.samples.unwrap_or(d.reproduction_samples),
             )?,
+            exclude_tests: o.verification.exclude_tests.unwrap_or(d.exclude_tests),
             selection_compat: match &o.selection.compat {
                 None => d.selection_compat,
                 Some(compat) => Compat::parse(compat).ok_or_else(|| SettingsError {
