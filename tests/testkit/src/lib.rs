@@ -3,6 +3,7 @@
 pub mod fixture_repo;
 pub mod pytest_venv;
 pub mod scripted_backend;
+pub mod still_answers;
 
 pub use fixture_repo::{calc, FixtureRepo};
 pub use pytest_venv::{pytest_venv, PytestVenv};
