@@ -177,14 +177,8 @@ async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome:
     progress
         .end(Ending::Succeeded { winner: winner.id }, summary.clone())
         .await;
-    if !progress.is_visible() {
-        session
-            .show_message(
-                MessageType::INFO,
-                format!("Swiss {}: {summary}; the code actions apply it", job.id),
-            )
-            .await;
-    }
+    let message = format!("Swiss {}: {summary}; the code actions apply it", job.id);
+    tell_without_progress(session, progress, message).await;
 }
 
 /// The winner's hunks by file; `ranked` is its score and votes.
@@ -214,13 +208,14 @@ async fn cancelled(session: &Session, job: &Job, progress: &JobProgress, reason:
     progress
         .end(Ending::Cancelled(reason), "cancelled; nothing was changed")
         .await;
+    let message = format!("Swiss {} cancelled; nothing was changed", job.id);
+    tell_without_progress(session, progress, message).await;
+}
+
+/// The end of a job is said once: in the progress UI when the editor shows it, else as a message.
+async fn tell_without_progress(session: &Session, progress: &JobProgress, message: String) {
     if !progress.is_visible() {
-        session
-            .show_message(
-                MessageType::INFO,
-                format!("Swiss {} cancelled; nothing was changed", job.id),
-            )
-            .await;
+        session.show_message(MessageType::INFO, message).await;
     }
 }
 
