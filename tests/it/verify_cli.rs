@@ -743,3 +743,179 @@ fn reproduction_scripts_that_cannot_import_the_project_are_said_and_not_used() {
     assert_eq!(keeps["selected"], true, "{json:#}");
     assert_eq!(keeps["reproduced"], Value::Null);
 }
+
+/// A test that pins the bug: it passes before the fix and must fail with it.
+const FLOOR_TEST: (&str, &str) = (
+    "tests/test_floor.py",
+    "from calc.ops import divide\n\n\ndef test_divide_floors():\n    assert divide(7, 2) == 3\n",
+);
+const FLOOR_TEST_ID: &str = "tests/test_floor.py::test_divide_floors";
+
+/// The calc repository with [`FLOOR_TEST`], and a model that writes the keeps-the-bug patch
+/// four times and the right fix twice, and names the floor test as one the fix may change
+/// (unless `selection_fault` makes that request fail).
+fn floor_test_job(
+    swiss_toml: &str,
+    selection_fault: Option<swiss_testkit::Fault>,
+) -> (swiss_testkit::FixtureRepo, ScriptedBackend) {
+    let mut files = calc::FILES.to_vec();
+    files.push(FLOOR_TEST);
+    let repo = swiss_testkit::FixtureRepo::with_files(&files);
+    repo.write(
+        "swiss.toml",
+        &format!("[reproduction]\nsamples = 2\n{swiss_toml}"),
+    );
+    let mut script = swiss_testkit::Script::new();
+    if let Some(fault) = selection_fault {
+        script = script.fault_for(PromptKind::SelectRegression, fault);
+    }
+    let backend = ScriptedBackend::start_in_background(
+        script
+            .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
+            .answer(
+                PromptKind::Repair,
+                [calc::WRONG_KEEPS_BUG, calc::WRONG_KEEPS_BUG, calc::FIX_A],
+            )
+            .answer(PromptKind::Reproduce, [calc::REPRODUCE_SCRIPT])
+            .answer(
+                PromptKind::SelectRegression,
+                [format!(
+                    "<think>The issue asks divide to stop flooring.</think>\n```\n{FLOOR_TEST_ID}\n```\n"
+                )],
+            ),
+    );
+    (repo, backend)
+}
+
+#[test]
+fn a_test_the_model_expects_the_fix_to_change_does_not_count_against_it() {
+    let (repo, backend) = floor_test_job("", None);
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let right = candidate_with(&json, "+    return a / b\n");
+    let keeps = candidate_with(&json, "+    return sum(values) / len(values)\n");
+    assert_eq!(right["regression_failures"], 0, "{json:#}");
+    assert_eq!(right["selected"], true, "{json:#}");
+    assert_eq!(keeps["votes"], 4);
+    assert_eq!(keeps["filtered_out"], true);
+    let verification = &json["verification"];
+    assert_eq!(
+        verification["excluded_tests"],
+        serde_json::json!([FLOOR_TEST_ID])
+    );
+    assert_eq!(verification["baseline"]["passed"], 4, "{verification:#}");
+
+    // One greedy request with a short answer, listing the passing tests and no other.
+    let requests = backend.requests();
+    let selections: Vec<_> = requests
+        .iter()
+        .filter(|r| r.kind == PromptKind::SelectRegression)
+        .collect();
+    assert_eq!(selections.len(), 1);
+    let selection = selections[0];
+    assert_eq!(selection.temperature, Some(0.0));
+    assert_eq!(selection.max_tokens, Some(1024));
+    assert_eq!(selection.n.unwrap_or(1), 1);
+    let prompt = &selection.messages.last().unwrap().content;
+    for test in [
+        FLOOR_TEST_ID,
+        "tests/test_ops.py::OpsTest::test_add",
+        "tests/test_ops.py::OpsTest::test_divide_exact",
+    ] {
+        assert!(prompt.contains(test), "{test} is listed: {prompt}");
+    }
+    assert!(
+        !prompt.contains("test_divide_fraction"),
+        "a failing test is not listed: {prompt}"
+    );
+    // Its tokens are the job's too: every request's prompt, as the scripted server counts it.
+    let sent: u64 = requests
+        .iter()
+        .map(|r| {
+            let prompt: Vec<&str> = r.messages.iter().map(|m| m.content.as_str()).collect();
+            swiss_testkit::scripted_backend::prompt_tokens(&prompt.join("\n"))
+        })
+        .sum();
+    assert_eq!(json["usage"]["prompt_tokens"], sent, "{requests:#?}");
+
+    // Without --json, the progress and the summary say which tests were left out.
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let url = backend.base_url();
+    let output = swiss_fix(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--backend-url",
+            &url,
+            "--samples",
+            "6",
+            "--sandbox",
+            "local",
+        ],
+    )
+    .output()
+    .unwrap();
+    let human_stderr = crate::cli_support::stderr(&output);
+    assert_eq!(output.status.code(), Some(0), "{human_stderr}");
+    assert!(
+        human_stderr.contains(&format!(
+            "swiss: regression tests: 1 of 4 passing test(s) left out, the fix may change them: {FLOOR_TEST_ID}\n"
+        )),
+        "{human_stderr}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "  1 passing test(s) left out of the regression tests, the model expects the fix to change them: {FLOOR_TEST_ID}\n"
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn without_the_exclusion_the_fix_that_changes_a_tested_behaviour_is_filtered_out() {
+    let (repo, backend) = floor_test_job("[verification]\nexclude_tests = false\n", None);
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let right = candidate_with(&json, "+    return a / b\n");
+    let keeps = candidate_with(&json, "+    return sum(values) / len(values)\n");
+    assert_eq!(right["regression_failures"], 1, "{json:#}");
+    assert_eq!(right["filtered_out"], true, "{json:#}");
+    assert_eq!(keeps["selected"], true, "{json:#}");
+    assert_eq!(
+        json["verification"]["excluded_tests"],
+        serde_json::json!([])
+    );
+    assert!(backend
+        .requests()
+        .iter()
+        .all(|r| r.kind != PromptKind::SelectRegression));
+}
+
+#[test]
+fn a_failed_selection_request_is_a_warning_and_excludes_nothing() {
+    let fault = swiss_testkit::Fault::status(400, "the model is not loaded");
+    let (repo, backend) = floor_test_job("", Some(fault));
+    let (code, json, stderr) = run_fix(repo.path(), &backend, &["--sandbox", "local"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("which tests the fix may change"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].starts_with(
+            "swiss: warning: failed to ask the model which tests the fix may change ("
+        ) && warnings[0].ends_with("): every passing test stays in the regression set"),
+        "{stderr}"
+    );
+    assert_eq!(
+        json["verification"]["excluded_tests"],
+        serde_json::json!([])
+    );
+    let right = candidate_with(&json, "+    return a / b\n");
+    assert_eq!(right["regression_failures"], 1, "{json:#}");
+    assert_eq!(right["filtered_out"], true, "{json:#}");
+}

@@ -522,6 +522,18 @@ impl BackendClient {
         }
     }
 
+    /// The smallest context, in tokens, that an endpoint reports (or revealed by refusing a
+    /// request for length); `None` when none says. A prompt sized to it fits every endpoint.
+    pub async fn context_tokens(&self) -> Option<u64> {
+        let mut smallest: Option<u64> = None;
+        for endpoint in &self.endpoints {
+            if let Some(length) = self.context_length(endpoint).await {
+                smallest = Some(smallest.map_or(length, |s| s.min(length)));
+            }
+        }
+        smallest
+    }
+
     async fn context_length(&self, endpoint: &Endpoint) -> Option<u64> {
         match endpoint.refused_context.load(Ordering::Relaxed) {
             0 => {

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
-use crate::job::{JobEvent, Stage};
+use crate::job::{regression_test_summary as summary, JobEvent, Stage};
 use crate::verify::reproduction::ScriptVerdict;
 
 pub struct Progress {
@@ -97,6 +97,7 @@ impl Progress {
             note @ (JobEvent::Warning(_)
             | JobEvent::VerificationStarted { .. }
             | JobEvent::BaselineDone { .. }
+            | JobEvent::RegressionTestsExcluded { .. }
             | JobEvent::ReproductionChosen { .. }) => {
                 clear_live(&mut state, &mut err);
                 let _ = writeln!(err, "swiss: {}", note_line(note));
@@ -143,6 +144,19 @@ fn note_line(event: JobEvent) -> String {
         JobEvent::BaselineDone { passed, failed } => format!(
             "baseline: {passed} passing test(s) form the regression set, {failed} already failing"
         ),
+        JobEvent::RegressionTestsExcluded { excluded, of, cut } => {
+            let cut = match cut {
+                0 => String::new(),
+                cut => format!("; {cut} not shown for length stay in"),
+            };
+            match excluded.len() {
+                0 => format!("regression tests: the model expects the fix to change none of the {of} passing test(s){cut}"),
+                n => format!(
+                    "regression tests: {n} of {of} passing test(s) left out, the fix may change them: {}{cut}",
+                    summary(&excluded)
+                ),
+            }
+        }
         JobEvent::ReproductionChosen {
             generated,
             reproducing,

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use crate::job::report::FixReport;
-use crate::job::FixOutcome;
+use crate::job::{regression_test_summary, FixOutcome};
 
 pub fn write_human(
     out: &mut impl Write,
@@ -55,6 +55,18 @@ pub fn write_human(
                     .map_or("-", |reproduced| if reproduced { "yes" } else { "no" }),
             )?;
         }
+    }
+    let excluded = outcome
+        .verification
+        .as_ref()
+        .map_or(&[][..], |v| &v.excluded_tests[..]);
+    if !excluded.is_empty() {
+        writeln!(
+            out,
+            "  {} passing test(s) left out of the regression tests, the model expects the fix to change them: {}",
+            excluded.len(),
+            regression_test_summary(excluded)
+        )?;
     }
     for (reason, count) in &report.samples.invalid_reasons {
         writeln!(out, "  {count} invalid sample(s): {reason}")?;

@@ -4,7 +4,7 @@
 use super::options::{
     BackendOptions, GithubOptions, GitlabOptions, IssueOptions, JobOptions, LocalizeOptions,
     Options, PromptOptions, RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions,
-    SandboxOptions, SelectionOptions, TestOptions,
+    SandboxOptions, SelectionOptions, TestOptions, VerificationOptions,
 };
 use super::settings::Settings;
 
@@ -77,6 +77,9 @@ impl From<&Settings> for Options {
             reproduction: ReproductionOptions {
                 enabled: Some(s.reproduction),
                 samples: Some(s.reproduction_samples),
+            },
+            verification: VerificationOptions {
+                exclude_tests: Some(s.exclude_tests),
             },
             selection: SelectionOptions {
                 compat: Some(serde_name(&s.selection_compat)),

@@ -35,6 +35,7 @@ pub struct Options {
     pub sandbox: SandboxOptions,
     pub test: TestOptions,
     pub reproduction: ReproductionOptions,
+    pub verification: VerificationOptions,
     pub selection: SelectionOptions,
     pub github: GithubOptions,
     pub gitlab: GitlabOptions,
@@ -168,6 +169,17 @@ pub struct ReproductionOptions {
     /// Reproduction scripts sampled per job.
     #[schemars(range(min = 1))]
     pub samples: Option<usize>,
+}
+
+/// How candidates are judged against the project's own tests.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default, deny_unknown_fields)]
+pub struct VerificationOptions {
+    /// After the baseline, ask the model which passing tests the fix may legitimately change
+    /// (SWE-Swiss's regression-test selection) and leave those out of the regression set.
+    pub exclude_tests: Option<bool>,
 }
 
 /// How the winner is chosen.
@@ -434,6 +446,7 @@ impl Options {
             sandbox: self.sandbox.merged(other.sandbox),
             test: self.test.merged(other.test),
             reproduction: self.reproduction.merged(other.reproduction),
+            verification: self.verification.merged(other.verification),
             selection: self.selection.merged(other.selection),
             github: self.github.merged(other.github),
             gitlab: self.gitlab.merged(other.gitlab),
@@ -494,6 +507,7 @@ merged_field_by_field! {
     }
     TestOptions { command, format, timeout_secs, python, env }
     ReproductionOptions { enabled, samples }
+    VerificationOptions { exclude_tests }
     SelectionOptions { compat }
     GithubOptions { api_url, token }
     GitlabOptions { api_url, token, hosts }

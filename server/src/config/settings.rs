@@ -59,6 +59,9 @@ pub struct Settings {
     pub test_env: Vec<(String, String)>,
     pub reproduction: bool,
     pub reproduction_samples: usize,
+    /// Ask the model which passing tests the fix may change, and leave them out of the
+    /// regression set.
+    pub exclude_tests: bool,
     pub selection_compat: Compat,
     pub github: GithubSettings,
     pub gitlab: GitlabSettings,
@@ -176,6 +179,7 @@ impl Default for Settings {
             test_env: Vec::new(),
             reproduction: true,
             reproduction_samples: 40,
+            exclude_tests: true,
             selection_compat: Compat::Swiss,
             github: GithubSettings {
                 api_url: DEFAULT_GITHUB_API.to_owned(),
@@ -237,6 +241,7 @@ impl Settings {
         s.resolve_sandbox(&o.sandbox)?;
         s.resolve_test(&o.test)?;
         s.resolve_reproduction(&o.reproduction)?;
+        s.exclude_tests = o.verification.exclude_tests.unwrap_or(s.exclude_tests);
         s.resolve_selection(&o.selection)?;
         s.issue_max_chars = positive(
             "issue.max_chars",

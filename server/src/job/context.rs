@@ -98,9 +98,19 @@ impl JobContext {
         n: usize,
         tx: mpsc::UnboundedSender<Sample>,
     ) -> Result<Usage, BackendError> {
+        self.sample_with(prompt, n, &self.params(), tx).await
+    }
+
+    async fn sample_with(
+        &self,
+        prompt: String,
+        n: usize,
+        params: &SamplingParams,
+        tx: mpsc::UnboundedSender<Sample>,
+    ) -> Result<Usage, BackendError> {
         let messages = [ChatMessage::user(prompt)];
         self.client
-            .sample(&messages, n, &self.params(), tx, self.cancel.token())
+            .sample(&messages, n, params, tx, self.cancel.token())
             .await
     }
 
@@ -110,8 +120,19 @@ impl JobContext {
         prompt: String,
         n: usize,
     ) -> (Vec<Sample>, Result<Usage, BackendError>) {
+        self.sample_all_with(prompt, n, &self.params()).await
+    }
+
+    /// [`Self::sample_all`] with other sampling parameters than the repair samples' (a greedy
+    /// request with a short answer, say).
+    pub async fn sample_all_with(
+        &self,
+        prompt: String,
+        n: usize,
+        params: &SamplingParams,
+    ) -> (Vec<Sample>, Result<Usage, BackendError>) {
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let result = self.sample(prompt, n, tx).await;
+        let result = self.sample_with(prompt, n, params, tx).await;
         let mut answers = Vec::with_capacity(n);
         while let Ok(sample) = rx.try_recv() {
             answers.push(sample);

@@ -92,6 +92,27 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
     })
 }
 
+/// One repair prompt per context; the editor is told the union of the localized files, and which
+/// of them no prompt could fit.
+fn repair_prompts(ctx: &JobContext, localization: &LocalizationRecord) -> Vec<RepairPrompt> {
+    let prompts: Vec<RepairPrompt> = localization
+        .contexts
+        .iter()
+        .map(|context| RepairPrompt::new(ctx, &context.files))
+        .collect();
+    let included: HashSet<&String> = prompts.iter().flat_map(|p| &p.included).collect();
+    ctx.emit(JobEvent::Localized {
+        files: localization.files.clone(),
+        skipped_for_budget: localization
+            .files
+            .iter()
+            .filter(|f| !included.contains(f))
+            .cloned()
+            .collect(),
+    });
+    prompts
+}
+
 /// What the repair-and-verify loop has gathered so far.
 struct Repairing<'a> {
     ctx: &'a JobContext,
@@ -118,21 +139,7 @@ impl<'a> Repairing<'a> {
 
     async fn run(&mut self, localization: &LocalizationRecord) -> Result<(), JobError> {
         let ctx = self.ctx;
-        let prompts: Vec<RepairPrompt> = localization
-            .contexts
-            .iter()
-            .map(|context| RepairPrompt::new(ctx, &context.files))
-            .collect();
-        let included: HashSet<&String> = prompts.iter().flat_map(|p| &p.included).collect();
-        ctx.emit(JobEvent::Localized {
-            files: localization.files.clone(),
-            skipped_for_budget: localization
-                .files
-                .iter()
-                .filter(|f| !included.contains(f))
-                .cloned()
-                .collect(),
-        });
+        let prompts = repair_prompts(ctx, localization);
         let test = planned_test(ctx)?;
         self.verifying = test.is_some();
         // The reference writes its reproduction tests from the first context's files

@@ -51,6 +51,13 @@ pub enum JobEvent {
         passed: usize,
         failed: usize,
     },
+    /// The model named `excluded` among the `of` passing tests it was shown as ones the fix may
+    /// change; `cut` more were not shown for length and stay in the regression set.
+    RegressionTestsExcluded {
+        excluded: Vec<String>,
+        of: usize,
+        cut: usize,
+    },
     ReproductionChosen {
         generated: usize,
         reproducing: usize,

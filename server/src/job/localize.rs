@@ -17,36 +17,16 @@ pub(super) async fn localize(
     ctx: &JobContext,
     usage: &mut Usage,
 ) -> Result<LocalizationRecord, JobError> {
-    let settings = &ctx.settings;
     let sources: Vec<&str> = ctx
         .snapshot
         .paths()
         .filter(|p| is_source_file(p) && !is_test_file(p))
         .collect();
-    let structure = fit_structure(&sources, &ctx.issue_text, settings.max_structure_tokens);
-    if !structure.is_whole() {
-        ctx.warn(format!(
-            "the repository structure is over localize.max_structure_tokens ({}): the model sees {} of {} source files, those the issue names first",
-            settings.max_structure_tokens, structure.shown, structure.total
-        ));
-    }
-    let prompt = ctx.render(
-        PromptKind::Localize,
-        &[("issue", &ctx.issue_text), ("structure", &structure.text)],
-    );
-    let total = settings.localize_samples;
+    let (prompt, irrelevant_prompt) = prompts(ctx, &sources);
+    let total = ctx.settings.localize_samples;
     ctx.emit(JobEvent::StageStarted {
         stage: Stage::Localize,
         samples: total,
-    });
-    let irrelevant_prompt = settings.irrelevant_folders.then(|| {
-        ctx.render(
-            PromptKind::IrrelevantFolders,
-            &[
-                ("issue", &ctx.issue_text),
-                ("structure", structure.text.trim_end()),
-            ],
-        )
     });
     let asking_irrelevant = async {
         match irrelevant_prompt {
@@ -60,20 +40,7 @@ pub(super) async fn localize(
         BackendError::Cancelled => ctx.cancelled(),
         e => JobError::Backend(e),
     })?;
-    for (done, answer) in answers.iter().enumerate() {
-        tracing::debug!(index = answer.index, answer = %answer.text, "localization answer");
-        ctx.emit(JobEvent::SampleDone {
-            stage: Stage::Localize,
-            done: done + 1,
-            total,
-            valid: true,
-        });
-    }
-    let known = |path: &str| ctx.snapshot.contains(path);
-    let parsed: Vec<Vec<String>> = answers
-        .iter()
-        .map(|a| parse_localization(&a.text, &known))
-        .collect();
+    let parsed = parse_answers(ctx, &answers, total);
     // SWE-Swiss would repair from retrieval's files alone here; a model none of whose answers
     // names a file of the repository is nearly always the wrong model or server, so say so.
     if parsed.iter().all(Vec::is_empty) {
@@ -93,6 +60,7 @@ pub(super) async fn localize(
     let per_answer: Vec<Vec<String>> = parsed
         .iter()
         .map(|files| {
+            let settings = &ctx.settings;
             combine(
                 files,
                 &retrieval.files,
@@ -101,16 +69,59 @@ pub(super) async fn localize(
             )
         })
         .collect();
-    let contexts = repair_contexts(&per_answer, settings.repair_samples);
-    let files = vote_files(&per_answer, usize::MAX);
     Ok(LocalizationRecord {
         samples: answers.into_iter().map(|a| a.text).collect(),
         parsed,
         irrelevant,
         retrieval,
-        contexts,
-        files,
+        contexts: repair_contexts(&per_answer, ctx.settings.repair_samples),
+        files: vote_files(&per_answer, usize::MAX),
     })
+}
+
+/// The localization prompt over the repository's structure (fitted to its budget), and the
+/// irrelevant-folders question over the same structure when it is asked.
+fn prompts(ctx: &JobContext, sources: &[&str]) -> (String, Option<String>) {
+    let settings = &ctx.settings;
+    let structure = fit_structure(sources, &ctx.issue_text, settings.max_structure_tokens);
+    if !structure.is_whole() {
+        ctx.warn(format!(
+            "the repository structure is over localize.max_structure_tokens ({}): the model sees {} of {} source files, those the issue names first",
+            settings.max_structure_tokens, structure.shown, structure.total
+        ));
+    }
+    let prompt = ctx.render(
+        PromptKind::Localize,
+        &[("issue", &ctx.issue_text), ("structure", &structure.text)],
+    );
+    let irrelevant = settings.irrelevant_folders.then(|| {
+        ctx.render(
+            PromptKind::IrrelevantFolders,
+            &[
+                ("issue", &ctx.issue_text),
+                ("structure", structure.text.trim_end()),
+            ],
+        )
+    });
+    (prompt, irrelevant)
+}
+
+/// The files each answer names that exist in the repository, in the answer's order.
+fn parse_answers(ctx: &JobContext, answers: &[Sample], total: usize) -> Vec<Vec<String>> {
+    for (done, answer) in answers.iter().enumerate() {
+        tracing::debug!(index = answer.index, answer = %answer.text, "localization answer");
+        ctx.emit(JobEvent::SampleDone {
+            stage: Stage::Localize,
+            done: done + 1,
+            total,
+            valid: true,
+        });
+    }
+    let known = |path: &str| ctx.snapshot.contains(path);
+    answers
+        .iter()
+        .map(|a| parse_localization(&a.text, &known))
+        .collect()
 }
 
 /// The folders the model called irrelevant. The question is an aid: when it fails, retrieval

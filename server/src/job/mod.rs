@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod localize;
 mod record;
+mod regression_tests;
 mod repair;
 pub mod report;
 mod reproduce;
@@ -27,6 +28,7 @@ pub use events::{JobEvent, Stage};
 pub use record::{
     CandidateRecord, FixOutcome, IrrelevantFolders, LocalizationRecord, RepairSample,
 };
+pub use regression_tests::summary as regression_test_summary;
 pub use reproduce::ReproductionReport;
 pub use retrieve::{RetrievalMethod, RetrievalRecord};
 pub use sandbox_choice::create_sandbox_for;

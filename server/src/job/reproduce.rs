@@ -57,17 +57,8 @@ pub(super) async fn reproduction_test(
         return Ok((report, Usage::default()));
     };
     let (scripts, usage, note) = generate_scripts(ctx, prompt).await;
-    // 40 samples often hold a handful of distinct scripts: each runs once, and its verdict is
-    // every twin's.
-    let mut distinct: Vec<(String, Vec<usize>, &str)> = Vec::new();
-    for (index, script) in &scripts {
-        let key = normalized_script(script);
-        match distinct.iter_mut().find(|(k, _, _)| *k == key) {
-            Some((_, twins, _)) => twins.push(*index),
-            None => distinct.push((key, vec![*index], script)),
-        }
-    }
-    let runs = distinct.iter().map(|(_, twins, script)| async move {
+    let distinct = distinct_scripts(&scripts);
+    let runs = distinct.iter().map(|(twins, script)| async move {
         let _permit = semaphore
             .acquire()
             .await
@@ -123,6 +114,23 @@ pub(super) async fn reproduction_test(
         ));
     }
     Ok((report, usage))
+}
+
+/// 40 samples often hold a handful of distinct scripts (by normalized text): each runs once, and
+/// its verdict is every twin's. The sample indices of each, with its first script.
+fn distinct_scripts(scripts: &[(usize, String)]) -> Vec<(Vec<usize>, &str)> {
+    let mut distinct: Vec<(String, Vec<usize>, &str)> = Vec::new();
+    for (index, script) in scripts {
+        let key = normalized_script(script);
+        match distinct.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, twins, _)) => twins.push(*index),
+            None => distinct.push((key, vec![*index], script)),
+        }
+    }
+    distinct
+        .into_iter()
+        .map(|(_, twins, script)| (twins, script))
+        .collect()
 }
 
 /// A backend failure here costs the reproduction filter only.

@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::context::JobContext;
 use super::events::JobEvent;
+use super::regression_tests::{apply, select_excluded};
 use super::reproduce::{reproduction_test, ReproductionReport};
 use super::sandbox_choice::create_sandbox;
 use crate::config::{SandboxChoice, Settings};
@@ -32,6 +33,10 @@ pub struct VerificationReport {
     pub confinement: Option<crate::sandbox::confine::Confinement>,
     pub test_command: String,
     pub baseline: Baseline,
+    /// Passing tests the model said the fix may legitimately change: they are not in the
+    /// regression set, so breaking them counts against no candidate.
+    #[serde(default)]
+    pub excluded_tests: Vec<String>,
     pub reproduction: ReproductionReport,
     /// By candidate id.
     pub candidates: BTreeMap<u32, CandidateRun>,
@@ -133,6 +138,7 @@ pub(super) struct Ready {
     pub image: Option<String>,
     pub plan: Arc<TestPlan>,
     pub baseline: Baseline,
+    pub excluded_tests: Vec<String>,
     pub reproduction: ReproductionReport,
     pub semaphore: Arc<Semaphore>,
     pub started: Instant,
@@ -146,6 +152,7 @@ impl Ready {
             confinement: self.sandbox.confinement(),
             test_command: self.plan.test.command.clone(),
             baseline: self.baseline.clone(),
+            excluded_tests: self.excluded_tests.clone(),
             reproduction: self.reproduction.clone(),
             candidates,
             seconds: self.started.elapsed().as_secs_f64(),
@@ -171,8 +178,9 @@ impl Ready {
     }
 }
 
-/// Builds the sandbox, runs the baseline and, alongside it, writes and checks reproduction tests.
-/// Usage of the reproduction samples is added to `usage` by the caller from the returned value.
+/// Builds the sandbox, runs the baseline and asks which of its passing tests the fix may change
+/// and, alongside them, writes and checks reproduction tests. The usage of those requests is
+/// returned for the caller to add to the job's.
 pub(super) async fn prepare(
     ctx: &JobContext,
     test: TestCommand,
@@ -211,15 +219,19 @@ pub(super) async fn prepare(
         .clone()
         .unwrap_or_else(|| Arc::new(Semaphore::new(settings.concurrency)));
     let baseline = async {
-        let _permit = semaphore
-            .acquire()
-            .await
-            .map_err(|_| SandboxError::Cancelled)?;
-        plan.baseline(&*sandbox, ctx.cancel.token()).await
+        let baseline = {
+            let _permit = semaphore
+                .acquire()
+                .await
+                .map_err(|_| SandboxError::Cancelled)?;
+            plan.baseline(&*sandbox, ctx.cancel.token()).await?
+        };
+        let exclusion = select_excluded(ctx, &baseline).await?;
+        Ok::<_, SandboxError>((baseline, exclusion))
     };
     let reproduction = reproduction_test(ctx, reproduce_prompt, &sandbox, &plan, &semaphore);
     let (baseline, reproduction) = tokio::join!(baseline, reproduction);
-    let (baseline, (reproduction, usage)) = match (baseline, reproduction) {
+    let ((mut baseline, exclusion), (reproduction, mut usage)) = match (baseline, reproduction) {
         (Ok(baseline), Ok(reproduction)) => (baseline, reproduction),
         (Err(e), _) | (_, Err(e)) => {
             sandbox.cleanup().await;
@@ -235,6 +247,19 @@ pub(super) async fn prepare(
             failed: baseline.failed,
         }),
     }
+    let excluded_tests = match exclusion {
+        Some(exclusion) => {
+            usage += exclusion.usage;
+            apply(&mut baseline.regression_set, &exclusion.excluded);
+            ctx.emit(JobEvent::RegressionTestsExcluded {
+                excluded: exclusion.excluded.clone(),
+                of: exclusion.shown,
+                cut: exclusion.cut,
+            });
+            exclusion.excluded
+        }
+        None => Vec::new(),
+    };
     if baseline.output_truncated {
         ctx.warn(format!(
             "the baseline's test output passed the {} MiB cap (sandbox.output_limit_mb): tests it reported after that are not judged",
@@ -251,6 +276,7 @@ pub(super) async fn prepare(
         image,
         plan,
         baseline,
+        excluded_tests,
         reproduction,
         semaphore,
         started,

@@ -492,6 +492,16 @@ pub fn candidates_markdown(job: &str, report: &FixReport) -> String {
     if let Some(error) = no_baseline {
         out.push_str(&format!("\nNo candidate was regression-checked: {error}\n"));
     }
+    let excluded = report
+        .verification
+        .as_ref()
+        .map_or(&[][..], |v| &v.excluded_tests[..]);
+    if !excluded.is_empty() {
+        out.push_str(&format!(
+            "\nLeft out of the regression tests (the model expects the fix to change them): {}\n",
+            crate::job::regression_test_summary(excluded)
+        ));
+    }
     out
 }
 
@@ -568,6 +578,13 @@ impl ProgressTally {
             ),
             JobEvent::BaselineDone { passed, failed } => (
                 format!("baseline: {passed} test(s) pass, {failed} fail"),
+                self.percentage,
+            ),
+            JobEvent::RegressionTestsExcluded { excluded, of, .. } => (
+                format!(
+                    "regression tests: {} of {of} left out (the fix may change them)",
+                    excluded.len()
+                ),
                 self.percentage,
             ),
             JobEvent::ReproductionChosen {
@@ -757,7 +774,7 @@ mod tests {
     }
 
     #[test]
-    fn the_hover_says_when_no_candidate_was_regression_checked() {
+    fn the_hover_says_when_no_candidate_was_regression_checked_and_which_tests_were_left_out() {
         let mut report: FixReport = serde_json::from_value(serde_json::json!({
             "issue": {"title": "t", "body": "", "url": null},
             "localized_files": [],
@@ -795,5 +812,16 @@ mod tests {
             verification.baseline.error = None;
         }
         assert!(!candidates_markdown("job-1", &report).contains("regression-checked"));
+        assert!(!candidates_markdown("job-1", &report).contains("Left out"));
+
+        let verification = report.verification.as_mut().unwrap();
+        verification.excluded_tests = (1..=5).map(|i| format!("tests/t.py::test_{i}")).collect();
+        let markdown = candidates_markdown("job-1", &report);
+        assert!(
+            markdown.ends_with(
+                "|\n\nLeft out of the regression tests (the model expects the fix to change them): tests/t.py::test_1, tests/t.py::test_2, tests/t.py::test_3 and 2 more\n"
+            ),
+            "{markdown}"
+        );
     }
 }

@@ -66,7 +66,7 @@ pub struct CandidateTests {
 const BROKEN_SHOWN: usize = 10;
 const OUTPUT_TAIL: usize = 4000;
 /// The regression "test" of a runner whose output names no tests: the command's exit status.
-const EXIT_STATUS_TEST: &str = "<exit status>";
+pub const EXIT_STATUS_TEST: &str = "<exit status>";
 
 impl TestPlan {
     /// Every command exports the run folder first on PYTHONPATH: a project installed in

@@ -50,7 +50,8 @@ pub enum PromptKind {
     Repair,
     /// Contains "Issue reproduced".
     Reproduce,
-    /// Contains "tests that should not be run".
+    /// Contains "tests that should not be run". Answered, unless scripted, with no test, so that
+    /// every passing test stays a regression test.
     SelectRegression,
     /// Contains "list of folders that are irrelevant". Answered, unless scripted, with an empty
     /// list, so that scripts written for the other stages need not mention it.
@@ -149,7 +150,9 @@ pub struct Script {
 
 impl Script {
     pub fn new() -> Self {
-        Self::default().answer(PromptKind::IrrelevantFolders, [NO_IRRELEVANT_FOLDERS])
+        Self::default()
+            .answer(PromptKind::IrrelevantFolders, [NO_IRRELEVANT_FOLDERS])
+            .answer(PromptKind::SelectRegression, [NO_TESTS_CHANGED])
     }
 
     /// Canned completions for prompts of `kind`. A request for `n` choices gets the next `n`
@@ -520,6 +523,9 @@ async fn handle(mut stream: TcpStream, state: &Mutex<State>) {
 
 /// The default answer to the irrelevant-folders prompt: none.
 pub const NO_IRRELEVANT_FOLDERS: &str = "```\n```";
+
+/// The default answer to the regression-test selection prompt: no test the fix may change.
+pub const NO_TESTS_CHANGED: &str = "```\n```";
 
 /// The vector the scripted server gives a text: 64 dimensions, each counting the words (runs of
 /// letters, digits and `_`, lower-cased) that hash to it. Texts sharing words point the same
