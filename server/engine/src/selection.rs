@@ -126,47 +126,18 @@ pub fn select<K: AsRef<str>>(
     if n == 0 {
         return Ranking::default();
     }
-
-    // Unique keys, the empty one included: it takes part in every candidate's similarity.
-    let mut unique: Vec<(&str, Vec<usize>)> = Vec::new();
-    let mut slot_of: HashMap<&str, usize> = HashMap::new();
-    for (index, key) in sample_keys.iter().enumerate() {
-        let key = key.as_ref();
-        let slot = *slot_of.entry(key).or_insert_with(|| {
-            unique.push((key, Vec::new()));
-            unique.len() - 1
-        });
-        unique[slot].1.push(index);
-    }
-
-    let u = unique.len();
+    let unique = unique_keys(sample_keys);
     let keys: Vec<&str> = unique.iter().map(|(key, _)| *key).collect();
     let ratios = ratio_matrix(&keys);
-
+    let counts: Vec<usize> = unique.iter().map(|(_, indices)| indices.len()).collect();
     let top = (n / 2).max(1);
     let mut candidates: Vec<RankedCandidate> = Vec::new();
-    let mut row: Vec<(f64, usize)> = Vec::with_capacity(u);
     for (slot, (key, indices)) in unique.iter().enumerate() {
         if key.is_empty() {
             continue;
         }
-        row.clear();
-        row.extend((0..u).map(|other| (ratios[slot * u + other], unique[other].1.len())));
-        row.sort_by(|x, y| y.0.total_cmp(&x.0));
-        // One addition per sample, largest first, so the sum is bit-for-bit the one a plain
-        // loop over all N samples would give.
-        let mut sum = 0.0;
-        let mut taken = 0;
-        'rows: for &(value, count) in &row {
-            for _ in 0..count {
-                if taken == top {
-                    break 'rows;
-                }
-                sum += value;
-                taken += 1;
-            }
-        }
-        let similarity = sum / top as f64;
+        let u = unique.len();
+        let similarity = top_mean(&ratios[slot * u..(slot + 1) * u], &counts, top);
         let votes = indices.len();
         let found = verdict(key);
         candidates.push(RankedCandidate {
@@ -184,18 +155,62 @@ pub fn select<K: AsRef<str>>(
 
     let regression_ran = candidates.iter().any(|c| c.regression_failures.is_some());
     let floor = match config.compat {
-        Compat::SweSwiss if regression_ran && slot_of.contains_key("") => Some(0),
+        Compat::SweSwiss if regression_ran && keys.contains(&"") => Some(0),
         _ => None,
     };
     let kept = filtered(&candidates, floor);
     for (index, candidate) in candidates.iter_mut().enumerate() {
         candidate.filtered_out = !kept.contains(&index);
     }
+    let winner = best(&candidates, &kept);
+    if let Some(index) = winner {
+        candidates[index].selected = true;
+    }
+    Ranking { candidates, winner }
+}
 
-    // Candidates are in order of first appearance, so keeping the earlier one on equal
-    // (score, similarity) is the `-first_index` component of the argmax.
+/// Each distinct key with the indices of its samples, in order of first appearance; the empty
+/// key is one of them: it takes part in every candidate's similarity.
+fn unique_keys<K: AsRef<str>>(sample_keys: &[K]) -> Vec<(&str, Vec<usize>)> {
+    let mut unique: Vec<(&str, Vec<usize>)> = Vec::new();
+    let mut slot_of: HashMap<&str, usize> = HashMap::new();
+    for (index, key) in sample_keys.iter().enumerate() {
+        let key = key.as_ref();
+        let slot = *slot_of.entry(key).or_insert_with(|| {
+            unique.push((key, Vec::new()));
+            unique.len() - 1
+        });
+        unique[slot].1.push(index);
+    }
+    unique
+}
+
+/// The mean of the `top` largest of a candidate's ratios against every sample, where
+/// `ratios[other]` stands for `counts[other]` samples.
+fn top_mean(ratios: &[f64], counts: &[usize], top: usize) -> f64 {
+    let mut row: Vec<(f64, usize)> = ratios.iter().copied().zip(counts.iter().copied()).collect();
+    row.sort_by(|x, y| y.0.total_cmp(&x.0));
+    // One addition per sample, largest first, so the sum is bit-for-bit the one a plain
+    // loop over all N samples would give.
+    let mut sum = 0.0;
+    let mut taken = 0;
+    'rows: for &(value, count) in &row {
+        for _ in 0..count {
+            if taken == top {
+                break 'rows;
+            }
+            sum += value;
+            taken += 1;
+        }
+    }
+    sum / top as f64
+}
+
+/// The kept candidate with the highest (score, similarity). Candidates are in order of first
+/// appearance, so keeping the earlier one on a tie is the `-first_index` component of the argmax.
+fn best(candidates: &[RankedCandidate], kept: &[usize]) -> Option<usize> {
     let mut winner: Option<usize> = None;
-    for &index in &kept {
+    for &index in kept {
         let better = match winner {
             None => true,
             Some(best) => {
@@ -210,14 +225,9 @@ pub fn select<K: AsRef<str>>(
             winner = Some(index);
         }
     }
-    if let Some(index) = winner {
-        candidates[index].selected = true;
-    }
-    Ranking { candidates, winner }
+    winner
 }
 
-/// Indices of the candidates that survive the regression filter and then the reproduction
-/// filter, each step falling back to its input when it would keep nothing.
 /// Pairs below this many are not worth a thread.
 const PARALLEL_PAIRS: usize = 256;
 
@@ -273,6 +283,9 @@ fn ratio_matrix(keys: &[&str]) -> Vec<f64> {
     matrix
 }
 
+/// Indices of the candidates that survive the regression filter and then the reproduction
+/// filter, each step falling back to its input when it would keep nothing.
+///
 /// `floor`: a failure count that samples other than the candidates hold, taken into the
 /// minimum ([`Compat::SweSwiss`]).
 fn filtered(candidates: &[RankedCandidate], floor: Option<u32>) -> Vec<usize> {

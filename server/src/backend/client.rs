@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -12,7 +13,7 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
 use super::config::{chat_completions_url, models_url, BackendConfig};
-use super::context::{max_model_len, parse_overflow, prompt_tokens, room};
+use super::context::{max_model_len, parse_overflow, prompt_tokens, room, Overflow};
 use super::error::{excerpt, redact, AttemptError, BackendError};
 use super::plan::{Plan, Request};
 use super::retry::{backoff, retry_after_of};
@@ -73,6 +74,30 @@ struct Endpoint {
     reported_context: tokio::sync::OnceCell<Option<u64>>,
     /// The context length a refusal for length told (0: none yet); it wins over the report.
     refused_context: AtomicU64,
+}
+
+impl Endpoint {
+    /// For good: the server refused a streamed request, so the rest of the session asks for
+    /// one body.
+    fn stop_streaming(&self, refusal: &AttemptError) {
+        if let AttemptError::Status {
+            status,
+            body_excerpt,
+            ..
+        } = refusal
+        {
+            tracing::warn!(url = %self.shown, status = status.as_u16(), body = %body_excerpt, "the server refused a streamed request; asking for one body from now on");
+        }
+        self.streams.store(false, Ordering::Relaxed);
+    }
+}
+
+/// A 400 or 422 that names streaming: an older or strict server rejecting `stream_options`, a
+/// proxy that cannot stream.
+fn refuses_streaming(err: &AttemptError) -> bool {
+    matches!(err, AttemptError::Status { status, body_excerpt, .. }
+        if matches!(status.as_u16(), 400 | 422)
+            && body_excerpt.to_ascii_lowercase().contains("stream"))
 }
 
 /// A chat-completions client for one model on one or more OpenAI-compatible servers.
@@ -176,52 +201,32 @@ impl BackendClient {
         if cancel.is_cancelled() {
             return Err(BackendError::Cancelled);
         }
-        let with_system;
-        let messages = match &self.system_message {
-            Some(system) if messages.first().is_none_or(|m| m.role != "system") => {
-                with_system = std::iter::once(ChatMessage::system(system.clone()))
-                    .chain(messages.iter().cloned())
-                    .collect::<Vec<_>>();
-                &with_system[..]
-            }
-            _ => messages,
-        };
+        let messages = self.with_system_message(messages);
+        let messages = &messages[..];
         let first = self.next_first.fetch_add(1, Ordering::Relaxed);
-        let mut plan = Plan::new(self.endpoints.len(), n, first);
+        let mut call = Call::new(Plan::new(self.endpoints.len(), n, first));
         // Requests report through one channel, so a request's choices are always seen before
         // its end.
         let (events_tx, mut events) = mpsc::unbounded_channel::<(u64, RequestEvent)>();
         let mut in_flight = FuturesUnordered::new();
-        let mut open: HashMap<u64, (Request, usize)> = HashMap::new();
-        let mut next_id = 0u64;
-        let mut usage = Usage::default();
-        let mut last_error = None;
         let mut complete_at: Option<Instant> = None;
         loop {
-            for request in plan.next_requests() {
-                next_id += 1;
-                in_flight.push(self.request(
-                    next_id,
-                    request.clone(),
-                    messages,
-                    params,
-                    events_tx.clone(),
-                ));
-                open.insert(next_id, (request, 0));
+            for (id, request) in call.start_requests() {
+                in_flight.push(self.request(id, request, messages, params, events_tx.clone()));
             }
-            if plan.is_complete() {
+            if call.plan.is_complete() {
                 // The last requests' usage comes after their last choice (a stream's closing
                 // chunk): worth a moment's wait, not a hang on a server that never closes.
-                if open.is_empty() {
-                    return Ok(usage);
+                if call.open.is_empty() {
+                    return Ok(call.usage);
                 }
                 let deadline = *complete_at.get_or_insert_with(|| Instant::now() + USAGE_GRACE);
                 if Instant::now() >= deadline {
-                    return Ok(usage);
+                    return Ok(call.usage);
                 }
-            } else if open.is_empty() {
-                debug_assert!(plan.is_stuck());
-                return Err(last_error.unwrap_or_else(|| {
+            } else if call.open.is_empty() {
+                debug_assert!(call.plan.is_stuck());
+                return Err(call.last_error.unwrap_or_else(|| {
                     BackendError::Config("no backend endpoint left to ask".to_owned())
                 }));
             }
@@ -231,38 +236,21 @@ impl BackendClient {
                 () = cancel.cancelled() => return Err(BackendError::Cancelled),
                 Some(event) = events.recv() => event,
                 Some(()) = in_flight.next(), if !in_flight.is_empty() => continue,
-                () = tokio::time::sleep(grace), if complete_at.is_some() => return Ok(usage),
+                () = tokio::time::sleep(grace), if complete_at.is_some() => return Ok(call.usage),
             };
-            let Some((request, kept)) = open.get_mut(&id) else {
-                continue;
-            };
-            match event {
-                RequestEvent::Choice(choice) => {
-                    let Some(index) = plan.take(request, *kept) else {
-                        continue;
-                    };
-                    *kept += 1;
-                    let sample = Sample {
-                        index,
-                        finish_reason: choice.finish_reason.clone(),
-                        text: Choice::into_text(choice),
-                    };
-                    if tx.send(sample).is_err() {
-                        return Err(BackendError::Cancelled);
-                    }
-                }
-                RequestEvent::Finished { returned, usage: u } => {
-                    usage += u;
-                    plan.finished(request, returned, *kept);
-                    open.remove(&id);
-                }
-                RequestEvent::Failed(err) => {
-                    tracing::warn!(error = %err, samples = request.count - *kept, "backend endpoint gave up");
-                    plan.failed(request, *kept);
-                    open.remove(&id);
-                    last_error = Some(err);
-                }
-            }
+            call.take(id, event, &tx)?;
+        }
+    }
+
+    /// `messages` behind the configured system message, unless they bring their own.
+    fn with_system_message<'a>(&self, messages: &'a [ChatMessage]) -> Cow<'a, [ChatMessage]> {
+        match &self.system_message {
+            Some(system) if messages.first().is_none_or(|m| m.role != "system") => Cow::Owned(
+                std::iter::once(ChatMessage::system(system.clone()))
+                    .chain(messages.iter().cloned())
+                    .collect(),
+            ),
+            _ => Cow::Borrowed(messages),
         }
     }
 
@@ -295,18 +283,7 @@ impl BackendClient {
             }
             attempts += 1;
             let stream = endpoint.streams.load(Ordering::Relaxed);
-            let body = ChatRequest {
-                model: &self.model,
-                messages,
-                n: missing,
-                temperature: params.temperature,
-                top_p: params.top_p,
-                max_tokens,
-                stream,
-                stream_options: stream.then_some(StreamOptions {
-                    include_usage: true,
-                }),
-            };
+            let body = self.chat_request(messages, missing, params, max_tokens, stream);
             tracing::debug!(url = %endpoint.shown, n = missing, attempt = attempts, stream, "requesting completions");
             let mut deliver = |choice: Choice| {
                 returned += 1;
@@ -325,56 +302,20 @@ impl BackendClient {
                     ..
                 }) if !refitted => {
                     refitted = true;
-                    endpoint
-                        .refused_context
-                        .store(overflow.limit, Ordering::Relaxed);
-                    let Some(room) = overflow.room() else {
-                        break Err(BackendError::PromptTooLong {
-                            url: endpoint.shown.clone(),
-                            input: overflow.input,
-                            limit: overflow.limit,
-                        });
-                    };
-                    if !self.said_refit.swap(true, Ordering::Relaxed) {
-                        tracing::warn!(
-                            target: super::NOTICE,
-                            url = %endpoint.shown,
-                            context = overflow.limit,
-                            prompt_tokens = overflow.input,
-                            max_tokens = room,
-                            "the server's context is too short for max_tokens = {}: asking for {room} instead (set sampling.max_tokens to silence this)",
-                            max_tokens.map_or_else(|| "its default".to_owned(), |m| m.to_string()),
-                        );
+                    match self.refit(endpoint, overflow, max_tokens) {
+                        Ok(room) => max_tokens = Some(room),
+                        Err(err) => break Err(err),
                     }
-                    max_tokens = Some(room);
                     attempts -= 1;
                 }
                 // Only a refusal that is about streaming: a prompt over the context length must
                 // not turn streaming off for the rest of the session.
-                Err(AttemptError::Status {
-                    status,
-                    body_excerpt,
-                    ..
-                }) if stream
-                    && matches!(status.as_u16(), 400 | 422)
-                    && body_excerpt.to_ascii_lowercase().contains("stream") =>
-                {
-                    tracing::warn!(url = %endpoint.shown, status = status.as_u16(), body = %body_excerpt, "the server refused a streamed request; asking for one body from now on");
-                    endpoint.streams.store(false, Ordering::Relaxed);
+                Err(err) if stream && refuses_streaming(&err) => {
+                    endpoint.stop_streaming(&err);
                     attempts -= 1;
                 }
                 Err(err) if err.is_retryable() && attempts <= self.max_retries => {
-                    let delay = err
-                        .retry_after()
-                        .unwrap_or_else(|| backoff(self.initial_backoff, attempts));
-                    tracing::warn!(
-                        url = %endpoint.shown,
-                        attempt = attempts,
-                        error = %err,
-                        retry_in_ms = delay.as_millis() as u64,
-                        "backend request failed; retrying"
-                    );
-                    tokio::time::sleep(delay).await;
+                    self.wait_to_retry(endpoint, &err, attempts).await;
                 }
                 Err(err) => {
                     break Err(err.into_backend_error(
@@ -385,11 +326,81 @@ impl BackendClient {
                 }
             }
         };
-        let event = match result {
-            Ok(()) => RequestEvent::Finished { returned, usage },
-            Err(err) => RequestEvent::Failed(err),
-        };
+        let event = result.map_or_else(RequestEvent::Failed, |()| RequestEvent::Finished {
+            returned,
+            usage,
+        });
         let _ = events.send((id, event));
+    }
+
+    fn chat_request<'a>(
+        &'a self,
+        messages: &'a [ChatMessage],
+        n: usize,
+        params: &SamplingParams,
+        max_tokens: Option<u32>,
+        stream: bool,
+    ) -> ChatRequest<'a> {
+        ChatRequest {
+            model: &self.model,
+            messages,
+            n,
+            temperature: params.temperature,
+            top_p: params.top_p,
+            max_tokens,
+            stream,
+            stream_options: stream.then_some(StreamOptions {
+                include_usage: true,
+            }),
+        }
+    }
+
+    /// The `max_tokens` that fits after the server refused `max_tokens` for length, or the
+    /// prompt's own overflow when nothing fits. The refusal's context length is kept for the
+    /// endpoint's later requests.
+    fn refit(
+        &self,
+        endpoint: &Endpoint,
+        overflow: Overflow,
+        max_tokens: Option<u32>,
+    ) -> Result<u32, BackendError> {
+        endpoint
+            .refused_context
+            .store(overflow.limit, Ordering::Relaxed);
+        let Some(room) = overflow.room() else {
+            return Err(BackendError::PromptTooLong {
+                url: endpoint.shown.clone(),
+                input: overflow.input,
+                limit: overflow.limit,
+            });
+        };
+        if !self.said_refit.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                target: super::NOTICE,
+                url = %endpoint.shown,
+                context = overflow.limit,
+                prompt_tokens = overflow.input,
+                max_tokens = room,
+                "the server's context is too short for max_tokens = {}: asking for {room} instead (set sampling.max_tokens to silence this)",
+                max_tokens.map_or_else(|| "its default".to_owned(), |m| m.to_string()),
+            );
+        }
+        Ok(room)
+    }
+
+    /// The server's `Retry-After` when it sent one, the backoff for this attempt otherwise.
+    async fn wait_to_retry(&self, endpoint: &Endpoint, err: &AttemptError, attempts: u32) {
+        let delay = err
+            .retry_after()
+            .unwrap_or_else(|| backoff(self.initial_backoff, attempts));
+        tracing::warn!(
+            url = %endpoint.shown,
+            attempt = attempts,
+            error = %err,
+            retry_in_ms = delay.as_millis() as u64,
+            "backend request failed; retrying"
+        );
+        tokio::time::sleep(delay).await;
     }
 
     /// One HTTP exchange; each choice goes to `deliver` as soon as it is complete. Returns the
@@ -565,6 +576,79 @@ impl BackendClient {
     /// What a server sent, fit for a message: short, and without the key some proxies echo.
     fn shown(&self, text: &str) -> String {
         excerpt(&redact(text, self.api_key.as_deref()))
+    }
+}
+
+/// One `sample` call's requests: the plan, the requests still open with the choices each has
+/// handed on, and what the finished ones reported.
+struct Call {
+    plan: Plan,
+    open: HashMap<u64, (Request, usize)>,
+    next_id: u64,
+    usage: Usage,
+    last_error: Option<BackendError>,
+}
+
+impl Call {
+    fn new(plan: Plan) -> Call {
+        Call {
+            plan,
+            open: HashMap::new(),
+            next_id: 0,
+            usage: Usage::default(),
+            last_error: None,
+        }
+    }
+
+    /// The requests the plan wants sent now, each under a new id and open until it ends.
+    fn start_requests(&mut self) -> Vec<(u64, Request)> {
+        let mut started = Vec::new();
+        for request in self.plan.next_requests() {
+            self.next_id += 1;
+            started.push((self.next_id, request.clone()));
+            self.open.insert(self.next_id, (request, 0));
+        }
+        started
+    }
+
+    /// Hands a choice on as the next sample, or books a request's end; a closed `tx` cancels.
+    fn take(
+        &mut self,
+        id: u64,
+        event: RequestEvent,
+        tx: &UnboundedSender<Sample>,
+    ) -> Result<(), BackendError> {
+        let Some((request, kept)) = self.open.get_mut(&id) else {
+            return Ok(());
+        };
+        match event {
+            RequestEvent::Choice(choice) => {
+                let Some(index) = self.plan.take(request, *kept) else {
+                    return Ok(());
+                };
+                *kept += 1;
+                let sample = Sample {
+                    index,
+                    finish_reason: choice.finish_reason.clone(),
+                    text: Choice::into_text(choice),
+                };
+                if tx.send(sample).is_err() {
+                    return Err(BackendError::Cancelled);
+                }
+            }
+            RequestEvent::Finished { returned, usage } => {
+                self.usage += usage;
+                self.plan.finished(request, returned, *kept);
+                self.open.remove(&id);
+            }
+            RequestEvent::Failed(err) => {
+                tracing::warn!(error = %err, samples = request.count - *kept, "backend endpoint gave up");
+                self.plan.failed(request, *kept);
+                self.open.remove(&id);
+                self.last_error = Some(err);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -436,108 +436,83 @@ impl Options {
 
     /// `other`'s fields win where it sets them.
     pub fn merged(self, other: Options) -> Options {
-        fn pick<T>(base: Option<T>, over: Option<T>) -> Option<T> {
-            over.or(base)
-        }
         Options {
-            backend: BackendOptions {
-                urls: pick(self.backend.urls, other.backend.urls),
-                model: pick(self.backend.model, other.backend.model),
-                api_key: pick(self.backend.api_key, other.backend.api_key),
-                timeout_secs: pick(self.backend.timeout_secs, other.backend.timeout_secs),
-                max_retries: pick(self.backend.max_retries, other.backend.max_retries),
-                stream: pick(self.backend.stream, other.backend.stream),
-                system_message: pick(self.backend.system_message, other.backend.system_message),
-                tokenizer: pick(self.backend.tokenizer, other.backend.tokenizer),
-            },
-            sampling: SamplingOptions {
-                temperature: pick(self.sampling.temperature, other.sampling.temperature),
-                top_p: pick(self.sampling.top_p, other.sampling.top_p),
-                max_tokens: pick(self.sampling.max_tokens, other.sampling.max_tokens),
-            },
-            localize: LocalizeOptions {
-                samples: pick(self.localize.samples, other.localize.samples),
-                max_structure_tokens: pick(
-                    self.localize.max_structure_tokens,
-                    other.localize.max_structure_tokens,
-                ),
-                model_top: pick(self.localize.model_top, other.localize.model_top),
-                retrieval_top: pick(self.localize.retrieval_top, other.localize.retrieval_top),
-                irrelevant_folders: pick(
-                    self.localize.irrelevant_folders,
-                    other.localize.irrelevant_folders,
-                ),
-            },
-            retrieval: RetrievalOptions {
-                embedding_url: pick(self.retrieval.embedding_url, other.retrieval.embedding_url),
-                embedding_model: pick(
-                    self.retrieval.embedding_model,
-                    other.retrieval.embedding_model,
-                ),
-            },
-            repair: RepairOptions {
-                samples: pick(self.repair.samples, other.repair.samples),
-                max_prompt_tokens: pick(
-                    self.repair.max_prompt_tokens,
-                    other.repair.max_prompt_tokens,
-                ),
-            },
-            prompts: PromptOptions {
-                dir: pick(self.prompts.dir, other.prompts.dir),
-            },
-            sandbox: SandboxOptions {
-                kind: pick(self.sandbox.kind, other.sandbox.kind),
-                image: pick(self.sandbox.image, other.sandbox.image),
-                memory_mb: pick(self.sandbox.memory_mb, other.sandbox.memory_mb),
-                cpus: pick(self.sandbox.cpus, other.sandbox.cpus),
-                pids_limit: pick(self.sandbox.pids_limit, other.sandbox.pids_limit),
-                output_limit_mb: pick(self.sandbox.output_limit_mb, other.sandbox.output_limit_mb),
-                concurrency: pick(self.sandbox.concurrency, other.sandbox.concurrency),
-                network: pick(self.sandbox.network, other.sandbox.network),
-                mask: pick(self.sandbox.mask, other.sandbox.mask),
-                pass_env: pick(self.sandbox.pass_env, other.sandbox.pass_env),
-                allow_unconfined: pick(
-                    self.sandbox.allow_unconfined,
-                    other.sandbox.allow_unconfined,
-                ),
-            },
-            test: TestOptions {
-                command: pick(self.test.command, other.test.command),
-                format: pick(self.test.format, other.test.format),
-                timeout_secs: pick(self.test.timeout_secs, other.test.timeout_secs),
-                python: pick(self.test.python, other.test.python),
-                env: pick(self.test.env, other.test.env),
-            },
-            reproduction: ReproductionOptions {
-                enabled: pick(self.reproduction.enabled, other.reproduction.enabled),
-                samples: pick(self.reproduction.samples, other.reproduction.samples),
-            },
-            verification: VerificationOptions {
-                exclude_tests: pick(
-                    self.verification.exclude_tests,
-                    other.verification.exclude_tests,
-                ),
-            },
-            selection: SelectionOptions {
-                compat: pick(self.selection.compat, other.selection.compat),
-            },
-            github: GithubOptions {
-                api_url: pick(self.github.api_url, other.github.api_url),
-                token: pick(self.github.token, other.github.token),
-            },
-            gitlab: GitlabOptions {
-                api_url: pick(self.gitlab.api_url, other.gitlab.api_url),
-                token: pick(self.gitlab.token, other.gitlab.token),
-                hosts: pick(self.gitlab.hosts, other.gitlab.hosts),
-            },
-            issue: IssueOptions {
-                max_chars: pick(self.issue.max_chars, other.issue.max_chars),
-            },
-            job: JobOptions {
-                timeout_secs: pick(self.job.timeout_secs, other.job.timeout_secs),
-            },
+            backend: self.backend.merged(other.backend),
+            sampling: self.sampling.merged(other.sampling),
+            localize: self.localize.merged(other.localize),
+            retrieval: self.retrieval.merged(other.retrieval),
+            repair: self.repair.merged(other.repair),
+            prompts: self.prompts.merged(other.prompts),
+            sandbox: self.sandbox.merged(other.sandbox),
+            test: self.test.merged(other.test),
+            reproduction: self.reproduction.merged(other.reproduction),
+            verification: self.verification.merged(other.verification),
+            selection: self.selection.merged(other.selection),
+            github: self.github.merged(other.github),
+            gitlab: self.gitlab.merged(other.gitlab),
+            issue: self.issue.merged(other.issue),
+            job: self.job.merged(other.job),
         }
     }
+}
+
+/// A section's `merged`: `other`'s fields win where it sets them. The struct literal names every
+/// field with no `..`, so a field added to a section does not compile until it is listed here.
+macro_rules! merged_field_by_field {
+    ($($section:ident { $($field:ident),+ $(,)? })+) => {
+        $(impl $section {
+            fn merged(self, other: $section) -> $section {
+                $section {
+                    $($field: other.$field.or(self.$field)),+
+                }
+            }
+        })+
+    };
+}
+
+merged_field_by_field! {
+    BackendOptions {
+        urls,
+        model,
+        api_key,
+        timeout_secs,
+        max_retries,
+        stream,
+        system_message,
+        tokenizer,
+    }
+    SamplingOptions { temperature, top_p, max_tokens }
+    LocalizeOptions {
+        samples,
+        max_structure_tokens,
+        model_top,
+        retrieval_top,
+        irrelevant_folders,
+    }
+    RetrievalOptions { embedding_url, embedding_model }
+    RepairOptions { samples, max_prompt_tokens }
+    PromptOptions { dir }
+    SandboxOptions {
+        kind,
+        image,
+        memory_mb,
+        cpus,
+        pids_limit,
+        output_limit_mb,
+        concurrency,
+        network,
+        mask,
+        pass_env,
+        allow_unconfined,
+    }
+    TestOptions { command, format, timeout_secs, python, env }
+    ReproductionOptions { enabled, samples }
+    VerificationOptions { exclude_tests }
+    SelectionOptions { compat }
+    GithubOptions { api_url, token }
+    GitlabOptions { api_url, token, hosts }
+    IssueOptions { max_chars }
+    JobOptions { timeout_secs }
 }
 
 fn first_clause(message: &str) -> &str {

@@ -2,7 +2,11 @@
 
 use std::time::Duration;
 
-use super::options::Options;
+use super::options::{
+    BackendOptions, GithubOptions, GitlabOptions, JobOptions, LocalizeOptions, Options,
+    RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions, SandboxOptions,
+    SelectionOptions, TestOptions,
+};
 use super::secret::Secret;
 use crate::backend::BackendConfig;
 use crate::engine::selection::Compat;
@@ -221,11 +225,37 @@ impl Settings {
         }
     }
 
-    /// Checks every value; the first that cannot work is the error.
+    /// Checks every value; the first that cannot work is the error. Each section starts from
+    /// its defaults and overwrites the fields the options set.
     pub fn resolve(options: &Options) -> Result<Settings, SettingsError> {
-        let d = Settings::default();
         let o = options;
-        let urls = o.backend.urls.clone().unwrap_or(d.backend_urls);
+        let mut s = Settings::default();
+        s.resolve_backend(&o.backend)?;
+        s.resolve_sampling(&o.sampling)?;
+        s.github = github(&o.github, &s.github.api_url)?;
+        s.gitlab = gitlab(&o.gitlab, &s.gitlab.api_url)?;
+        s.resolve_localize(&o.localize)?;
+        s.embedding = embedding(&o.retrieval)?;
+        s.resolve_repair(&o.repair)?;
+        s.prompts_dir = o.prompts.dir.clone().unwrap_or(s.prompts_dir);
+        s.resolve_sandbox(&o.sandbox)?;
+        s.resolve_test(&o.test)?;
+        s.resolve_reproduction(&o.reproduction)?;
+        s.exclude_tests = o.verification.exclude_tests.unwrap_or(s.exclude_tests);
+        s.resolve_selection(&o.selection)?;
+        s.issue_max_chars = positive(
+            "issue.max_chars",
+            o.issue.max_chars.unwrap_or(s.issue_max_chars),
+        )?;
+        s.resolve_job(&o.job)?;
+        Ok(s)
+    }
+
+    fn resolve_backend(&mut self, o: &BackendOptions) -> Result<(), SettingsError> {
+        let urls = o
+            .urls
+            .clone()
+            .unwrap_or(std::mem::take(&mut self.backend_urls));
         if urls.is_empty() {
             return Err(SettingsError {
                 name: "backend.urls",
@@ -245,230 +275,219 @@ impl Settings {
                 });
             }
         }
-        let model = o.backend.model.clone().unwrap_or(d.model);
-        if model.trim().is_empty() {
+        self.backend_urls = urls;
+        if let Some(model) = &o.model {
+            self.model = model.clone();
+        }
+        if self.model.trim().is_empty() {
             return Err(SettingsError {
                 name: "backend.model",
                 reason: "the model name is empty".into(),
             });
         }
-        let temperature = o.sampling.temperature.unwrap_or(d.temperature);
-        if !(0.0..=2.0).contains(&temperature) {
-            return Err(SettingsError {
-                name: "sampling.temperature",
-                reason: format!("{temperature} is outside 0..=2"),
-            });
-        }
-        let top_p = o.sampling.top_p.unwrap_or(d.top_p);
-        if !(top_p > 0.0 && top_p <= 1.0) {
-            return Err(SettingsError {
-                name: "sampling.top_p",
-                reason: format!("{top_p} is outside (0, 1]"),
-            });
-        }
-        let positive = |name: &'static str, value: usize| {
-            if value == 0 {
-                Err(SettingsError {
-                    name,
-                    reason: "must be at least 1".into(),
-                })
-            } else {
-                Ok(value)
-            }
-        };
-        let timeout_secs = o
-            .backend
-            .timeout_secs
-            .unwrap_or(d.request_timeout.as_secs());
+        let timeout_secs = o.timeout_secs.unwrap_or(self.request_timeout.as_secs());
         positive("backend.timeout_secs", timeout_secs as usize)?;
-        if let Some(max_tokens) = o.sampling.max_tokens {
-            positive("sampling.max_tokens", max_tokens as usize)?;
-        }
-        let tokenizer = o
-            .backend
+        self.request_timeout = Duration::from_secs(timeout_secs);
+        self.tokenizer = o
             .tokenizer
             .as_deref()
             .filter(|path| !path.trim().is_empty())
             .map(std::path::PathBuf::from);
-        if let Some(path) = &tokenizer {
+        if let Some(path) = &self.tokenizer {
             crate::tokenizer::load(path).map_err(|reason| SettingsError {
                 name: "backend.tokenizer",
                 reason,
             })?;
         }
-        let github = GithubSettings {
-            api_url: api_url(
-                "github.api_url",
-                o.github.api_url.as_deref(),
-                &d.github.api_url,
-            )?,
-            token: o.github.token.clone().filter(|t| !t.is_blank()),
-        };
-        let gitlab = GitlabSettings {
-            api_url: api_url(
-                "gitlab.api_url",
-                o.gitlab.api_url.as_deref(),
-                &d.gitlab.api_url,
-            )?,
-            token: o.gitlab.token.clone().filter(|t| !t.is_blank()),
-            hosts: o
-                .gitlab
-                .hosts
-                .iter()
-                .flatten()
-                .filter(|h| !h.trim().is_empty())
-                .map(|h| host_name(h))
-                .collect::<Result<_, _>>()?,
-        };
-        Ok(Settings {
-            backend_urls: urls,
-            model,
-            api_key: o.backend.api_key.clone().filter(|k| !k.is_blank()),
-            request_timeout: Duration::from_secs(timeout_secs),
-            max_retries: o.backend.max_retries.unwrap_or(d.max_retries),
-            stream: o.backend.stream.unwrap_or(d.stream),
-            system_message: match &o.backend.system_message {
-                Some(message) if message.is_empty() => None,
-                Some(message) => Some(message.clone()),
-                None => d.system_message,
-            },
-            tokenizer,
-            temperature,
-            top_p,
-            max_tokens: o.sampling.max_tokens.or(d.max_tokens),
-            localize_samples: positive(
-                "localize.samples",
-                o.localize.samples.unwrap_or(d.localize_samples),
-            )?,
-            max_structure_tokens: positive(
-                "localize.max_structure_tokens",
-                o.localize
-                    .max_structure_tokens
-                    .unwrap_or(d.max_structure_tokens),
-            )?,
-            model_top: positive(
-                "localize.model_top",
-                o.localize.model_top.unwrap_or(d.model_top),
-            )?,
-            retrieval_top: o.localize.retrieval_top.unwrap_or(d.retrieval_top),
-            irrelevant_folders: o
-                .localize
-                .irrelevant_folders
-                .unwrap_or(d.irrelevant_folders),
-            embedding: embedding(o)?,
-            repair_samples: positive(
-                "repair.samples",
-                o.repair.samples.unwrap_or(d.repair_samples),
-            )?,
-            max_prompt_tokens: positive(
-                "repair.max_prompt_tokens",
-                o.repair.max_prompt_tokens.unwrap_or(d.max_prompt_tokens),
-            )?,
-            prompts_dir: o.prompts.dir.clone().unwrap_or(d.prompts_dir),
-            sandbox: match &o.sandbox.kind {
-                None => d.sandbox,
-                Some(kind) => SandboxChoice::parse(kind).ok_or_else(|| SettingsError {
-                    name: "sandbox.kind",
-                    reason: format!("`{kind}` is not one of auto, docker, local, none"),
-                })?,
-            },
-            image: o.sandbox.image.clone().filter(|i| !i.trim().is_empty()),
-            memory_mb: positive(
-                "sandbox.memory_mb",
-                o.sandbox.memory_mb.unwrap_or(d.memory_mb) as usize,
-            )? as u64,
-            cpus: match o.sandbox.cpus.unwrap_or(d.cpus) {
-                cpus if cpus > 0.0 => cpus,
-                cpus => {
-                    return Err(SettingsError {
-                        name: "sandbox.cpus",
-                        reason: format!("{cpus} is not positive"),
-                    })
-                }
-            },
-            pids_limit: positive(
-                "sandbox.pids_limit",
-                o.sandbox.pids_limit.unwrap_or(d.pids_limit).max(0) as usize,
-            )? as i64,
-            output_limit_mb: positive(
-                "sandbox.output_limit_mb",
-                o.sandbox.output_limit_mb.unwrap_or(d.output_limit_mb) as usize,
-            )? as u64,
-            concurrency: positive(
-                "sandbox.concurrency",
-                o.sandbox.concurrency.unwrap_or(d.concurrency),
-            )?,
-            sandbox_network: o.sandbox.network.unwrap_or(d.sandbox_network),
-            sandbox_mask: match o.sandbox.mask.clone() {
-                None => d.sandbox_mask,
-                Some(masks) => {
-                    if let Some(bad) = masks
-                        .iter()
-                        .find(|m| !(m.starts_with('/') || m.starts_with("~/")))
-                    {
-                        return Err(SettingsError {
-                            name: "sandbox.mask",
-                            reason: format!("`{bad}` is neither an absolute path nor under `~/`"),
-                        });
-                    }
-                    masks
-                }
-            },
-            sandbox_pass_env: o.sandbox.pass_env.clone().unwrap_or(d.sandbox_pass_env),
-            allow_unconfined: o.sandbox.allow_unconfined.unwrap_or(d.allow_unconfined),
-            test_command: o.test.command.clone().filter(|c| !c.trim().is_empty()),
-            test_format: match &o.test.format {
-                None => None,
-                Some(format) => Some(
-                    serde_json::from_value(serde_json::Value::String(format.clone())).map_err(
-                        |_| SettingsError {
-                            name: "test.format",
-                            reason: format!(
-                                "`{format}` is not one of {}",
-                                OutputFormat::NAMES.join(", ")
-                            ),
-                        },
-                    )?,
-                ),
-            },
-            test_timeout: Duration::from_secs(positive(
-                "test.timeout_secs",
-                o.test.timeout_secs.unwrap_or(d.test_timeout.as_secs()) as usize,
-            )? as u64),
-            python: o
-                .test
-                .python
-                .clone()
-                .filter(|p| !p.trim().is_empty())
-                .unwrap_or(d.python),
-            test_env: o.test.env.clone().unwrap_or_default().into_iter().collect(),
-            reproduction: o.reproduction.enabled.unwrap_or(d.reproduction),
-            reproduction_samples: positive(
-                "reproduction.samples",
-                o.reproduction.samples.unwrap_or(d.reproduction_samples),
-            )?,
-            exclude_tests: o.verification.exclude_tests.unwrap_or(d.exclude_tests),
-            selection_compat: match &o.selection.compat {
-                None => d.selection_compat,
-                Some(compat) => Compat::parse(compat).ok_or_else(|| SettingsError {
-                    name: "selection.compat",
-                    reason: format!("`{compat}` is not one of swiss, sweswiss"),
-                })?,
-            },
-            github,
-            gitlab,
-            issue_max_chars: positive(
-                "issue.max_chars",
-                o.issue.max_chars.unwrap_or(d.issue_max_chars),
-            )?,
-            job_timeout: match o.job.timeout_secs {
-                None => d.job_timeout,
-                Some(secs) => Some(Duration::from_secs(
-                    positive("job.timeout_secs", secs as usize)? as u64,
-                )),
-            },
-        })
+        self.api_key = o.api_key.clone().filter(|k| !k.is_blank());
+        self.max_retries = o.max_retries.unwrap_or(self.max_retries);
+        self.stream = o.stream.unwrap_or(self.stream);
+        match &o.system_message {
+            Some(message) if message.is_empty() => self.system_message = None,
+            Some(message) => self.system_message = Some(message.clone()),
+            None => {}
+        }
+        Ok(())
     }
+
+    fn resolve_sampling(&mut self, o: &SamplingOptions) -> Result<(), SettingsError> {
+        self.temperature = o.temperature.unwrap_or(self.temperature);
+        if !(0.0..=2.0).contains(&self.temperature) {
+            return Err(SettingsError {
+                name: "sampling.temperature",
+                reason: format!("{} is outside 0..=2", self.temperature),
+            });
+        }
+        self.top_p = o.top_p.unwrap_or(self.top_p);
+        if !(self.top_p > 0.0 && self.top_p <= 1.0) {
+            return Err(SettingsError {
+                name: "sampling.top_p",
+                reason: format!("{} is outside (0, 1]", self.top_p),
+            });
+        }
+        if let Some(max_tokens) = o.max_tokens {
+            positive("sampling.max_tokens", max_tokens as usize)?;
+        }
+        self.max_tokens = o.max_tokens.or(self.max_tokens);
+        Ok(())
+    }
+
+    fn resolve_localize(&mut self, o: &LocalizeOptions) -> Result<(), SettingsError> {
+        self.localize_samples = positive(
+            "localize.samples",
+            o.samples.unwrap_or(self.localize_samples),
+        )?;
+        self.max_structure_tokens = positive(
+            "localize.max_structure_tokens",
+            o.max_structure_tokens.unwrap_or(self.max_structure_tokens),
+        )?;
+        self.model_top = positive("localize.model_top", o.model_top.unwrap_or(self.model_top))?;
+        self.retrieval_top = o.retrieval_top.unwrap_or(self.retrieval_top);
+        self.irrelevant_folders = o.irrelevant_folders.unwrap_or(self.irrelevant_folders);
+        Ok(())
+    }
+
+    fn resolve_repair(&mut self, o: &RepairOptions) -> Result<(), SettingsError> {
+        self.repair_samples = positive("repair.samples", o.samples.unwrap_or(self.repair_samples))?;
+        self.max_prompt_tokens = positive(
+            "repair.max_prompt_tokens",
+            o.max_prompt_tokens.unwrap_or(self.max_prompt_tokens),
+        )?;
+        Ok(())
+    }
+
+    fn resolve_sandbox(&mut self, o: &SandboxOptions) -> Result<(), SettingsError> {
+        if let Some(kind) = &o.kind {
+            self.sandbox = SandboxChoice::parse(kind).ok_or_else(|| SettingsError {
+                name: "sandbox.kind",
+                reason: format!("`{kind}` is not one of auto, docker, local, none"),
+            })?;
+        }
+        self.image = o.image.clone().filter(|i| !i.trim().is_empty());
+        self.memory_mb = positive(
+            "sandbox.memory_mb",
+            o.memory_mb.unwrap_or(self.memory_mb) as usize,
+        )? as u64;
+        self.cpus = o.cpus.unwrap_or(self.cpus);
+        if self.cpus <= 0.0 || self.cpus.is_nan() {
+            return Err(SettingsError {
+                name: "sandbox.cpus",
+                reason: format!("{} is not positive", self.cpus),
+            });
+        }
+        self.pids_limit = positive(
+            "sandbox.pids_limit",
+            o.pids_limit.unwrap_or(self.pids_limit).max(0) as usize,
+        )? as i64;
+        self.output_limit_mb = positive(
+            "sandbox.output_limit_mb",
+            o.output_limit_mb.unwrap_or(self.output_limit_mb) as usize,
+        )? as u64;
+        self.concurrency = positive(
+            "sandbox.concurrency",
+            o.concurrency.unwrap_or(self.concurrency),
+        )?;
+        self.sandbox_network = o.network.unwrap_or(self.sandbox_network);
+        if let Some(masks) = &o.mask {
+            if let Some(bad) = masks
+                .iter()
+                .find(|m| !(m.starts_with('/') || m.starts_with("~/")))
+            {
+                return Err(SettingsError {
+                    name: "sandbox.mask",
+                    reason: format!("`{bad}` is neither an absolute path nor under `~/`"),
+                });
+            }
+            self.sandbox_mask = masks.clone();
+        }
+        if let Some(pass_env) = &o.pass_env {
+            self.sandbox_pass_env = pass_env.clone();
+        }
+        self.allow_unconfined = o.allow_unconfined.unwrap_or(self.allow_unconfined);
+        Ok(())
+    }
+
+    fn resolve_test(&mut self, o: &TestOptions) -> Result<(), SettingsError> {
+        self.test_command = o.command.clone().filter(|c| !c.trim().is_empty());
+        if let Some(format) = &o.format {
+            let parsed = serde_json::from_value(serde_json::Value::String(format.clone()));
+            self.test_format = Some(parsed.map_err(|_| SettingsError {
+                name: "test.format",
+                reason: format!(
+                    "`{format}` is not one of {}",
+                    OutputFormat::NAMES.join(", ")
+                ),
+            })?);
+        }
+        self.test_timeout = Duration::from_secs(positive(
+            "test.timeout_secs",
+            o.timeout_secs.unwrap_or(self.test_timeout.as_secs()) as usize,
+        )? as u64);
+        if let Some(python) = o.python.as_ref().filter(|p| !p.trim().is_empty()) {
+            self.python = python.clone();
+        }
+        self.test_env = o.env.clone().unwrap_or_default().into_iter().collect();
+        Ok(())
+    }
+
+    fn resolve_reproduction(&mut self, o: &ReproductionOptions) -> Result<(), SettingsError> {
+        self.reproduction = o.enabled.unwrap_or(self.reproduction);
+        self.reproduction_samples = positive(
+            "reproduction.samples",
+            o.samples.unwrap_or(self.reproduction_samples),
+        )?;
+        Ok(())
+    }
+
+    fn resolve_selection(&mut self, o: &SelectionOptions) -> Result<(), SettingsError> {
+        if let Some(compat) = &o.compat {
+            self.selection_compat = Compat::parse(compat).ok_or_else(|| SettingsError {
+                name: "selection.compat",
+                reason: format!("`{compat}` is not one of swiss, sweswiss"),
+            })?;
+        }
+        Ok(())
+    }
+
+    fn resolve_job(&mut self, o: &JobOptions) -> Result<(), SettingsError> {
+        if let Some(secs) = o.timeout_secs {
+            let secs = positive("job.timeout_secs", secs as usize)? as u64;
+            self.job_timeout = Some(Duration::from_secs(secs));
+        }
+        Ok(())
+    }
+}
+
+fn positive(name: &'static str, value: usize) -> Result<usize, SettingsError> {
+    if value == 0 {
+        Err(SettingsError {
+            name,
+            reason: "must be at least 1".into(),
+        })
+    } else {
+        Ok(value)
+    }
+}
+
+fn github(o: &GithubOptions, default_api: &str) -> Result<GithubSettings, SettingsError> {
+    Ok(GithubSettings {
+        api_url: api_url("github.api_url", o.api_url.as_deref(), default_api)?,
+        token: o.token.clone().filter(|t| !t.is_blank()),
+    })
+}
+
+fn gitlab(o: &GitlabOptions, default_api: &str) -> Result<GitlabSettings, SettingsError> {
+    Ok(GitlabSettings {
+        api_url: api_url("gitlab.api_url", o.api_url.as_deref(), default_api)?,
+        token: o.token.clone().filter(|t| !t.is_blank()),
+        hosts: o
+            .hosts
+            .iter()
+            .flatten()
+            .filter(|h| !h.trim().is_empty())
+            .map(|h| host_name(h))
+            .collect::<Result<_, _>>()?,
+    })
 }
 
 fn api_url(
@@ -493,14 +512,11 @@ fn api_url(
 
 /// `retrieval.embedding_url` and `retrieval.embedding_model` go together: a server serving
 /// embeddings checks the model name, and there is no default worth guessing.
-fn embedding(o: &Options) -> Result<Option<EmbeddingSettings>, SettingsError> {
+fn embedding(o: &RetrievalOptions) -> Result<Option<EmbeddingSettings>, SettingsError> {
     fn given(v: &Option<String>) -> Option<&str> {
         v.as_deref().map(str::trim).filter(|v| !v.is_empty())
     }
-    let (Some(url), model) = (
-        given(&o.retrieval.embedding_url),
-        given(&o.retrieval.embedding_model),
-    ) else {
+    let (Some(url), model) = (given(&o.embedding_url), given(&o.embedding_model)) else {
         return Ok(None);
     };
     let url = api_url(

@@ -47,8 +47,61 @@ pub async fn run_eval(
     } else {
         HashMap::new()
     };
-    let earlier_reports: HashMap<String, InstanceReport> = match plan.resume {
-        true => EvalReport::read(&output)
+    let earlier_reports = earlier_reports(&output, plan.resume);
+    let predictions = Predictions::open(&output, !plan.resume)?;
+    let (skipped, todo): (Vec<&Instance>, Vec<&Instance>) = plan
+        .instances
+        .iter()
+        .partition(|i| earlier.contains_key(&i.instance_id));
+    let mut tally = Tally {
+        end: EvalEnd::Completed,
+        finished: 0,
+        write_error: None,
+        reports: skipped_reports(&skipped, &earlier_reports),
+        progress: EvalProgress::new(plan.instances.len(), skipped.len()),
+        predictions,
+    };
+
+    // Started in file order as slots free up, so `--jobs 1` runs the instances in order.
+    let mut queue = todo.into_iter();
+    let mut running = JoinSet::new();
+    let start_next = |running: &mut JoinSet<Solved>, queue: &mut std::vec::IntoIter<&Instance>| {
+        if cancel.is_cancelled() {
+            return;
+        }
+        if let Some(instance) = queue.next() {
+            let (shared, cancel, instance) = (shared.clone(), cancel.child(), instance.clone());
+            running.spawn(async move { solve(&shared, &instance, cancel).await });
+        }
+    };
+    for _ in 0..plan.jobs.max(1) {
+        start_next(&mut running, &mut queue);
+    }
+    while let Some(joined) = running.join_next().await {
+        tally.take(solved_of(joined), &cancel);
+        start_next(&mut running, &mut queue);
+    }
+    tally.progress.finish();
+    if cancel.is_cancelled() && tally.end == EvalEnd::Completed {
+        tally.end = EvalEnd::Interrupted;
+    }
+    let ordered = plan
+        .instances
+        .iter()
+        .filter_map(|i| tally.reports.remove(&i.instance_id))
+        .collect();
+    let report = EvalReport::new(ordered, started.elapsed().as_secs_f64());
+    report.write(&output)?;
+    match tally.write_error {
+        Some(e) => Err(e),
+        None => Ok((tally.end, report)),
+    }
+}
+
+/// The previous run's report by instance, when resuming; a missing or unreadable one is none.
+fn earlier_reports(output: &std::path::Path, resume: bool) -> HashMap<String, InstanceReport> {
+    match resume {
+        true => EvalReport::read(output)
             .map(|r| {
                 r.instances
                     .into_iter()
@@ -57,13 +110,15 @@ pub async fn run_eval(
             })
             .unwrap_or_default(),
         false => HashMap::new(),
-    };
-    let mut predictions = Predictions::open(&output, !plan.resume)?;
-    let (skipped, todo): (Vec<&Instance>, Vec<&Instance>) = plan
-        .instances
-        .iter()
-        .partition(|i| earlier.contains_key(&i.instance_id));
-    let mut reports: HashMap<String, InstanceReport> = skipped
+    }
+}
+
+/// The instances an earlier run finished keep their report, so the new one still lists them.
+fn skipped_reports(
+    skipped: &[&Instance],
+    earlier_reports: &HashMap<String, InstanceReport>,
+) -> HashMap<String, InstanceReport> {
+    skipped
         .iter()
         .map(|i| {
             let report = earlier_reports
@@ -80,80 +135,60 @@ pub async fn run_eval(
                 });
             (i.instance_id.clone(), report)
         })
-        .collect();
+        .collect()
+}
 
-    let mut progress = EvalProgress::new(plan.instances.len(), skipped.len());
-    // Started in file order as slots free up, so `--jobs 1` runs the instances in order.
-    let mut queue = todo.into_iter();
-    let mut running = JoinSet::new();
-    let start_next = |running: &mut JoinSet<Solved>, queue: &mut std::vec::IntoIter<&Instance>| {
-        if cancel.is_cancelled() {
-            return;
+/// A panic in an instance's task is a bug and goes on up; a task that was aborted was cancelled.
+fn solved_of(joined: Result<Solved, tokio::task::JoinError>) -> Solved {
+    joined.unwrap_or_else(|e| {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic())
         }
-        if let Some(instance) = queue.next() {
-            let (shared, cancel, instance) = (shared.clone(), cancel.child(), instance.clone());
-            running.spawn(async move { solve(&shared, &instance, cancel).await });
-        }
-    };
-    for _ in 0..plan.jobs.max(1) {
-        start_next(&mut running, &mut queue);
-    }
+        Solved::Cancelled
+    })
+}
 
-    let mut end = EvalEnd::Completed;
-    let mut finished = 0usize;
-    let mut write_error = None;
-    while let Some(joined) = running.join_next().await {
-        let solved = joined.unwrap_or_else(|e| {
-            if e.is_panic() {
-                std::panic::resume_unwind(e.into_panic())
-            }
-            Solved::Cancelled
-        });
+/// What the finished instances add up to, and where each one is written as it finishes.
+struct Tally {
+    end: EvalEnd,
+    finished: usize,
+    write_error: Option<String>,
+    reports: HashMap<String, InstanceReport>,
+    progress: EvalProgress,
+    predictions: Predictions,
+}
+
+impl Tally {
+    fn take(&mut self, solved: Solved, cancel: &JobCancel) {
         match solved {
             Solved::Cancelled => {
-                if end == EvalEnd::Completed {
-                    end = EvalEnd::Interrupted;
+                if self.end == EvalEnd::Completed {
+                    self.end = EvalEnd::Interrupted;
                 }
             }
             Solved::Done {
                 report,
                 backend_down: true,
                 ..
-            } if finished == 0 => {
-                if end == EvalEnd::Completed {
-                    end = EvalEnd::BackendDown(report.error.clone().unwrap_or_default());
+            } if self.finished == 0 => {
+                if self.end == EvalEnd::Completed {
+                    self.end = EvalEnd::BackendDown(report.error.clone().unwrap_or_default());
                 }
                 cancel.cancel(CancelReason::User);
             }
             Solved::Done {
                 report, prediction, ..
             } => {
-                if let Err(e) = predictions.append(&prediction) {
+                if let Err(e) = self.predictions.append(&prediction) {
                     // The instance cannot be marked finished: stop, keeping what is written.
-                    write_error = Some(e);
+                    self.write_error = Some(e);
                     cancel.cancel(CancelReason::User);
-                    continue;
+                    return;
                 }
-                finished += 1;
-                progress.finished(&report);
-                reports.insert(report.instance_id.clone(), *report);
+                self.finished += 1;
+                self.progress.finished(&report);
+                self.reports.insert(report.instance_id.clone(), *report);
             }
         }
-        start_next(&mut running, &mut queue);
-    }
-    progress.finish();
-    if cancel.is_cancelled() && end == EvalEnd::Completed {
-        end = EvalEnd::Interrupted;
-    }
-    let ordered = plan
-        .instances
-        .iter()
-        .filter_map(|i| reports.remove(&i.instance_id))
-        .collect();
-    let report = EvalReport::new(ordered, started.elapsed().as_secs_f64());
-    report.write(&output)?;
-    match write_error {
-        Some(e) => Err(e),
-        None => Ok((end, report)),
     }
 }

@@ -13,9 +13,12 @@ use super::predictions::Prediction;
 use super::prepare::{prepare, EvalOptions, PreparedInstance};
 use super::report::InstanceReport;
 use crate::backend::{BackendClient, BackendError};
+use crate::config::Settings;
 use crate::engine::issue::Issue;
+use crate::engine::snapshot::RepoSnapshot;
 use crate::job::{run_fix, FixOutcome, JobCancel, JobContext, JobError, JobEvent};
 use crate::prompts::Prompts;
+use crate::verify::test_command::TestCommand;
 
 pub const RECORDS_DIR: &str = "records";
 
@@ -56,12 +59,6 @@ pub async fn solve(shared: &Shared, instance: &Instance, cancel: JobCancel) -> S
         prediction: shared.prediction(instance, String::new()),
         backend_down,
     };
-    let (owned, eval) = (instance.clone(), shared.eval.clone());
-    let prepared = match tokio::task::spawn_blocking(move || prepare(&owned, &eval)).await {
-        Ok(Ok(prepared)) => prepared,
-        Ok(Err(error)) => return failed(error, false),
-        Err(e) => return failed(format!("failed to prepare the instance: {e}"), false),
-    };
     let PreparedInstance {
         checkout,
         source,
@@ -70,29 +67,13 @@ pub async fn solve(shared: &Shared, instance: &Instance, cancel: JobCancel) -> S
         grade_settings,
         grade_test,
         mut warnings,
-    } = prepared;
-    let job_warnings = Arc::new(Mutex::new(Vec::new()));
-    let sink = job_warnings.clone();
-    let ctx = JobContext::new(
-        Arc::new(snapshot),
-        Issue::verbatim(instance.problem_statement.clone()),
-        settings,
-        shared.prompts.clone(),
-        shared.client.clone(),
-    )
-    .with_cancel(cancel.clone())
-    .with_sandbox_permits(shared.sandbox_permits.clone())
-    .with_events(Arc::new(move |event| {
-        if let JobEvent::Warning(warning) = event {
-            sink.lock().unwrap_or_else(|e| e.into_inner()).push(warning);
-        }
-    }));
-    let result = run_fix(&ctx).await;
-    drop(ctx);
+    } = match prepare_in_background(instance, &shared.eval).await {
+        Ok(prepared) => prepared,
+        Err(error) => return failed(error, false),
+    };
+    let (result, job_warnings) = run_job(shared, instance, snapshot, settings, &cancel).await;
     drop(checkout);
-    warnings.extend(std::mem::take(
-        &mut *job_warnings.lock().unwrap_or_else(|e| e.into_inner()),
-    ));
+    warnings.extend(job_warnings);
     let outcome = match result {
         Ok(outcome) => outcome,
         Err(JobError::Cancelled(_)) => return Solved::Cancelled,
@@ -115,44 +96,109 @@ pub async fn solve(shared: &Shared, instance: &Instance, cancel: JobCancel) -> S
             None
         }
         (true, Some(test)) => {
-            let Ok(_permit) = shared.sandbox_permits.acquire().await else {
-                return Solved::Cancelled;
-            };
-            match grade(
-                instance,
-                &source,
-                &patch,
-                &grade_settings,
-                test,
-                cancel.token(),
-            )
-            .await
-            {
+            let graded = shared
+                .grade_patch(instance, &source, &patch, &grade_settings, test, &cancel)
+                .await;
+            match graded {
                 Ok(grade) => Some(grade),
-                Err(_) if cancel.is_cancelled() => return Solved::Cancelled,
-                Err(e) => {
+                Err(Ungraded::Cancelled) => return Solved::Cancelled,
+                Err(Ungraded::Failed(e)) => {
                     let mut report = report_for(instance, &outcome, started, None);
                     report.error = Some(format!("failed to grade: {e}"));
-                    report.warnings = warnings;
-                    return Solved::Done {
-                        report: Box::new(report),
-                        prediction: shared.prediction(instance, patch),
-                        backend_down: false,
-                    };
+                    return shared.done(instance, report, warnings, patch);
                 }
             }
         }
     };
-    let mut report = report_for(instance, &outcome, started, grade);
-    report.warnings = warnings;
-    Solved::Done {
-        report: Box::new(report),
-        prediction: shared.prediction(instance, patch),
-        backend_down: false,
+    let report = report_for(instance, &outcome, started, grade);
+    shared.done(instance, report, warnings, patch)
+}
+
+/// Checking out and configuring an instance is blocking file and git work.
+async fn prepare_in_background(
+    instance: &Instance,
+    eval: &EvalOptions,
+) -> Result<PreparedInstance, String> {
+    let (owned, eval) = (instance.clone(), eval.clone());
+    match tokio::task::spawn_blocking(move || prepare(&owned, &eval)).await {
+        Ok(prepared) => prepared,
+        Err(e) => Err(format!("failed to prepare the instance: {e}")),
     }
 }
 
+/// The `swiss fix` pipeline on the instance's checkout, with the dataset's problem statement as
+/// the issue; the job's warnings are collected for the instance's report.
+async fn run_job(
+    shared: &Shared,
+    instance: &Instance,
+    snapshot: RepoSnapshot,
+    settings: Settings,
+    cancel: &JobCancel,
+) -> (Result<FixOutcome, JobError>, Vec<String>) {
+    let job_warnings = Arc::new(Mutex::new(Vec::new()));
+    let sink = job_warnings.clone();
+    let ctx = JobContext::new(
+        Arc::new(snapshot),
+        Issue::verbatim(instance.problem_statement.clone()),
+        settings,
+        shared.prompts.clone(),
+        shared.client.clone(),
+    )
+    .with_cancel(cancel.clone())
+    .with_sandbox_permits(shared.sandbox_permits.clone())
+    .with_events(Arc::new(move |event| {
+        if let JobEvent::Warning(warning) = event {
+            sink.lock().unwrap_or_else(|e| e.into_inner()).push(warning);
+        }
+    }));
+    let result = run_fix(&ctx).await;
+    drop(ctx);
+    let warnings = std::mem::take(&mut *job_warnings.lock().unwrap_or_else(|e| e.into_inner()));
+    (result, warnings)
+}
+
+/// Why an instance has no grade although grading was asked for.
+enum Ungraded {
+    Cancelled,
+    Failed(String),
+}
+
 impl Shared {
+    /// Grades `patch` in a sandbox, within the run's cap on sandbox runs.
+    async fn grade_patch(
+        &self,
+        instance: &Instance,
+        source: &Path,
+        patch: &str,
+        settings: &Settings,
+        test: TestCommand,
+        cancel: &JobCancel,
+    ) -> Result<Grade, Ungraded> {
+        let Ok(_permit) = self.sandbox_permits.acquire().await else {
+            return Err(Ungraded::Cancelled);
+        };
+        match grade(instance, source, patch, settings, test, cancel.token()).await {
+            Ok(grade) => Ok(grade),
+            Err(_) if cancel.is_cancelled() => Err(Ungraded::Cancelled),
+            Err(e) => Err(Ungraded::Failed(e)),
+        }
+    }
+
+    fn done(
+        &self,
+        instance: &Instance,
+        mut report: InstanceReport,
+        warnings: Vec<String>,
+        patch: String,
+    ) -> Solved {
+        report.warnings = warnings;
+        Solved::Done {
+            report: Box::new(report),
+            prediction: self.prediction(instance, patch),
+            backend_down: false,
+        }
+    }
+
     pub fn prediction(&self, instance: &Instance, model_patch: String) -> Prediction {
         Prediction {
             instance_id: instance.instance_id.clone(),

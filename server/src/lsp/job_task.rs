@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use tokio::sync::mpsc;
-use tower_lsp_server::lsp_types::{MessageType, Uri};
+use tower_lsp_server::lsp_types::{Diagnostic, MessageType, Uri};
 use tracing::Instrument;
 
 use super::convert::{self, ProgressTally};
@@ -19,7 +19,9 @@ use super::progress::JobProgress;
 use super::protocol::Ending;
 use super::session::Session;
 use crate::job::report::FixReport;
-use crate::job::{run_fix, CancelReason, FixOutcome, JobContext, JobError, JobEvent};
+use crate::job::{
+    run_fix, CancelReason, CandidateRecord, FixOutcome, JobContext, JobError, JobEvent,
+};
 
 /// How long a cancelled job may take to wind down by itself (the engine stops sampling and
 /// kills sandbox runs on the token) before its future is dropped.
@@ -131,80 +133,89 @@ async fn finish(
         other => other,
     };
     match result {
-        Ok(outcome) => {
-            let report = Arc::new(FixReport::new(&outcome));
-            let outcome = Arc::new(outcome);
-            job.set_state(JobState::Done {
-                outcome: outcome.clone(),
-                report: report.clone(),
-                applied: None,
-            });
-            let Some(winner) = outcome.winner() else {
-                diagnostics::clear(session, job).await;
-                let summary = report.no_candidate_summary();
-                progress
-                    .end(Ending::NoCandidate, format!("finished: {summary}"))
-                    .await;
-                session
-                    .show_message(MessageType::WARNING, format!("Swiss {}: {summary}", job.id))
-                    .await;
-                return;
-            };
-            let ranked = outcome
-                .ranking
-                .winning_candidate()
-                .map(|r| (r.score, r.votes))
-                .unwrap_or_default();
-            let mut by_file: HashMap<Uri, Vec<_>> = HashMap::new();
-            for change in &winner.files.changes {
-                if let Some(uri) = convert::file_uri(&job.root, &change.path) {
-                    by_file
-                        .entry(uri)
-                        .or_default()
-                        .extend(convert::winner_diagnostics(
-                            &job.id, &job.link, winner.id, ranked.0, ranked.1, change,
-                        ));
-                }
-            }
-            diagnostics::set(session, job, by_file).await;
-            let summary = format!(
-                "winner: candidate {} (score {:.2}, {} vote(s)) of {} unique candidate(s) from {} sample(s)",
-                winner.id,
-                ranked.0,
-                ranked.1,
-                outcome.candidates.len(),
-                outcome.samples.len()
-            );
-            tracing::info!(%summary, "job finished");
-            progress
-                .end(Ending::Succeeded { winner: winner.id }, summary.clone())
-                .await;
-            if !progress.is_visible() {
-                session
-                    .show_message(
-                        MessageType::INFO,
-                        format!("Swiss {}: {summary}; the code actions apply it", job.id),
-                    )
-                    .await;
-            }
-        }
-        Err(JobError::Cancelled(reason)) => {
-            tracing::info!(?reason, "job cancelled");
-            job.set_state(JobState::Cancelled);
-            diagnostics::clear(session, job).await;
-            progress
-                .end(Ending::Cancelled(reason), "cancelled; nothing was changed")
-                .await;
-            if !progress.is_visible() {
-                session
-                    .show_message(
-                        MessageType::INFO,
-                        format!("Swiss {} cancelled; nothing was changed", job.id),
-                    )
-                    .await;
-            }
-        }
+        Ok(outcome) => finished(session, job, progress, outcome).await,
+        Err(JobError::Cancelled(reason)) => cancelled(session, job, progress, reason).await,
         Err(e) => fail(session, job, progress, e.to_string()).await,
+    }
+}
+
+/// A job that ran to the end: its winner's hunks become diagnostics, or it found none.
+async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome: FixOutcome) {
+    let report = Arc::new(FixReport::new(&outcome));
+    let outcome = Arc::new(outcome);
+    job.set_state(JobState::Done {
+        outcome: outcome.clone(),
+        report: report.clone(),
+        applied: None,
+    });
+    let Some(winner) = outcome.winner() else {
+        diagnostics::clear(session, job).await;
+        let summary = report.no_candidate_summary();
+        progress
+            .end(Ending::NoCandidate, format!("finished: {summary}"))
+            .await;
+        session
+            .show_message(MessageType::WARNING, format!("Swiss {}: {summary}", job.id))
+            .await;
+        return;
+    };
+    let ranked = outcome
+        .ranking
+        .winning_candidate()
+        .map(|r| (r.score, r.votes))
+        .unwrap_or_default();
+    diagnostics::set(session, job, winner_diagnostics(job, winner, ranked)).await;
+    let summary = format!(
+        "winner: candidate {} (score {:.2}, {} vote(s)) of {} unique candidate(s) from {} sample(s)",
+        winner.id,
+        ranked.0,
+        ranked.1,
+        outcome.candidates.len(),
+        outcome.samples.len()
+    );
+    tracing::info!(%summary, "job finished");
+    progress
+        .end(Ending::Succeeded { winner: winner.id }, summary.clone())
+        .await;
+    let message = format!("Swiss {}: {summary}; the code actions apply it", job.id);
+    tell_without_progress(session, progress, message).await;
+}
+
+/// The winner's hunks by file; `ranked` is its score and votes.
+fn winner_diagnostics(
+    job: &Job,
+    winner: &CandidateRecord,
+    ranked: (f64, usize),
+) -> HashMap<Uri, Vec<Diagnostic>> {
+    let mut by_file: HashMap<Uri, Vec<_>> = HashMap::new();
+    for change in &winner.files.changes {
+        if let Some(uri) = convert::file_uri(&job.root, &change.path) {
+            by_file
+                .entry(uri)
+                .or_default()
+                .extend(convert::winner_diagnostics(
+                    &job.id, &job.link, winner.id, ranked.0, ranked.1, change,
+                ));
+        }
+    }
+    by_file
+}
+
+async fn cancelled(session: &Session, job: &Job, progress: &JobProgress, reason: CancelReason) {
+    tracing::info!(?reason, "job cancelled");
+    job.set_state(JobState::Cancelled);
+    diagnostics::clear(session, job).await;
+    progress
+        .end(Ending::Cancelled(reason), "cancelled; nothing was changed")
+        .await;
+    let message = format!("Swiss {} cancelled; nothing was changed", job.id);
+    tell_without_progress(session, progress, message).await;
+}
+
+/// The end of a job is said once: in the progress UI when the editor shows it, else as a message.
+async fn tell_without_progress(session: &Session, progress: &JobProgress, message: String) {
+    if !progress.is_visible() {
+        session.show_message(MessageType::INFO, message).await;
     }
 }
 

@@ -194,10 +194,24 @@ impl DockerSandbox {
             .ok_or_else(|| {
                 SandboxError::Run("failed to start: the sandbox was already cleaned up".to_owned())
             })?;
-        let failed =
-            |what: &str, e: DockerError| SandboxError::Run(format!("failed to {what}: {e}"));
-        let workdir = workdir_in_archive(&self.limits.workdir)?;
+        let (archive, deleted) = self.candidate_files(&spec)?;
+        let config = self.run_config(image, &deleted, &spec);
+        let created = self
+            .docker
+            .create_container(None::<CreateContainerOptions>, config)
+            .await
+            .map_err(|e| SandboxError::Run(format!("failed to create the run container: {e}")))?;
+        let guard = ContainerGuard::new(self.docker.clone(), created.id);
+        let result = self
+            .run_container(guard.id(), archive, &spec, &cancel)
+            .await;
+        guard.remove().await;
+        result
+    }
 
+    /// The run's files as a tar archive to upload into the workdir, and the paths it deletes.
+    fn candidate_files(&self, spec: &RunSpec) -> Result<(Vec<u8>, Vec<PathBuf>), SandboxError> {
+        let workdir = workdir_in_archive(&self.limits.workdir)?;
         let mut written = Vec::new();
         let mut deleted = Vec::new();
         for (path, content) in &spec.files {
@@ -212,9 +226,18 @@ impl DockerSandbox {
         }
         let archive = tar_archive(&workdir, written)
             .map_err(|e| SandboxError::Run(format!("failed to pack the candidate files: {e}")))?;
+        Ok((archive, deleted))
+    }
 
+    /// A container that runs the spec's command within the limits, without network or logs.
+    fn run_config(
+        &self,
+        image: String,
+        deleted: &[PathBuf],
+        spec: &RunSpec,
+    ) -> ContainerCreateBody {
         let memory = i64::try_from(self.limits.memory_bytes).unwrap_or(i64::MAX);
-        let config = ContainerCreateBody {
+        ContainerCreateBody {
             image: Some(image),
             // Empty, not absent: an ENTRYPOINT in the project's image (common in one built from
             // its Dockerfile) would otherwise receive `sh -c COMMAND` as its arguments.
@@ -222,7 +245,7 @@ impl DockerSandbox {
             cmd: Some(vec![
                 "sh".to_owned(),
                 "-c".to_owned(),
-                with_deletions(&deleted, &spec.command),
+                with_deletions(deleted, &spec.command),
             ]),
             working_dir: Some(self.limits.workdir.clone()),
             env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
@@ -246,18 +269,7 @@ impl DockerSandbox {
                 ..Default::default()
             }),
             ..Default::default()
-        };
-        let created = self
-            .docker
-            .create_container(None::<CreateContainerOptions>, config)
-            .await
-            .map_err(|e| failed("create the run container", e))?;
-        let guard = ContainerGuard::new(self.docker.clone(), created.id);
-        let result = self
-            .run_container(guard.id(), archive, &spec, &cancel)
-            .await;
-        guard.remove().await;
-        result
+        }
     }
 
     async fn run_container(

@@ -48,6 +48,13 @@ fn cause_and_fix(
         .filter(|line| !line.is_empty())
         .map(|line| clip(line, MAX_QUOTED))
         .collect();
+    command_failure(output, &lines, python)
+        .or_else(|| runner_failure(format, output.exit_code, &lines))
+}
+
+/// The command could not run the tests at all: it timed out, its interpreter lacks the test
+/// runner, or the shell could not find or execute it.
+fn command_failure(output: &RunOutput, lines: &[&str], python: &str) -> Option<(String, String)> {
     if output.timed_out {
         return Some((
             "it timed out before reporting a test".to_owned(),
@@ -78,18 +85,27 @@ fn cause_and_fix(
     }
     if code == Some(SHELL_NOT_EXECUTABLE) {
         return Some((
-            telling_line(&lines)
+            telling_line(lines)
                 .unwrap_or("the command cannot be executed (exit 126)")
                 .to_owned(),
             "make it executable, or set test.command (--test-cmd)".to_owned(),
         ));
     }
+    None
+}
+
+/// The test runner ran but, by its exit status or its silence, ran no test.
+fn runner_failure(
+    format: OutputFormat,
+    code: Option<i32>,
+    lines: &[&str],
+) -> Option<(String, String)> {
     let pytest = format.is_pytest();
     match (format, code) {
         (_, Some(PYTEST_USAGE_ERROR)) if pytest => Some((
             format!(
                 "pytest refused its command line (exit 4): {}",
-                telling_line(&lines).unwrap_or("usage error")
+                telling_line(lines).unwrap_or("usage error")
             ),
             "correct the pytest arguments in test.command".to_owned(),
         )),
@@ -117,7 +133,7 @@ fn cause_and_fix(
                     Some(code) => format!("exited with status {code}"),
                     None => "was killed".to_owned(),
                 },
-                telling_line(&lines).map_or(String::new(), |l| format!(": {l}"))
+                telling_line(lines).map_or(String::new(), |l| format!(": {l}"))
             ),
             "check that test.command runs the project's tests (verification.baseline.output_tail in --json shows its output)".to_owned(),
         )),

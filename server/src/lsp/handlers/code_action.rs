@@ -8,6 +8,7 @@ use tower_lsp_server::lsp_types::{
     CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse, Diagnostic,
 };
 
+use crate::job::report::CandidateReport;
 use crate::lsp::convert::{command_action, diagnostic_data, kind_wanted, range_lines};
 use crate::lsp::issue_refs;
 use crate::lsp::jobs::{Job, JobState};
@@ -92,32 +93,25 @@ fn job_actions(
     several: bool,
     out: &mut Vec<CodeActionOrCommand>,
 ) {
-    let kind = if related.is_empty() {
-        CodeActionKind::SOURCE
-    } else {
-        CodeActionKind::QUICKFIX
-    };
-    let suffix = if several {
-        format!(" [{}]", job.id)
-    } else {
-        String::new()
-    };
-    let job_arg = json!({ "job": job.id });
-    let mut push = |title: String, command: &str, argument, preferred| {
-        out.push(command_action(
-            format!("{title}{suffix}"),
-            kind.clone(),
-            command,
-            Some(argument),
-            related.clone(),
-            preferred,
-        ));
+    let mut actions = JobActions {
+        kind: if related.is_empty() {
+            CodeActionKind::SOURCE
+        } else {
+            CodeActionKind::QUICKFIX
+        },
+        suffix: if several {
+            format!(" [{}]", job.id)
+        } else {
+            String::new()
+        },
+        related,
+        out,
     };
     match job.state() {
-        JobState::Running { .. } => push(
+        JobState::Running { .. } => actions.push(
             format!("Cancel Swiss job (“{}”)", job.issue.title),
             CANCEL,
-            job_arg,
+            json!({ "job": job.id }),
             false,
         ),
         JobState::Done {
@@ -125,51 +119,75 @@ fn job_actions(
             applied: None,
             ..
         } => {
-            let candidates = &report.candidates;
-            if let Some(winner) = candidates.iter().find(|c| c.selected) {
-                push(
-                    format!("Apply winning patch (score {:.2})", winner.score),
-                    APPLY_CANDIDATE,
-                    job_arg.clone(),
-                    true,
-                );
-                push(
-                    format!("Show candidate diff ({}, the winner)", winner.id),
-                    SHOW_DIFF,
-                    json!({ "job": job.id, "candidate": winner.id }),
-                    false,
-                );
-            }
-            for c in candidates
-                .iter()
-                .filter(|c| !c.selected && !c.filtered_out)
-                .take(MORE_CANDIDATES)
-            {
-                push(
-                    format!("Apply candidate {} (score {:.2})", c.id, c.score),
-                    APPLY_CANDIDATE,
-                    json!({ "job": job.id, "candidate": c.id }),
-                    false,
-                );
-                push(
-                    format!("Show candidate diff ({})", c.id),
-                    SHOW_DIFF,
-                    json!({ "job": job.id, "candidate": c.id }),
-                    false,
-                );
-            }
-            push(
-                format!("Dismiss Swiss job (“{}”)", job.issue.title),
-                DISMISS,
-                job_arg,
+            actions.candidates(job, &report.candidates);
+            actions.dismiss(job);
+        }
+        JobState::Done { .. } | JobState::Failed(_) | JobState::Cancelled => actions.dismiss(job),
+    }
+}
+
+/// One job's actions, each with the job's kind, diagnostics and title suffix.
+struct JobActions<'a> {
+    kind: CodeActionKind,
+    suffix: String,
+    related: Vec<Diagnostic>,
+    out: &'a mut Vec<CodeActionOrCommand>,
+}
+
+impl JobActions<'_> {
+    fn push(&mut self, title: String, command: &str, argument: serde_json::Value, preferred: bool) {
+        self.out.push(command_action(
+            format!("{title}{}", self.suffix),
+            self.kind.clone(),
+            command,
+            Some(argument),
+            self.related.clone(),
+            preferred,
+        ));
+    }
+
+    /// The winner first (preferred), then a few more candidates that passed the filters.
+    fn candidates(&mut self, job: &Job, candidates: &[CandidateReport]) {
+        if let Some(winner) = candidates.iter().find(|c| c.selected) {
+            self.push(
+                format!("Apply winning patch (score {:.2})", winner.score),
+                APPLY_CANDIDATE,
+                json!({ "job": job.id }),
+                true,
+            );
+            self.push(
+                format!("Show candidate diff ({}, the winner)", winner.id),
+                SHOW_DIFF,
+                json!({ "job": job.id, "candidate": winner.id }),
                 false,
             );
         }
-        JobState::Done { .. } | JobState::Failed(_) | JobState::Cancelled => push(
+        for c in candidates
+            .iter()
+            .filter(|c| !c.selected && !c.filtered_out)
+            .take(MORE_CANDIDATES)
+        {
+            self.push(
+                format!("Apply candidate {} (score {:.2})", c.id, c.score),
+                APPLY_CANDIDATE,
+                json!({ "job": job.id, "candidate": c.id }),
+                false,
+            );
+            self.push(
+                format!("Show candidate diff ({})", c.id),
+                SHOW_DIFF,
+                json!({ "job": job.id, "candidate": c.id }),
+                false,
+            );
+        }
+    }
+
+    fn dismiss(&mut self, job: &Job) {
+        self.push(
             format!("Dismiss Swiss job (“{}”)", job.issue.title),
             DISMISS,
-            job_arg,
+            json!({ "job": job.id }),
             false,
-        ),
+        );
     }
 }
