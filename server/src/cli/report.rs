@@ -19,42 +19,7 @@ pub fn write_human(
         valid
     )?;
     if !outcome.candidates.is_empty() {
-        writeln!(
-            out,
-            "     id  votes  similarity    score  regressions  reproduced  files"
-        )?;
-        for r in &report.candidates {
-            let id = r.id;
-            let mark = if r.selected {
-                "*"
-            } else if r.filtered_out {
-                "x"
-            } else {
-                " "
-            };
-            let files = outcome
-                .candidate(id)
-                .map(|c| {
-                    c.files
-                        .changes
-                        .iter()
-                        .map(|f| f.path.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                })
-                .unwrap_or_default();
-            writeln!(
-                out,
-                "  {mark} {id:>3}  {:>5}  {:>10.4}  {:>7.4}  {:>11}  {:>10}  {files}",
-                r.votes,
-                r.similarity,
-                r.score,
-                r.regression_failures
-                    .map_or("-".to_owned(), |n| n.to_string()),
-                r.reproduced
-                    .map_or("-", |reproduced| if reproduced { "yes" } else { "no" }),
-            )?;
-        }
+        write_table(out, outcome, report)?;
     }
     let excluded = outcome
         .verification
@@ -91,4 +56,45 @@ pub fn write_human(
         "\nTokens: {} prompt, {} completion",
         outcome.usage.prompt_tokens, outcome.usage.completion_tokens
     )
+}
+
+/// One row a candidate, best first: `*` the winner, `x` filtered out.
+fn write_table(out: &mut impl Write, outcome: &FixOutcome, report: &FixReport) -> io::Result<()> {
+    writeln!(
+        out,
+        "     id  votes  similarity    score  regressions  reproduced  files"
+    )?;
+    for r in &report.candidates {
+        let id = r.id;
+        let mark = if r.selected {
+            "*"
+        } else if r.filtered_out {
+            "x"
+        } else {
+            " "
+        };
+        let files = outcome
+            .candidate(id)
+            .map(|c| {
+                c.files
+                    .changes
+                    .iter()
+                    .map(|f| f.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {mark} {id:>3}  {:>5}  {:>10.4}  {:>7.4}  {:>11}  {:>10}  {files}",
+            r.votes,
+            r.similarity,
+            r.score,
+            r.regression_failures
+                .map_or("-".to_owned(), |n| n.to_string()),
+            r.reproduced
+                .map_or("-", |reproduced| if reproduced { "yes" } else { "no" }),
+        )?;
+    }
+    Ok(())
 }

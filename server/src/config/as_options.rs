@@ -20,17 +20,7 @@ impl Options {
 impl From<&Settings> for Options {
     fn from(s: &Settings) -> Options {
         Options {
-            backend: BackendOptions {
-                urls: Some(s.backend_urls.clone()),
-                model: Some(s.model.clone()),
-                api_key: s.api_key.clone(),
-                timeout_secs: Some(s.request_timeout.as_secs()),
-                max_retries: Some(s.max_retries),
-                stream: Some(s.stream),
-                // No system message is written "", as a source says it.
-                system_message: Some(s.system_message.clone().unwrap_or_default()),
-                tokenizer: s.tokenizer.as_ref().map(|path| path.display().to_string()),
-            },
+            backend: backend_options(s),
             sampling: SamplingOptions {
                 temperature: Some(s.temperature),
                 top_p: Some(s.top_p),
@@ -54,26 +44,8 @@ impl From<&Settings> for Options {
             prompts: PromptOptions {
                 dir: Some(s.prompts_dir.clone()),
             },
-            sandbox: SandboxOptions {
-                kind: Some(serde_name(&s.sandbox)),
-                image: s.image.clone(),
-                memory_mb: Some(s.memory_mb),
-                cpus: Some(s.cpus),
-                pids_limit: Some(s.pids_limit),
-                output_limit_mb: Some(s.output_limit_mb),
-                concurrency: Some(s.concurrency),
-                network: Some(s.sandbox_network),
-                mask: Some(s.sandbox_mask.clone()),
-                pass_env: Some(s.sandbox_pass_env.clone()),
-                allow_unconfined: Some(s.allow_unconfined),
-            },
-            test: TestOptions {
-                command: s.test_command.clone(),
-                format: s.test_format.as_ref().map(serde_name),
-                timeout_secs: Some(s.test_timeout.as_secs()),
-                python: Some(s.python.clone()),
-                env: Some(s.test_env.iter().cloned().collect()),
-            },
+            sandbox: sandbox_options(s),
+            test: test_options(s),
             reproduction: ReproductionOptions {
                 enabled: Some(s.reproduction),
                 samples: Some(s.reproduction_samples),
@@ -100,6 +72,46 @@ impl From<&Settings> for Options {
                 timeout_secs: s.job_timeout.map(|t| t.as_secs()),
             },
         }
+    }
+}
+
+fn backend_options(s: &Settings) -> BackendOptions {
+    BackendOptions {
+        urls: Some(s.backend_urls.clone()),
+        model: Some(s.model.clone()),
+        api_key: s.api_key.clone(),
+        timeout_secs: Some(s.request_timeout.as_secs()),
+        max_retries: Some(s.max_retries),
+        stream: Some(s.stream),
+        // No system message is written "", as a source says it.
+        system_message: Some(s.system_message.clone().unwrap_or_default()),
+        tokenizer: s.tokenizer.as_ref().map(|path| path.display().to_string()),
+    }
+}
+
+fn sandbox_options(s: &Settings) -> SandboxOptions {
+    SandboxOptions {
+        kind: Some(serde_name(&s.sandbox)),
+        image: s.image.clone(),
+        memory_mb: Some(s.memory_mb),
+        cpus: Some(s.cpus),
+        pids_limit: Some(s.pids_limit),
+        output_limit_mb: Some(s.output_limit_mb),
+        concurrency: Some(s.concurrency),
+        network: Some(s.sandbox_network),
+        mask: Some(s.sandbox_mask.clone()),
+        pass_env: Some(s.sandbox_pass_env.clone()),
+        allow_unconfined: Some(s.allow_unconfined),
+    }
+}
+
+fn test_options(s: &Settings) -> TestOptions {
+    TestOptions {
+        command: s.test_command.clone(),
+        format: s.test_format.as_ref().map(serde_name),
+        timeout_secs: Some(s.test_timeout.as_secs()),
+        python: Some(s.python.clone()),
+        env: Some(s.test_env.iter().cloned().collect()),
     }
 }
 

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::context::JobContext;
 use super::events::JobEvent;
-use super::regression_tests::{apply, select_excluded};
+use super::regression_tests::{apply, select_excluded, Exclusion};
 use super::reproduce::{reproduction_test, ReproductionReport};
 use super::sandbox_choice::create_sandbox;
 use crate::config::{SandboxChoice, Settings};
@@ -188,6 +188,56 @@ pub(super) async fn prepare(
 ) -> Result<(Ready, crate::backend::Usage), VerificationError> {
     let started = Instant::now();
     let settings = &ctx.settings;
+    let (sandbox, image, plan) = sandbox_and_plan(ctx, test).await?;
+    let semaphore = ctx
+        .sandbox_permits
+        .clone()
+        .unwrap_or_else(|| Arc::new(Semaphore::new(settings.concurrency)));
+    let baseline = async {
+        let baseline = {
+            let _permit = semaphore
+                .acquire()
+                .await
+                .map_err(|_| SandboxError::Cancelled)?;
+            plan.baseline(&*sandbox, ctx.cancel.token()).await?
+        };
+        let exclusion = select_excluded(ctx, &baseline).await?;
+        Ok::<_, SandboxError>((baseline, exclusion))
+    };
+    let reproduction = reproduction_test(ctx, reproduce_prompt, &sandbox, &plan, &semaphore);
+    let (baseline, reproduction) = tokio::join!(baseline, reproduction);
+    let ((mut baseline, exclusion), (reproduction, mut usage)) = match (baseline, reproduction) {
+        (Ok(baseline), Ok(reproduction)) => (baseline, reproduction),
+        (Err(e), _) | (_, Err(e)) => {
+            sandbox.cleanup().await;
+            return Err(e.into());
+        }
+    };
+    let excluded_tests = settle_baseline(ctx, &mut baseline, exclusion, &mut usage);
+    ctx.emit(JobEvent::ReproductionChosen {
+        generated: reproduction.generated,
+        reproducing: reproduction.reproducing(),
+        chosen: reproduction.chosen_index,
+    });
+    let ready = Ready {
+        sandbox,
+        image,
+        plan,
+        baseline,
+        excluded_tests,
+        reproduction,
+        semaphore,
+        started,
+    };
+    Ok((ready, usage))
+}
+
+/// The sandbox with the repository's files, and how tests run in it.
+async fn sandbox_and_plan(
+    ctx: &JobContext,
+    test: TestCommand,
+) -> Result<(Arc<dyn Sandbox>, Option<String>, Arc<TestPlan>), VerificationError> {
+    let settings = &ctx.settings;
     let snapshot = ctx.snapshot.clone();
     let files = tokio::task::spawn_blocking(move || snapshot.base_files())
         .await
@@ -214,30 +264,17 @@ pub(super) async fn prepare(
         sandbox: sandbox.kind(),
         test_command: plan.test.command.clone(),
     });
-    let semaphore = ctx
-        .sandbox_permits
-        .clone()
-        .unwrap_or_else(|| Arc::new(Semaphore::new(settings.concurrency)));
-    let baseline = async {
-        let baseline = {
-            let _permit = semaphore
-                .acquire()
-                .await
-                .map_err(|_| SandboxError::Cancelled)?;
-            plan.baseline(&*sandbox, ctx.cancel.token()).await?
-        };
-        let exclusion = select_excluded(ctx, &baseline).await?;
-        Ok::<_, SandboxError>((baseline, exclusion))
-    };
-    let reproduction = reproduction_test(ctx, reproduce_prompt, &sandbox, &plan, &semaphore);
-    let (baseline, reproduction) = tokio::join!(baseline, reproduction);
-    let ((mut baseline, exclusion), (reproduction, mut usage)) = match (baseline, reproduction) {
-        (Ok(baseline), Ok(reproduction)) => (baseline, reproduction),
-        (Err(e), _) | (_, Err(e)) => {
-            sandbox.cleanup().await;
-            return Err(e.into());
-        }
-    };
+    Ok((sandbox, image, plan))
+}
+
+/// Says what the baseline found, and takes the tests the model expects the fix to change out of
+/// the regression set; those tests, for the report.
+fn settle_baseline(
+    ctx: &JobContext,
+    baseline: &mut Baseline,
+    exclusion: Option<Exclusion>,
+    usage: &mut crate::backend::Usage,
+) -> Vec<String> {
     match &baseline.error {
         Some(error) => ctx.warn(format!(
             "{error}; the regression filter is off: no candidate is regression-checked"
@@ -247,41 +284,23 @@ pub(super) async fn prepare(
             failed: baseline.failed,
         }),
     }
-    let excluded_tests = match exclusion {
-        Some(exclusion) => {
-            usage += exclusion.usage;
-            apply(&mut baseline.regression_set, &exclusion.excluded);
-            ctx.emit(JobEvent::RegressionTestsExcluded {
-                excluded: exclusion.excluded.clone(),
-                of: exclusion.shown,
-                cut: exclusion.cut,
-            });
-            exclusion.excluded
-        }
-        None => Vec::new(),
-    };
     if baseline.output_truncated {
         ctx.warn(format!(
             "the baseline's test output passed the {} MiB cap (sandbox.output_limit_mb): tests it reported after that are not judged",
-            settings.output_limit_mb
+            ctx.settings.output_limit_mb
         ));
     }
-    ctx.emit(JobEvent::ReproductionChosen {
-        generated: reproduction.generated,
-        reproducing: reproduction.reproducing(),
-        chosen: reproduction.chosen_index,
-    });
-    let ready = Ready {
-        sandbox,
-        image,
-        plan,
-        baseline,
-        excluded_tests,
-        reproduction,
-        semaphore,
-        started,
+    let Some(exclusion) = exclusion else {
+        return Vec::new();
     };
-    Ok((ready, usage))
+    *usage += exclusion.usage;
+    apply(&mut baseline.regression_set, &exclusion.excluded);
+    ctx.emit(JobEvent::RegressionTestsExcluded {
+        excluded: exclusion.excluded.clone(),
+        of: exclusion.shown,
+        cut: exclusion.cut,
+    });
+    exclusion.excluded
 }
 
 type Verifying = BoxFuture<'static, (u32, Result<CandidateTests, SandboxError>)>;
