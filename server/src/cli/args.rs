@@ -160,15 +160,26 @@ pub struct FixArgs {
     pub apply: bool,
 }
 
+/// The backend and the repair sample count, named alike by `swiss fix` and `swiss eval`.
+fn model_options(
+    urls: &[String],
+    model: &Option<String>,
+    api_key: &Option<Secret>,
+    samples: Option<usize>,
+) -> Options {
+    let mut o = Options::default();
+    if !urls.is_empty() {
+        o.backend.urls = Some(urls.to_vec());
+    }
+    o.backend.model = model.clone();
+    o.backend.api_key = api_key.clone();
+    o.repair.samples = samples;
+    o
+}
+
 impl FixArgs {
     pub fn options(&self) -> Options {
-        let mut o = Options::default();
-        if !self.backend_urls.is_empty() {
-            o.backend.urls = Some(self.backend_urls.clone());
-        }
-        o.backend.model = self.model.clone();
-        o.backend.api_key = self.api_key.clone();
-        o.repair.samples = self.samples;
+        let mut o = model_options(&self.backend_urls, &self.model, &self.api_key, self.samples);
         o.localize.samples = self.localize_samples;
         o.sampling.temperature = self.temperature;
         o.sampling.top_p = self.top_p;
@@ -271,13 +282,7 @@ pub struct EvalArgs {
 
 impl EvalArgs {
     pub fn options(&self) -> Options {
-        let mut o = Options::default();
-        if !self.backend_urls.is_empty() {
-            o.backend.urls = Some(self.backend_urls.clone());
-        }
-        o.backend.model = self.model.clone();
-        o.backend.api_key = self.api_key.clone();
-        o.repair.samples = self.samples;
+        let mut o = model_options(&self.backend_urls, &self.model, &self.api_key, self.samples);
         self.run.apply(&mut o);
         o
     }

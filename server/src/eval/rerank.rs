@@ -21,9 +21,9 @@ use crate::config::SandboxChoice;
 use crate::engine::apply::apply_edits;
 use crate::engine::edits::parse_search_replace;
 use crate::engine::issue::Issue;
-use crate::engine::selection::{select, Compat, Ranking, SelectionConfig, Verdict};
+use crate::engine::selection::{select, Compat, Ranking, SelectionConfig};
+use crate::job::verdict_of;
 use crate::job::{create_sandbox_for, CandidateRun};
-use crate::verify::reproduction::ScriptVerdict;
 use crate::verify::verifier::TestPlan;
 
 /// What rerank reads of a record (`swiss fix --record`, `records/ID.json` of `swiss eval` or of
@@ -155,18 +155,12 @@ impl Pool {
     pub fn rank(&self, compat: Compat) -> Ranking {
         let keys: Vec<&str> = self.samples.iter().map(|s| s.key.as_str()).collect();
         let verdict = |key: &str| {
-            let tests = self
-                .candidates
-                .iter()
-                .find(|c| c.key == key)
-                .and_then(|c| self.verdicts.get(&c.id))
-                .and_then(CandidateRun::tests);
-            Verdict {
-                regression_failures: tests.and_then(|t| t.regression_failures),
-                reproduction_passed: tests
-                    .and_then(|t| t.reproduction)
-                    .map(|v| v == ScriptVerdict::Resolved),
-            }
+            verdict_of(
+                self.candidates
+                    .iter()
+                    .find(|c| c.key == key)
+                    .and_then(|c| self.verdicts.get(&c.id)),
+            )
         };
         select(&keys, &verdict, &SelectionConfig { compat })
     }

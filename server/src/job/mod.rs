@@ -17,6 +17,7 @@ mod reproduce;
 mod retrieve;
 mod sandbox_choice;
 mod select;
+pub use select::verdict_of;
 mod setup;
 mod verify;
 

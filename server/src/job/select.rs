@@ -22,20 +22,21 @@ pub(super) fn rank(
         samples: candidates.samples.len(),
     });
     let keys: Vec<String> = candidates.samples.iter().map(|s| s.key.clone()).collect();
-    let verdict = |key: &str| {
-        let tests = candidates
-            .id_of(key)
-            .and_then(|id| tested.get(&id))
-            .and_then(CandidateRun::tests);
-        Verdict {
-            regression_failures: tests.and_then(|t| t.regression_failures),
-            reproduction_passed: tests
-                .and_then(|t| t.reproduction)
-                .map(|v| v == ScriptVerdict::Resolved),
-        }
-    };
+    let verdict = |key: &str| verdict_of(candidates.id_of(key).and_then(|id| tested.get(&id)));
     let config = SelectionConfig {
         compat: ctx.settings.selection_compat,
     };
     select(&keys, &verdict, &config)
+}
+
+/// What selection reads of a candidate's verification: nothing when it was not tested or its run
+/// could not be carried out.
+pub fn verdict_of(run: Option<&CandidateRun>) -> Verdict {
+    let tests = run.and_then(CandidateRun::tests);
+    Verdict {
+        regression_failures: tests.and_then(|t| t.regression_failures),
+        reproduction_passed: tests
+            .and_then(|t| t.reproduction)
+            .map(|v| v == ScriptVerdict::Resolved),
+    }
 }
