@@ -32,9 +32,10 @@ impl Progress {
 
     pub fn event(&self, event: JobEvent) {
         if !self.enabled {
-            // Even a script reading the JSON wants to know why a result is weaker than asked.
-            if let JobEvent::Warning(message) = event {
-                let _ = writeln!(std::io::stderr(), "swiss: warning: {message}");
+            // Even a script reading the JSON wants to know why a result is weaker than asked, and
+            // what the model's code could reach.
+            if let note @ (JobEvent::Warning(_) | JobEvent::Confinement(_)) = event {
+                let _ = writeln!(std::io::stderr(), "swiss: {}", note_line(note));
             }
             return;
         }
@@ -95,6 +96,7 @@ impl Progress {
                 }
             }
             note @ (JobEvent::Warning(_)
+            | JobEvent::Confinement(_)
             | JobEvent::VerificationStarted { .. }
             | JobEvent::BaselineDone { .. }
             | JobEvent::RegressionTestsExcluded { .. }
@@ -137,6 +139,7 @@ fn verified_line(
 fn note_line(event: JobEvent) -> String {
     match event {
         JobEvent::Warning(message) => format!("warning: {message}"),
+        JobEvent::Confinement(summary) => summary,
         JobEvent::VerificationStarted {
             sandbox,
             test_command,

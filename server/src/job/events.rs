@@ -43,6 +43,8 @@ pub enum JobEvent {
     },
     /// Something the user should know that does not stop the job.
     Warning(String),
+    /// How the local sandbox confines the runs (what they can reach), said once per job.
+    Confinement(String),
     VerificationStarted {
         sandbox: &'static str,
         test_command: String,

@@ -258,7 +258,7 @@ async fn sandbox_and_plan(
         env: settings.test_env.clone(),
     });
     if let Some(confinement) = sandbox.confinement() {
-        ctx.warn(confinement.summary());
+        ctx.emit(JobEvent::Confinement(confinement.summary()));
     }
     ctx.emit(JobEvent::VerificationStarted {
         sandbox: sandbox.kind(),

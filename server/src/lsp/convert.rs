@@ -572,6 +572,7 @@ impl ProgressTally {
                 (format!("candidate {id} found"), self.percentage)
             }
             JobEvent::Warning(warning) => (format!("warning: {warning}"), self.percentage),
+            JobEvent::Confinement(summary) => (summary.clone(), self.percentage),
             JobEvent::VerificationStarted { sandbox, .. } => (
                 format!("verifying in the {sandbox} sandbox"),
                 self.percentage,
