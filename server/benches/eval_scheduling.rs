@@ -20,6 +20,7 @@ use swiss::eval::run::{run_eval, EvalEnd, EvalPlan};
 use swiss::eval::solve::Shared;
 use swiss::job::{run_fix, JobCancel, JobContext};
 use swiss::prompts::Prompts;
+use swiss_testkit::median;
 use swiss_testkit::{calc, FixtureRepo, ScriptedBackend};
 
 const INSTANCES: usize = 8;
@@ -117,11 +118,6 @@ fn bare_job(repo: &FixtureRepo, runtime: &tokio::runtime::Runtime) -> Duration {
     let outcome = runtime.block_on(run_fix(&ctx)).expect("job");
     assert!(outcome.winner().is_some());
     start.elapsed()
-}
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
 }
 
 #[allow(clippy::print_stdout)]

@@ -13,6 +13,7 @@ use swiss::engine::issue::Issue;
 use swiss::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
 use swiss::job::{run_fix, JobContext, JobEvent};
 use swiss::prompts::Prompts;
+use swiss_testkit::median;
 use swiss_testkit::{calc, ScriptedBackend};
 
 const SAMPLES: usize = 12;
@@ -61,11 +62,6 @@ fn job(stream: bool, runtime: &tokio::runtime::Runtime) -> Timing {
         first_verified,
         total,
     }
-}
-
-fn median(mut values: Vec<Duration>) -> Duration {
-    values.sort();
-    values[values.len() / 2]
 }
 
 #[allow(clippy::print_stdout)]
