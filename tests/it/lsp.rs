@@ -1107,6 +1107,50 @@ async fn verification_results_reach_progress_and_hover() {
         ["0", "fails", keeps[5], "yes", ""],
         "{markdown}"
     );
+    // Under the table, why each lost, in words; above it, how far to trust the winner.
+    let id_with = |votes: u64| {
+        report["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["votes"] == votes)
+            .unwrap()["id"]
+            .clone()
+    };
+    assert!(
+        markdown.contains(&format!(
+            "\nWhy not the others:\n\n- candidate {}: breaks 1 regression test(s): tests/test_ops.py::OpsTest::test_divide_by_zero\n- candidate {}: still prints Issue reproduced\n",
+            id_with(3),
+            id_with(2)
+        )),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("\n\nConfidence low: the winner holds 1 of 6 samples (17%); winners with under a quarter of the samples were resolved 43% of the time in SWE-Swiss-32B on SWE-bench Verified"),
+        "{markdown}"
+    );
+    assert!(
+        !markdown.contains("But "),
+        "nothing lowers the band: {markdown}"
+    );
+    assert_eq!(report["confidence"]["band"], "low");
+    let published = client.notifications("textDocument/publishDiagnostics");
+    let winner_diagnostic = published
+        .iter()
+        .rev()
+        .find_map(|p| {
+            p["diagnostics"]
+                .as_array()?
+                .iter()
+                .find(|d| d["code"] == "winner")
+        })
+        .unwrap_or_else(|| panic!("no winner diagnostic: {published:#?}"));
+    assert!(
+        winner_diagnostic["message"].as_str().unwrap().contains(
+            "; confidence low: 17% of the samples agree, 43% resolved in SWE-Swiss's runs)"
+        ),
+        "{winner_diagnostic}"
+    );
     assert_eq!(repo.read("calc/ops.py"), calc::OPS);
     client.shutdown().await;
 }

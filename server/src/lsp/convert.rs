@@ -19,6 +19,7 @@ use tower_lsp_server::UriExt;
 use super::protocol::{DiagnosticData, CODE_LOCALIZED, CODE_WINNER, DIAGNOSTIC_SOURCE};
 use crate::engine::apply::FileChange;
 use crate::engine::issue::Issue;
+use crate::job::confidence::Confidence;
 use crate::job::report::FixReport;
 use crate::job::{JobEvent, Stage};
 
@@ -361,8 +362,12 @@ pub fn winner_diagnostics(
     candidate: u32,
     score: f64,
     votes: usize,
+    confidence: Option<&Confidence>,
     change: &FileChange,
 ) -> Vec<Diagnostic> {
+    let confidence = confidence
+        .map(|c| format!("; {}", c.short()))
+        .unwrap_or_default();
     let before = change.before.as_deref().unwrap_or("");
     hunks(before, &change.after)
         .iter()
@@ -371,7 +376,7 @@ pub fn winner_diagnostics(
                 hunk_range(before, hunk),
                 CODE_WINNER,
                 format!(
-                    "Swiss {job}: the winning patch (candidate {candidate}, {votes} vote(s), score {score:.2}) changes this for “{}”; hover for every candidate",
+                    "Swiss {job}: the winning patch (candidate {candidate}, {votes} vote(s), score {score:.2}{confidence}) changes this for “{}”; hover for every candidate",
                     link.title
                 ),
                 link,
@@ -459,9 +464,15 @@ pub fn markdown_hover(value: String, range: Range) -> Hover {
 /// The candidate table, from the same report `swiss.candidates` returns (and `swiss fix --json`
 /// prints), so the editor and the command line can never disagree on order or numbers.
 pub fn candidates_markdown(job: &str, report: &FixReport) -> String {
-    let mut out = format!(
-        "**Swiss {job}**: {}\n\n| id | votes | similarity | regression failures | reproduction | score | filtered out | winner |\n|---:|---:|---:|---:|:---|---:|:---:|:---:|\n",
-        report.issue.title
+    let mut out = format!("**Swiss {job}**: {}\n\n", report.issue.title);
+    if let Some(confidence) = &report.confidence {
+        for line in confidence.describe() {
+            out.push_str(&line);
+            out.push_str("\n\n");
+        }
+    }
+    out.push_str(
+        "| id | votes | similarity | regression failures | reproduction | score | filtered out | winner |\n|---:|---:|---:|---:|:---|---:|:---:|:---:|\n",
     );
     for c in &report.candidates {
         let regression = match c.regression_failures {
@@ -485,6 +496,7 @@ pub fn candidates_markdown(job: &str, report: &FixReport) -> String {
             if c.selected { "★" } else { "" },
         ));
     }
+    out.push_str(&why_not_the_others(report));
     let no_baseline = report
         .verification
         .as_ref()
@@ -503,6 +515,26 @@ pub fn candidates_markdown(job: &str, report: &FixReport) -> String {
         ));
     }
     out
+}
+
+/// Each other candidate's reasons, a list item each; empty when there are none.
+fn why_not_the_others(report: &FixReport) -> String {
+    let lost: Vec<String> = report
+        .candidates
+        .iter()
+        .filter(|c| !c.reasons.is_empty())
+        .map(|c| {
+            format!(
+                "- candidate {}: {}\n",
+                c.id,
+                crate::job::reasons::describe_all(&c.reasons)
+            )
+        })
+        .collect();
+    if lost.is_empty() {
+        return String::new();
+    }
+    format!("\nWhy not the others:\n\n{}", lost.concat())
 }
 
 pub fn hunk_markdown(path: &str, hunk: &Hunk) -> String {

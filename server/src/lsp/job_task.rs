@@ -18,6 +18,7 @@ use super::jobs::{Job, JobState};
 use super::progress::JobProgress;
 use super::protocol::Ending;
 use super::session::Session;
+use crate::job::confidence::Confidence;
 use crate::job::report::FixReport;
 use crate::job::{
     run_fix, CancelReason, CandidateRecord, FixOutcome, JobContext, JobError, JobEvent,
@@ -164,7 +165,8 @@ async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome:
         .winning_candidate()
         .map(|r| (r.score, r.votes))
         .unwrap_or_default();
-    diagnostics::set(session, job, winner_diagnostics(job, winner, ranked)).await;
+    let diagnostics = winner_diagnostics(job, winner, ranked, outcome.confidence.as_ref());
+    diagnostics::set(session, job, diagnostics).await;
     let summary = format!(
         "winner: candidate {} (score {:.2}, {} vote(s)) of {} unique candidate(s) from {} sample(s)",
         winner.id,
@@ -186,6 +188,7 @@ fn winner_diagnostics(
     job: &Job,
     winner: &CandidateRecord,
     ranked: (f64, usize),
+    confidence: Option<&Confidence>,
 ) -> HashMap<Uri, Vec<Diagnostic>> {
     let mut by_file: HashMap<Uri, Vec<_>> = HashMap::new();
     for change in &winner.files.changes {
@@ -194,7 +197,7 @@ fn winner_diagnostics(
                 .entry(uri)
                 .or_default()
                 .extend(convert::winner_diagnostics(
-                    &job.id, &job.link, winner.id, ranked.0, ranked.1, change,
+                    &job.id, &job.link, winner.id, ranked.0, ranked.1, confidence, change,
                 ));
         }
     }
