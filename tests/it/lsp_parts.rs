@@ -240,7 +240,7 @@ async fn candidate_text_serves_each_candidates_files_whole() {
         unknown_path["message"]
             .as_str()
             .unwrap()
-            .contains("no candidate of job-1 changes calc/nope.py"),
+            .contains("no candidate of job-1 changes calc/nope.py; ask for one of the files"),
         "{unknown_path}"
     );
     let unknown_candidate = text(99, "calc/ops.py").await.unwrap_err();

@@ -25,7 +25,7 @@ pub struct Hunk {
 pub enum HunkError {
     #[error("no hunk was chosen; name at least one, or apply the whole candidate")]
     NoneChosen,
-    #[error("the candidate has no hunk {index}: its hunks are numbered 0 to {last}")]
+    #[error("the candidate has no hunk {index}: its hunks are numbered 0 to {last}, as the winner's diagnostics number them (data.hunk)")]
     Unknown { index: usize, last: usize },
 }
 
@@ -233,7 +233,7 @@ mod tests {
         assert_eq!(err, HunkError::Unknown { index: 3, last: 2 });
         assert_eq!(
             err.to_string(),
-            "the candidate has no hunk 3: its hunks are numbered 0 to 2"
+            "the candidate has no hunk 3: its hunks are numbered 0 to 2, as the winner's diagnostics number them (data.hunk)"
         );
         assert_eq!(select_hunks(&files, &[]), Err(HunkError::NoneChosen));
     }

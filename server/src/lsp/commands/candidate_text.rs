@@ -32,7 +32,9 @@ pub fn run(session: &Session, args: CandidateTextArgs) -> Result<Value> {
                 .find(|c| c.path == path)
                 .ok_or_else(|| {
                     request_failed(format!(
-                        "no candidate of {} changes {path}; candidate {} changes {}",
+                        "failed to read {path} as candidate {} of {} leaves it: no candidate of {} changes {path}; ask for one of the files candidate {} changes: {}",
+                        candidate.id,
+                        job.id,
                         job.id,
                         candidate.id,
                         changed_paths(candidate)
