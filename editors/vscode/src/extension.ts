@@ -19,7 +19,7 @@ import {
 import { referenceAt } from './issueRefs';
 import { JOB_ENDED, JobEnded, JobInfo, JobTracker, jobOfToken, ProgressValue, statusView } from './jobs';
 import { CANDIDATE_SCHEME, candidateUriParts, CandidateFile, comparedFiles, parseCandidateUri } from './compare';
-import { hunkAt } from './hunks';
+import { hunksIn } from './hunks';
 import { changedPaths } from './paths';
 import { CandidateReport, candidateItems, JobReport } from './report';
 import { findServer } from './serverPath';
@@ -498,14 +498,14 @@ async function applyHunkAtCursor(): Promise<void> {
   const editor = vscode.window.activeTextEditor;
   const diagnostics = editor ? vscode.languages.getDiagnostics(editor.document.uri) : [];
   // vscode-languageclient keeps the server's `data` on the diagnostics it converts.
-  const hunk = editor && hunkAt(diagnostics as Array<vscode.Diagnostic & { data?: unknown }>, editor.selection.active.line);
-  if (!hunk) {
+  const choice = editor && hunksIn(diagnostics as Array<vscode.Diagnostic & { data?: unknown }>, editor.selections);
+  if (!choice) {
     void vscode.window.showInformationMessage(
       'Swiss: no hunk of a winning patch under the cursor. Put the cursor on a Swiss diagnostic of a finished job.',
     );
     return;
   }
-  await server(APPLY_CANDIDATE, { job: hunk.job, candidate: hunk.candidate, hunks: [hunk.hunk] });
+  await server(APPLY_CANDIDATE, { job: choice.job, candidate: choice.candidate, hunks: choice.hunks });
 }
 
 function candidateUri(of: CandidateFile): vscode.Uri {
