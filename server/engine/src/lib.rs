@@ -6,6 +6,7 @@ pub mod base_file;
 pub mod chunks;
 pub mod contexts;
 pub mod edits;
+pub mod hunks;
 pub mod issue;
 pub mod localize;
 pub mod normalize;
