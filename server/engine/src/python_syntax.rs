@@ -1,36 +1,12 @@
 //! Python through tree-sitter: does a file parse, and its code re-printed without formatting,
 //! comments or docstrings (the normalized key of DESIGN 3.3 is built from the latter).
 
-use std::cell::RefCell;
+use tree_sitter::{Node, Tree};
 
-use tree_sitter::{Node, Parser, Tree};
-
-thread_local! {
-    // A Parser is not Sync and costs an allocation plus language setup; one per thread is enough
-    // because parsing never re-enters itself.
-    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
-}
+use crate::languages::PYTHON;
 
 pub(crate) fn parse(src: &str) -> Option<Tree> {
-    PARSER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let parser = match slot.as_mut() {
-            Some(parser) => parser,
-            None => {
-                let mut parser = Parser::new();
-                parser
-                    .set_language(&tree_sitter_python::LANGUAGE.into())
-                    .ok()?;
-                slot.insert(parser)
-            }
-        };
-        let tree = parser.parse(src, None);
-        if tree.is_none() {
-            // A failed parse can leave state behind that would leak into the next call.
-            parser.reset();
-        }
-        tree
-    })
+    crate::syntax::parse(&PYTHON, src)
 }
 
 /// Whether `src` is Python that tree-sitter parses without ERROR or MISSING nodes, and whose
