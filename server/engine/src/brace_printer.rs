@@ -4,7 +4,7 @@
 //! comments left out; a `;` the language lets one omit, and a comma before a closing bracket,
 //! left out too. Two spellings of one program print the same; a changed token changes the print.
 
-use tree_sitter::Node;
+use tree_sitter::{Node, TreeCursor};
 
 use crate::languages::Language;
 
@@ -29,11 +29,9 @@ fn is_statement(node: Node<'_>) -> bool {
 
 /// A named node right inside braces or at the top of the file: a member of a block, class
 /// body, object or struct literal, or a switch, whatever the grammar calls it.
-fn is_braced_member(node: Node<'_>) -> bool {
+fn is_braced_member(node: Node<'_>, parent: Option<Node<'_>>, parent_is_root: bool) -> bool {
     node.is_named()
-        && node.parent().is_none_or(|parent| {
-            parent.parent().is_none() || parent.child(0).is_some_and(|c| c.kind() == "{")
-        })
+        && (parent_is_root || parent.is_none_or(|p| p.child(0).is_some_and(|c| c.kind() == "{")))
 }
 
 /// The lines of the subtree at `node`, which must hold no syntax error.
@@ -46,15 +44,22 @@ pub fn brace_lines(language: &Language, node: Node<'_>, src: &str) -> Vec<String
         open: Vec::new(),
         line_ends: false,
     };
+    // The ancestors of the cursor's node, kept by the walk: asking a node for its parent
+    // searches down from the root each time, which over a whole file is quadratic.
+    let mut ancestors: Vec<Node<'_>> = Vec::new();
+    let whole_file = node.parent().is_none();
     let mut cursor = node.walk();
     'walk: loop {
-        if printer.enter(cursor.node()) && cursor.goto_first_child() {
+        let current = cursor.node();
+        if printer.enter(&cursor, ancestors.last().copied()) && cursor.goto_first_child() {
+            ancestors.push(current);
             continue;
         }
         loop {
-            let done = cursor.node().id() == node.id();
-            printer.leave(cursor.node());
-            if done {
+            let current = cursor.node();
+            let parent_is_root = whole_file && ancestors.len() == 1;
+            printer.leave(current, ancestors.last().copied(), parent_is_root);
+            if current.id() == node.id() {
                 break 'walk;
             }
             if cursor.goto_next_sibling() {
@@ -63,6 +68,7 @@ pub fn brace_lines(language: &Language, node: Node<'_>, src: &str) -> Vec<String
             if !cursor.goto_parent() {
                 break 'walk;
             }
+            ancestors.pop();
         }
     }
     printer.flush();
@@ -82,7 +88,8 @@ struct Printer<'a> {
 
 impl Printer<'_> {
     /// Handles one node on the way down; returns whether to walk into its children.
-    fn enter(&mut self, node: Node<'_>) -> bool {
+    fn enter(&mut self, cursor: &TreeCursor<'_>, parent: Option<Node<'_>>) -> bool {
+        let node = cursor.node();
         let kind = node.kind();
         if self.language.comments.contains(&kind) {
             return false;
@@ -94,7 +101,7 @@ impl Printer<'_> {
         if node.child_count() > 0 {
             return true;
         }
-        if !self.omitted(node) {
+        if !self.omitted(cursor, parent) {
             let text = &self.src[node.byte_range()];
             // Only JSX text holds whitespace in a token. JSX drops the whitespace of lines
             // broken inside text and keeps it within a line, so only the former is formatting.
@@ -108,8 +115,9 @@ impl Printer<'_> {
         false
     }
 
-    fn leave(&mut self, node: Node<'_>) {
-        if (is_statement(node) || is_braced_member(node)) && self.in_braces() {
+    fn leave(&mut self, node: Node<'_>, parent: Option<Node<'_>>, parent_is_root: bool) {
+        let ends_line = is_statement(node) || is_braced_member(node, parent, parent_is_root);
+        if ends_line && self.in_braces() {
             self.line_ends = true;
         }
     }
@@ -123,8 +131,12 @@ impl Printer<'_> {
     /// Tokens whose presence is a matter of style: a `;` that ends a statement where the
     /// language inserts it anyway, and a trailing comma (except in a tuple, where `(a,)` is not
     /// `(a)`).
-    fn omitted(&self, node: Node<'_>) -> bool {
-        let next = next_code_sibling(node, self.language);
+    fn omitted(&self, cursor: &TreeCursor<'_>, parent: Option<Node<'_>>) -> bool {
+        let node = cursor.node();
+        if !matches!(node.kind(), ";" | ",") {
+            return false;
+        }
+        let next = next_code_sibling(cursor, self.language);
         match node.kind() {
             ";" => {
                 self.language.optional_semicolons
@@ -133,7 +145,7 @@ impl Printer<'_> {
             }
             "," => {
                 let closes = next.is_some_and(|n| matches!(n.kind(), ")" | "]" | "}"));
-                let in_tuple = node.parent().is_some_and(|p| p.kind().contains("tuple"));
+                let in_tuple = parent.is_some_and(|p| p.kind().contains("tuple"));
                 closes && !in_tuple
             }
             _ => false,
@@ -185,14 +197,13 @@ impl Printer<'_> {
     }
 }
 
-/// The next sibling that is not a comment.
-fn next_code_sibling<'t>(node: Node<'t>, language: &Language) -> Option<Node<'t>> {
-    let mut next = node.next_sibling();
-    while let Some(sibling) = next {
-        if !language.comments.contains(&sibling.kind()) {
-            return Some(sibling);
+/// The next sibling of the cursor's node that is not a comment.
+fn next_code_sibling<'t>(cursor: &TreeCursor<'t>, language: &Language) -> Option<Node<'t>> {
+    let mut cursor = cursor.clone();
+    while cursor.goto_next_sibling() {
+        if !language.comments.contains(&cursor.node().kind()) {
+            return Some(cursor.node());
         }
-        next = sibling.next_sibling();
     }
     None
 }

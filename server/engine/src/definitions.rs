@@ -24,6 +24,8 @@ pub struct Definition<'t> {
 /// reference's `get_functions` names nested Python functions.
 pub fn definitions<'t>(language: &Language, root: Node<'t>, src: &str) -> Vec<Definition<'t>> {
     let mut found = Vec::new();
+    // The walk keeps the ancestors: asking a node for its parent searches down from the root.
+    let mut ancestors: Vec<Node<'t>> = Vec::new();
     let mut cursor = root.walk();
     'walk: loop {
         let node = cursor.node();
@@ -37,8 +39,8 @@ pub fn definitions<'t>(language: &Language, root: Node<'t>, src: &str) -> Vec<De
                 });
             }
         } else if language.functions.contains(&node.kind()) {
-            if let Some(name) = function_name(node, src) {
-                let owner = owner(language, node, src);
+            if let Some(name) = function_name(node, ancestors.last().copied(), src) {
+                let owner = owner(language, node, &ancestors, src);
                 found.push(Definition {
                     name: match &owner {
                         Some(owner) => format!("{owner}.{name}"),
@@ -51,6 +53,7 @@ pub fn definitions<'t>(language: &Language, root: Node<'t>, src: &str) -> Vec<De
             }
         }
         if cursor.goto_first_child() {
+            ancestors.push(node);
             continue;
         }
         loop {
@@ -60,6 +63,7 @@ pub fn definitions<'t>(language: &Language, root: Node<'t>, src: &str) -> Vec<De
             if !cursor.goto_parent() {
                 break 'walk;
             }
+            ancestors.pop();
         }
     }
     found
@@ -79,11 +83,11 @@ fn container_name(node: Node<'_>, src: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_owned())
 }
 
-fn function_name(node: Node<'_>, src: &str) -> Option<String> {
+fn function_name(node: Node<'_>, parent: Option<Node<'_>>, src: &str) -> Option<String> {
     if let Some(name) = node.child_by_field_name("name") {
         return Some(text(name, src).to_owned());
     }
-    let parent = node.parent()?;
+    let parent = parent?;
     let is_value = parent
         .child_by_field_name("value")
         .is_some_and(|value| value.id() == node.id());
@@ -98,19 +102,22 @@ fn function_name(node: Node<'_>, src: &str) -> Option<String> {
 
 /// The type a method belongs to: a Go receiver's type, or the innermost container around the
 /// function when no function lies between them.
-fn owner(language: &Language, function: Node<'_>, src: &str) -> Option<String> {
+fn owner(
+    language: &Language,
+    function: Node<'_>,
+    ancestors: &[Node<'_>],
+    src: &str,
+) -> Option<String> {
     if let Some(receiver) = function.child_by_field_name("receiver") {
         return first_type_name(receiver, src);
     }
-    let mut at = function.parent();
-    while let Some(node) = at {
+    for node in ancestors.iter().rev() {
         if language.functions.contains(&node.kind()) {
             return None;
         }
         if language.containers.contains(&node.kind()) {
-            return container_name(node, src);
+            return container_name(*node, src);
         }
-        at = node.parent();
     }
     None
 }
