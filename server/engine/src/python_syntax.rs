@@ -231,16 +231,16 @@ impl<'s> Printer<'s> {
     /// Handles one node on the way down; returns whether to walk into its children.
     fn visit(&mut self, node: Node<'_>, block_depth: usize, docstrings: &mut Vec<usize>) -> bool {
         let kind = node.kind();
-        if kind == "comment" || docstrings.contains(&node.id()) {
+        if PYTHON.comments.contains(&kind) || docstrings.contains(&node.id()) {
             return false;
         }
-        if matches!(kind, "function_definition" | "class_definition") {
+        if PYTHON.functions.contains(&kind) || PYTHON.containers.contains(&kind) {
             if let Some(body) = node.child_by_field_name("body") {
                 docstrings.extend(docstring_of(body, self.src).map(|doc| doc.id()));
             }
         }
         // A string's inner pieces carry its exact spelling, which is code; keep it whole.
-        if kind == "string" {
+        if PYTHON.atoms.contains(&kind) {
             self.token(node, block_depth, false);
             return false;
         }
