@@ -317,3 +317,18 @@ fn a_changed_function_beside_an_added_one_keeps_its_context() {
     let key = normalized_key(&files).unwrap();
     assert!(key.contains("\n func Area ( w , h int ) int {\n"), "{key}");
 }
+
+#[test]
+fn a_file_that_did_not_parse_before_is_not_refused_and_keys_as_text() {
+    // Flow annotations are not JavaScript to the grammar: the patch is not at fault.
+    const FLOW: Case = Case {
+        path: "lib/flow.js",
+        original: "function f(x: ?number) {\n  return x + 1;\n}\n",
+        search: "  return x + 1;\n",
+        ..JAVASCRIPT
+    };
+    assert_eq!(
+        key(&FLOW, FLOW.search, "  return x  +  2;\n").as_deref(),
+        Ok("lib/flow.js\n function f(x: ?number) {\n-return x + 1;\n+return x + 2;\n }\n")
+    );
+}
