@@ -7,6 +7,7 @@ mod docker_env;
 mod eval;
 mod fix_cli;
 mod issue_sources;
+mod languages_cli;
 mod localize_recipe;
 mod lsp;
 mod lsp_client;
