@@ -10,6 +10,7 @@ use super::options::{
 use super::secret::Secret;
 use crate::backend::BackendConfig;
 use crate::engine::selection::Compat;
+use crate::sandbox::reports::ReportGlob;
 use crate::verify::test_results::OutputFormat;
 
 /// The default issue size budget in characters: roughly 6,000 tokens, a fraction of the repair
@@ -54,6 +55,8 @@ pub struct Settings {
     pub allow_unconfined: bool,
     pub test_command: Option<String>,
     pub test_format: Option<OutputFormat>,
+    /// `test.junit_xml`: the report glob, checked when read.
+    pub test_junit_xml: Option<String>,
     pub test_timeout: Duration,
     pub python: String,
     pub test_env: Vec<(String, String)>,
@@ -174,6 +177,7 @@ impl Default for Settings {
             allow_unconfined: false,
             test_command: None,
             test_format: None,
+            test_junit_xml: None,
             test_timeout: Duration::from_secs(900),
             python: "python3".to_owned(),
             test_env: Vec::new(),
@@ -418,6 +422,13 @@ impl Settings {
                     OutputFormat::NAMES.join(", ")
                 ),
             })?);
+        }
+        if let Some(glob) = o.junit_xml.as_ref().filter(|g| !g.trim().is_empty()) {
+            ReportGlob::new(glob).map_err(|reason| SettingsError {
+                name: "test.junit_xml",
+                reason,
+            })?;
+            self.test_junit_xml = Some(glob.clone());
         }
         self.test_timeout = Duration::from_secs(positive(
             "test.timeout_secs",

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::reproduction::{read_verdict, ScriptVerdict, SCRIPT_PATH};
 use super::run_failure::baseline_error;
 use super::test_command::TestCommand;
-use super::test_results::{parse, OutputFormat, TestResults, TestStatus};
+use super::test_results::{parse_output, OutputFormat, TestResults, TestStatus};
 use crate::engine::apply::PatchedFiles;
 use crate::sandbox::{RunOutput, RunSpec, Sandbox, SandboxError};
 
@@ -77,13 +77,22 @@ impl TestPlan {
             files,
             env: self.env.clone(),
             timeout: self.timeout,
+            reports: None,
+        }
+    }
+
+    /// The test command's run, reading back the report files it writes.
+    fn test_spec(&self, files: Vec<(String, Option<Arc<str>>)>) -> RunSpec {
+        RunSpec {
+            reports: self.test.junit_xml.clone(),
+            ..self.spec(&self.test.command, files)
         }
     }
 
     /// A baseline whose output names no test makes the exit status its only regression test;
     /// a candidate's exit status is then always recorded, even if its output names tests.
     fn results(&self, output: &RunOutput, always_exit_status: bool) -> TestResults {
-        let parsed = parse(self.test.format, &output.stdout, &output.stderr);
+        let parsed = parse_output(self.test.format, output);
         self.with_exit_status(parsed, output, always_exit_status)
     }
 
@@ -113,9 +122,9 @@ impl TestPlan {
         cancel: &CancellationToken,
     ) -> Result<Baseline, SandboxError> {
         let output = sandbox
-            .run(self.spec(&self.test.command, Vec::new()), cancel.clone())
+            .run(self.test_spec(Vec::new()), cancel.clone())
             .await?;
-        let parsed = parse(self.test.format, &output.stdout, &output.stderr);
+        let parsed = parse_output(self.test.format, &output);
         let error = baseline_error(self.test.format, &output, &parsed, &self.python);
         // The exit status of a command that never ran tests is no regression test.
         let results = match error {
@@ -191,10 +200,7 @@ impl TestPlan {
         let tests = async {
             if regression_checked {
                 sandbox
-                    .run(
-                        self.spec(&self.test.command, candidate_files(files)),
-                        cancel.clone(),
-                    )
+                    .run(self.test_spec(candidate_files(files)), cancel.clone())
                     .await
                     .map(Some)
             } else {
@@ -295,13 +301,15 @@ mod tests {
             stderr: String::new(),
             truncated: false,
             duration: Duration::ZERO,
+            root: None,
+            reports: Vec::new(),
         }
     }
 
     #[tokio::test]
     async fn a_passing_candidate_whose_output_names_tests_keeps_the_exit_status_test() {
         let plan = TestPlan {
-            test: from_setting("python3 -m pytest -q", None),
+            test: from_setting("python3 -m pytest -q", None, None),
             timeout: Duration::from_secs(5),
             python: "python3".to_owned(),
             env: Vec::new(),
@@ -346,7 +354,7 @@ mod tests {
     #[tokio::test]
     async fn a_baseline_that_ran_no_test_leaves_candidates_unjudged_and_untested() {
         let plan = TestPlan {
-            test: from_setting("python3 -m pytest -rA", None),
+            test: from_setting("python3 -m pytest -rA", None, None),
             timeout: Duration::from_secs(5),
             python: "python3".to_owned(),
             env: Vec::new(),
