@@ -627,6 +627,27 @@ mod tests {
     }
 
     #[test]
+    fn the_junit_report_glob_is_checked_when_read() {
+        let mut o = Options::default();
+        o.test.junit_xml = Some("target/surefire-reports/*.xml".into());
+        o.test.format = Some("go-test-json".into());
+        let s = Settings::resolve(&o).unwrap();
+        assert_eq!(
+            s.test_junit_xml.as_deref(),
+            Some("target/surefire-reports/*.xml")
+        );
+        assert_eq!(s.test_format, Some(OutputFormat::GoTestJson));
+        for bad in ["../reports/*.xml", "/abs/*.xml", "reports/[x"] {
+            o.test.junit_xml = Some(bad.into());
+            let err = Settings::resolve(&o).unwrap_err();
+            assert_eq!(err.name, "test.junit_xml", "{bad}");
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+        o.test.junit_xml = Some(" ".into());
+        assert_eq!(Settings::resolve(&o).unwrap().test_junit_xml, None);
+    }
+
+    #[test]
     fn confinement_is_on_unless_turned_off() {
         let s = Settings::resolve(&Options::default()).unwrap();
         assert!(!s.sandbox_network && !s.allow_unconfined);
