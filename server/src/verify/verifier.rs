@@ -273,8 +273,14 @@ mod tests {
     use futures::FutureExt;
     use std::sync::Mutex;
 
-    /// Answers runs with canned outputs, in order.
-    struct Canned(Mutex<Vec<RunOutput>>);
+    /// Answers runs with canned outputs, in order, and keeps the report glob each run asked for.
+    struct Canned(Mutex<Vec<RunOutput>>, Mutex<Vec<Option<String>>>);
+
+    impl Canned {
+        fn new(outputs: Vec<RunOutput>) -> Canned {
+            Canned(Mutex::new(outputs), Mutex::default())
+        }
+    }
 
     impl Sandbox for Canned {
         fn kind(&self) -> &'static str {
@@ -282,9 +288,10 @@ mod tests {
         }
         fn run(
             &self,
-            _: RunSpec,
+            spec: RunSpec,
             _: CancellationToken,
         ) -> BoxFuture<'_, Result<RunOutput, SandboxError>> {
+            self.1.lock().unwrap().push(spec.reports);
             let next = self.0.lock().unwrap().remove(0);
             async move { Ok(next) }.boxed()
         }
@@ -314,7 +321,7 @@ mod tests {
             python: "python3".to_owned(),
             env: Vec::new(),
         };
-        let sandbox = Canned(Mutex::new(vec![
+        let sandbox = Canned::new(vec![
             // pytest -q on the baseline: dots only, no test names.
             output(0, "..\n2 passed in 0.01s\n"),
             output(
@@ -325,7 +332,7 @@ mod tests {
                 1,
                 "tests/test_a.py::test_a FAILED [ 50%]\ntests/test_a.py::test_b PASSED [100%]\n",
             ),
-        ]));
+        ]);
         let cancel = CancellationToken::new();
         let baseline = plan.baseline(&sandbox, &cancel).await.unwrap();
         assert_eq!(
@@ -362,7 +369,7 @@ mod tests {
         let mut missing = output(1, "");
         missing.stderr = "/usr/bin/python3: No module named pytest\n".to_owned();
         // One canned output only: a candidate that ran the test command would find none.
-        let sandbox = Canned(Mutex::new(vec![missing]));
+        let sandbox = Canned::new(vec![missing]);
         let cancel = CancellationToken::new();
         let baseline = plan.baseline(&sandbox, &cancel).await.unwrap();
         assert!(baseline.error.as_deref().unwrap().starts_with(
@@ -383,5 +390,57 @@ mod tests {
             .unwrap();
         assert_eq!(tests.regression_failures, None);
         assert!(sandbox.0.lock().unwrap().is_empty());
+    }
+
+    fn junit(cases: &str) -> RunOutput {
+        RunOutput {
+            reports: vec![crate::sandbox::reports::ReportFile {
+                path: "target/surefire-reports/TEST-c.xml".to_owned(),
+                text: format!("<testsuite>{cases}</testsuite>"),
+            }],
+            ..output(1, "")
+        }
+    }
+
+    #[tokio::test]
+    async fn junit_reports_the_test_runs_left_are_read_per_test() {
+        let plan = TestPlan {
+            test: from_setting("mvn -q test", None, Some("target/surefire-reports/*.xml")),
+            timeout: Duration::from_secs(5),
+            python: "python3".to_owned(),
+            env: Vec::new(),
+        };
+        let sandbox = Canned::new(vec![
+            junit(
+                r#"<testcase classname="C" name="a"/><testcase classname="C" name="b"><failure/></testcase>"#,
+            ),
+            junit(
+                r#"<testcase classname="C" name="a"><error/></testcase><testcase classname="C" name="b"/>"#,
+            ),
+            output(0, "Issue resolved\n"),
+        ]);
+        let cancel = CancellationToken::new();
+        let baseline = plan.baseline(&sandbox, &cancel).await.unwrap();
+        assert_eq!(baseline.error, None);
+        assert_eq!(baseline.regression_set.iter().collect::<Vec<_>>(), ["C::a"]);
+        assert_eq!((baseline.passed, baseline.failed), (1, 1));
+        let files = PatchedFiles {
+            changes: vec![FileChange {
+                path: "A.java".into(),
+                before: None,
+                after: "class A {}\n".into(),
+            }],
+        };
+        let tests = plan
+            .candidate(&sandbox, &baseline, Some("print(1)"), &files, &cancel)
+            .await
+            .unwrap();
+        assert_eq!(tests.regression_failures, Some(1));
+        assert_eq!(tests.broken, ["C::a"]);
+        // The test command's runs read the reports; the reproduction script's run does not.
+        let globs = sandbox.1.lock().unwrap().clone();
+        let glob = Some("target/surefire-reports/*.xml".to_owned());
+        assert_eq!(globs.iter().filter(|g| **g == glob).count(), 2, "{globs:?}");
+        assert_eq!(globs.iter().filter(|g| g.is_none()).count(), 1, "{globs:?}");
     }
 }

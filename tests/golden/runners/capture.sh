@@ -7,7 +7,8 @@
 #
 # Needs: go, node + npm (the npm registry reachable, for jest, vitest and jest-junit), mvn (its
 # Surefire plugin from a Maven repository), python3 with pytest (or $PYTHON naming one). Pass the runners to capture as
-# arguments (go jest vitest maven pytest); none means all of them.
+# arguments (go jest vitest maven pytest); none means all of them. The committed fixtures have
+# no Surefire report: where they were captured no Maven repository was reachable.
 set -euo pipefail
 
 out="$(cd "$(dirname "$0")" && pwd)"
@@ -264,7 +265,15 @@ class CalcTest {
 }
 EOF
   mvn -q -B test > "$work/mvn.stdout" 2>&1 || true
-  for report in target/surefire-reports/TEST-*.xml; do
+  shopt -s nullglob
+  local reports=(target/surefire-reports/TEST-*.xml)
+  shopt -u nullglob
+  if [ ${#reports[@]} -eq 0 ]; then
+    echo "failed to capture Surefire reports: Maven wrote none (it needs the Surefire plugin and JUnit from a Maven repository); its output:" >&2
+    cat "$work/mvn.stdout" >&2
+    exit 1
+  fi
+  for report in "${reports[@]}"; do
     neutral < "$report" > "$out/surefire_$(basename "$report")"
   done
 }
