@@ -8,6 +8,8 @@ mod context;
 mod driver;
 mod error;
 mod events;
+mod given_files;
+mod kept;
 mod localize;
 mod record;
 mod regression_tests;
@@ -26,6 +28,8 @@ pub use context::{EventSink, JobContext};
 pub use driver::run_fix;
 pub use error::JobError;
 pub use events::{JobEvent, Stage};
+pub use given_files::{resolve_given_files, GivenFileError};
+pub use kept::{JobStore, KeepLimits, KeptJob, KeptMeta};
 pub use record::{
     CandidateRecord, FixOutcome, IrrelevantFolders, LocalizationRecord, RepairSample,
 };

@@ -567,7 +567,10 @@ impl ProgressTally {
                     fraction(*done, *total, 10, 70),
                 )
             }
-            JobEvent::Localized { files, .. } => (format!("localized: {}", files.join(", ")), 10),
+            JobEvent::Localized { files, given, .. } => {
+                let said = if *given { "files given" } else { "localized" };
+                (format!("{said}: {}", files.join(", ")), 10)
+            }
             JobEvent::CandidateFound { id, .. } => {
                 (format!("candidate {id} found"), self.percentage)
             }
