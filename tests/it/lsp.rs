@@ -947,6 +947,7 @@ async fn a_line_that_mentions_an_issue_offers_to_fix_it() {
             "Fix issue acme/calc#7",
             "Fix issue https://github.com/acme/calc/issues/9",
             "Fix issue…",
+            "Fix issue here…",
         ]
     );
     assert_eq!(
@@ -983,12 +984,13 @@ async fn a_line_that_mentions_an_issue_offers_to_fix_it() {
         "Fix issue acme/calc#7",
         "Fix issue https://github.com/acme/calc/issues/9",
         "Fix issue…",
+        "Fix issue here…",
     ];
     assert_eq!(titles(&ask(3, 0).await.unwrap()), all);
     assert_eq!(titles(&ask(u32::MAX, 0).await.unwrap()), all);
     assert_eq!(
         titles(&ask(u32::MAX, u32::MAX - 1).await.unwrap()),
-        ["Fix issue…"]
+        ["Fix issue…", "Fix issue here…"]
     );
     let hover = client
         .request(

@@ -18,7 +18,16 @@ import {
 } from 'vscode-languageclient/node';
 
 import { referenceAt } from './issueRefs';
-import { JOB_ENDED, JobEnded, JobInfo, JobTracker, jobOfToken, ProgressValue, statusView } from './jobs';
+import {
+  JOB_ENDED,
+  JobEnded,
+  JobInfo,
+  JobSummary,
+  JobTracker,
+  jobOfToken,
+  ProgressValue,
+  statusView,
+} from './jobs';
 import { applyFilePatch, FilePatch, parsePatch } from './patch';
 import { CandidateReport, candidateItems, JobReport } from './report';
 import { findServer } from './serverPath';
@@ -209,6 +218,7 @@ async function startClient(): Promise<void> {
   status.tooltip = `${lookup.found} lsp`;
   try {
     await client.start();
+    await listJobs(client);
   } catch (e) {
     const message = `Swiss: the language server (${lookup.found} lsp) failed to start: ${errorMessage(e)}`;
     output.appendLine(message);
@@ -219,6 +229,19 @@ async function startClient(): Promise<void> {
     });
   }
   renderStatus();
+}
+
+/** Jobs kept from earlier sessions (`.git/swiss/jobs/`) join the job list at start. */
+async function listJobs(started: LanguageClient): Promise<void> {
+  try {
+    const answer = await started.sendRequest<{ jobs?: JobSummary[] } | null>(
+      'workspace/executeCommand',
+      { command: 'swiss.jobs', arguments: [] },
+    );
+    tracker.listed(answer?.jobs ?? []);
+  } catch (e) {
+    output.appendLine(`Swiss: failed to list the kept jobs: ${errorMessage(e)}`);
+  }
 }
 
 async function restartClient(): Promise<void> {
@@ -255,7 +278,8 @@ async function runServerCommand(
     if (issue === undefined) {
       return undefined;
     }
-    arg = { issue };
+    // "Fix issue here…" carries the file to pin (`files`) and leaves the issue to ask for.
+    arg = { ...arg, issue };
     args = [arg];
   }
   let result: unknown;

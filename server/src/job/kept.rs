@@ -74,6 +74,8 @@ pub struct KeptJob {
 #[derive(Debug, Clone)]
 pub struct JobStore {
     dir: PathBuf,
+    /// The repository's work tree, when the store was found from one.
+    work_tree: Option<PathBuf>,
 }
 
 impl JobStore {
@@ -86,15 +88,25 @@ impl JobStore {
                 e.message()
             )
         })?;
-        Ok(JobStore::at(repo.path().join("swiss").join("jobs")))
+        Ok(JobStore {
+            dir: repo.path().join("swiss").join("jobs"),
+            work_tree: repo.workdir().map(Path::to_path_buf),
+        })
     }
 
     pub fn at(dir: PathBuf) -> JobStore {
-        JobStore { dir }
+        JobStore {
+            dir,
+            work_tree: None,
+        }
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    pub fn work_tree(&self) -> Option<&Path> {
+        self.work_tree.as_deref()
     }
 
     /// One past the highest `job-N` kept, so a new job's id names no kept one.
@@ -227,7 +239,8 @@ impl JobStore {
     }
 }
 
-fn job_number(name: &str) -> Option<u64> {
+/// `N` of a `job-N` id.
+pub fn job_number(name: &str) -> Option<u64> {
     name.strip_prefix(ID_PREFIX)?.parse().ok()
 }
 

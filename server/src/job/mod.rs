@@ -29,7 +29,7 @@ pub use driver::run_fix;
 pub use error::JobError;
 pub use events::{JobEvent, Stage};
 pub use given_files::{resolve_given_files, GivenFileError};
-pub use kept::{JobStore, KeepLimits, KeptJob, KeptMeta};
+pub use kept::{job_number, JobStore, KeepLimits, KeptJob, KeptMeta};
 pub use record::{
     CandidateRecord, FixOutcome, IrrelevantFolders, LocalizationRecord, RepairSample,
 };

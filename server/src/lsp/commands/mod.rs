@@ -6,6 +6,7 @@ pub mod cancel;
 pub mod candidates;
 pub mod dismiss;
 pub mod fix_issue;
+pub mod jobs;
 pub mod show_diff;
 
 use tower_lsp_server::jsonrpc::Error;
