@@ -699,7 +699,11 @@ async fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
         "{err}"
     );
     for (command, arguments, expected) in [
-        ("swiss.fixIssue", json!([]), "{issue: string}"),
+        (
+            "swiss.fixIssue",
+            json!([]),
+            "{issue: string, files?: string[]}",
+        ),
         ("swiss.fixIssue", json!([{"issue": 5}]), "invalid type"),
         ("swiss.fixIssue", json!([{"issue": "  "}]), "needs an issue"),
         ("swiss.candidates", json!(["job-1"]), "{job: string}"),

@@ -171,7 +171,7 @@ fn write_record(path: &std::path::Path, outcome: &FixOutcome) -> Result<(), Endi
 /// Keeps the record under the git dir for the editor; a failure to is a warning, not the job's.
 fn keep(args: &FixArgs, ctx: &JobContext, outcome: &FixOutcome) {
     let limits = KeepLimits::from_settings(&ctx.settings);
-    if limits.jobs == 0 {
+    if limits.jobs == 0 || !JobStore::worth_keeping(outcome) {
         return;
     }
     // Standard input cannot be read again: the editor's re-run gets the issue itself.

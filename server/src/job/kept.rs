@@ -117,6 +117,12 @@ impl JobStore {
             .map_or(1, |n| n + 1)
     }
 
+    /// Whether `outcome` is worth keeping: a job without a candidate has nothing to list or
+    /// apply later (`--record` still writes it).
+    pub fn worth_keeping(outcome: &FixOutcome) -> bool {
+        !outcome.candidates.is_empty()
+    }
+
     /// Writes the job under `id`, or under the next free `job-N` when `id` is taken by another
     /// job (a `swiss fix` that finished meanwhile) or not given; then removes the oldest jobs
     /// past `limits`. Returns the folder written.

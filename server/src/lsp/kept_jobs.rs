@@ -21,7 +21,7 @@ use crate::job::{job_number, FixOutcome, JobCancel, JobStore, KeepLimits, KeptJo
 /// Writes a finished job to the store, off the async threads. Keeping is a convenience: a
 /// failure is logged and the job goes on as if it were not kept.
 pub async fn keep(job: &Job, outcome: Arc<FixOutcome>, limits: KeepLimits) {
-    if limits.jobs == 0 {
+    if limits.jobs == 0 || !JobStore::worth_keeping(&outcome) {
         return;
     }
     let (root, id, issue_ref) = (job.root.clone(), job.id.clone(), job.issue_ref.clone());
