@@ -72,6 +72,10 @@ async fn a_kept_job_is_listed_hovered_and_applied_after_a_restart() {
     for file in ["record.json", "files.json", "job.json"] {
         assert!(kept.join(file).is_file(), "{} is missing", file);
     }
+    // A kept job that cannot be read is skipped with a warning.
+    let broken = repo.path().join(".git/swiss/jobs/job-7");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("job.json"), "{not json").unwrap();
 
     let client = TestClient::start();
     client
@@ -80,6 +84,18 @@ async fn a_kept_job_is_listed_hovered_and_applied_after_a_restart() {
     let listed = client.execute("swiss.jobs", json!([])).await.unwrap();
     let jobs = listed["jobs"].as_array().unwrap();
     assert_eq!(jobs.len(), 1, "{listed:#}");
+    let warned = client
+        .wait_notification(
+            "window/showMessage",
+            |m| {
+                m["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("skipped the kept job job-7"))
+            },
+            JOB_TIMEOUT,
+        )
+        .await;
+    assert_eq!(warned["type"], 2, "{warned:#}");
     assert_eq!(jobs[0]["job"], "job-1");
     assert_eq!(jobs[0]["kept"], true);
     assert_eq!(jobs[0]["state"], "done");
@@ -126,7 +142,7 @@ async fn a_kept_job_is_listed_hovered_and_applied_after_a_restart() {
     let patched = apply_text_edits(calc::OPS, change["edits"].as_array().unwrap());
     assert!(patched.contains("    return a / b\n"), "{patched}");
 
-    // The store remembers the apply, and a new job takes the next number.
+    // The store remembers the apply, and a new job takes a number no kept folder has.
     let meta_path = kept.join("job.json");
     let deadline = std::time::Instant::now() + JOB_TIMEOUT;
     loop {
@@ -142,8 +158,8 @@ async fn a_kept_job_is_listed_hovered_and_applied_after_a_restart() {
         .execute("swiss.fixIssue", json!([{"issue": issue}]))
         .await
         .unwrap();
-    assert_eq!(next["job"], "job-2");
-    wait_job_end(&client, "job-2").await;
+    assert_eq!(next["job"], "job-8");
+    wait_job_end(&client, "job-8").await;
     client.shutdown().await;
 }
 

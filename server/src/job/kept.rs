@@ -161,11 +161,19 @@ impl JobStore {
             });
             write_json(&temp.path().join(META), &meta).map_err(failed)?;
             let target = self.dir.join(&meta.id);
-            // A rename onto an existing folder with files fails, so two writers never mix.
-            if !target.exists() && std::fs::rename(temp.path(), &target).is_ok() {
-                let _ = temp.keep();
-                self.clean(limits, &meta.id).map_err(failed)?;
-                return Ok(target);
+            if target.exists() {
+                continue;
+            }
+            // A rename onto an existing folder with files fails, so two writers never mix; a
+            // failure with the target still absent is not a lost race but the error itself.
+            match std::fs::rename(temp.path(), &target) {
+                Ok(()) => {
+                    let _ = temp.keep();
+                    self.clean(limits, &meta.id).map_err(failed)?;
+                    return Ok(target);
+                }
+                Err(_) if target.exists() => continue,
+                Err(e) => return Err(failed(e)),
             }
         }
     }
