@@ -149,3 +149,31 @@ fn a_bad_given_file_is_one_clear_json_error_and_no_request() {
     assert!(backend.requests().is_empty());
     assert!(!repo.path().join(".git/swiss/jobs").exists());
 }
+
+#[test]
+fn jobs_keep_caps_the_kept_jobs_and_zero_keeps_none() {
+    let repo = calc::repo();
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let backend = ScriptedBackend::start_in_background(calc::script());
+    let jobs = repo.path().join(".git/swiss/jobs");
+    let kept = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&jobs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    repo.write("swiss.toml", "[jobs]\nkeep = 1\n");
+    for _ in 0..2 {
+        let out = fix(repo.path(), &issue, &backend, &["--files", "calc/ops.py"]);
+        assert_eq!(out["exit"], 0, "{out:#}");
+    }
+    assert_eq!(kept(), ["job-2"]);
+    repo.write("swiss.toml", "[jobs]\nkeep = 0\n");
+    let out = fix(repo.path(), &issue, &backend, &["--files", "calc/ops.py"]);
+    assert_eq!(out["exit"], 0, "{out:#}");
+    assert!(!out["stderr"].as_str().unwrap().contains("kept the job"));
+    assert_eq!(kept(), ["job-2"]);
+}
