@@ -707,7 +707,11 @@ async fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
         "{err}"
     );
     for (command, arguments, expected) in [
-        ("swiss.fixIssue", json!([]), "{issue: string}"),
+        (
+            "swiss.fixIssue",
+            json!([]),
+            "{issue: string, files?: string[]}",
+        ),
         ("swiss.fixIssue", json!([{"issue": 5}]), "invalid type"),
         ("swiss.fixIssue", json!([{"issue": "  "}]), "needs an issue"),
         ("swiss.candidates", json!(["job-1"]), "{job: string}"),
@@ -955,6 +959,7 @@ async fn a_line_that_mentions_an_issue_offers_to_fix_it() {
             "Fix issue acme/calc#7",
             "Fix issue https://github.com/acme/calc/issues/9",
             "Fix issue…",
+            "Fix issue here…",
         ]
     );
     assert_eq!(
@@ -991,12 +996,13 @@ async fn a_line_that_mentions_an_issue_offers_to_fix_it() {
         "Fix issue acme/calc#7",
         "Fix issue https://github.com/acme/calc/issues/9",
         "Fix issue…",
+        "Fix issue here…",
     ];
     assert_eq!(titles(&ask(3, 0).await.unwrap()), all);
     assert_eq!(titles(&ask(u32::MAX, 0).await.unwrap()), all);
     assert_eq!(
         titles(&ask(u32::MAX, u32::MAX - 1).await.unwrap()),
-        ["Fix issue…"]
+        ["Fix issue…", "Fix issue here…"]
     );
     let hover = client
         .request(

@@ -32,6 +32,14 @@ end, {
   desc = 'Swiss: fix an issue (#123, owner/repo#123, URL, file or text)',
 })
 
+vim.api.nvim_create_user_command('SwissFixHere', function(args)
+  swiss().fix_here(args.args)
+end, {
+  nargs = '?',
+  complete = complete_issue,
+  desc = 'Swiss: fix an issue in the current file (no localization)',
+})
+
 vim.api.nvim_create_user_command('SwissCancel', function(args)
   swiss().cancel(args.args ~= '' and args.args or nil)
 end, { nargs = '?', complete = complete_jobs, desc = 'Swiss: cancel a job (the last one by default)' })

@@ -17,7 +17,7 @@ import {
 } from 'vscode-languageclient/node';
 
 import { referenceAt } from './issueRefs';
-import { JOB_ENDED, JobEnded, JobInfo, JobTracker, jobOfToken, ProgressValue, statusView } from './jobs';
+import { JOB_ENDED, JobEnded, JobInfo, JobSummary, JobTracker, jobOfToken, ProgressValue, statusView } from './jobs';
 import { CANDIDATE_SCHEME, candidateUriParts, CandidateFile, comparedFiles, parseCandidateUri } from './compare';
 import { hunksIn } from './hunks';
 import { changedPaths } from './paths';
@@ -210,6 +210,7 @@ async function startClient(): Promise<void> {
   status.tooltip = `${lookup.found} lsp`;
   try {
     await client.start();
+    await listJobs(client);
   } catch (e) {
     const message = `Swiss: the language server (${lookup.found} lsp) failed to start: ${errorMessage(e)}`;
     output.appendLine(message);
@@ -220,6 +221,19 @@ async function startClient(): Promise<void> {
     });
   }
   renderStatus();
+}
+
+/** Jobs kept from earlier sessions (`.git/swiss/jobs/`) join the job list at start. */
+async function listJobs(started: LanguageClient): Promise<void> {
+  try {
+    const answer = await started.sendRequest<{ jobs?: JobSummary[] } | null>(
+      'workspace/executeCommand',
+      { command: 'swiss.jobs', arguments: [] },
+    );
+    tracker.listed(answer?.jobs ?? []);
+  } catch (e) {
+    output.appendLine(`Swiss: failed to list the kept jobs: ${errorMessage(e)}`);
+  }
 }
 
 async function restartClient(): Promise<void> {
@@ -256,7 +270,8 @@ async function runServerCommand(
     if (issue === undefined) {
       return undefined;
     }
-    arg = { issue };
+    // "Fix issue here…" carries the file to pin (`files`) and leaves the issue to ask for.
+    arg = { ...arg, issue };
     args = [arg];
   }
   let result: unknown;

@@ -156,6 +156,15 @@ pub struct FixArgs {
     /// error, the localization answers, test results and ranking, for re-ranking or replay.
     #[arg(long, value_name = "FILE")]
     pub record: Option<std::path::PathBuf>,
+    /// The files to fix, when you know them: repository-relative or absolute inside the
+    /// repository; repeat or list several. The model's localization and retrieval are skipped,
+    /// and these files are the repair prompt's one context.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub files: Vec<std::path::PathBuf>,
+    /// Do not keep this job's record under the repository's git dir (`.git/swiss/jobs/`),
+    /// where the editor finds it after a restart.
+    #[arg(long)]
+    pub no_keep: bool,
     /// Print exactly one JSON object on stdout.
     #[arg(long)]
     pub json: bool,

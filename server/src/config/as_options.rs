@@ -2,9 +2,9 @@
 //! `swiss config`'s output read like `swiss.toml` and come from the same values a job runs with.
 
 use super::options::{
-    BackendOptions, GithubOptions, GitlabOptions, IssueOptions, JobOptions, LocalizeOptions,
-    Options, PromptOptions, RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions,
-    SandboxOptions, SelectionOptions, TestOptions, VerificationOptions,
+    BackendOptions, GithubOptions, GitlabOptions, IssueOptions, JobOptions, JobsOptions,
+    LocalizeOptions, Options, PromptOptions, RepairOptions, ReproductionOptions, RetrievalOptions,
+    SamplingOptions, SandboxOptions, SelectionOptions, TestOptions, VerificationOptions,
 };
 use super::settings::Settings;
 
@@ -70,6 +70,10 @@ impl From<&Settings> for Options {
             },
             job: JobOptions {
                 timeout_secs: s.job_timeout.map(|t| t.as_secs()),
+            },
+            jobs: JobsOptions {
+                keep: Some(s.jobs_keep),
+                max_mb: Some(s.jobs_max_mb),
             },
         }
     }

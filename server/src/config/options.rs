@@ -41,6 +41,7 @@ pub struct Options {
     pub gitlab: GitlabOptions,
     pub issue: IssueOptions,
     pub job: JobOptions,
+    pub jobs: JobsOptions,
 }
 
 /// A whole job.
@@ -53,6 +54,21 @@ pub struct JobOptions {
     /// (reason `timeout`) and nothing is changed. Unset: no limit.
     #[schemars(range(min = 1))]
     pub timeout_secs: Option<u64>,
+}
+
+/// Finished jobs kept under the repository's git dir (`.git/swiss/jobs/`), so the editor lists
+/// and applies them after a restart.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsOptions {
+    /// Finished jobs kept per repository; past it the oldest go first. 0 keeps none.
+    pub keep: Option<usize>,
+    /// Megabytes the kept jobs may take together; past it the oldest go first (the newest job
+    /// always stays).
+    #[schemars(range(min = 1))]
+    pub max_mb: Option<u64>,
 }
 
 /// The issue text the model reads.
@@ -456,6 +472,7 @@ impl Options {
             gitlab: self.gitlab.merged(other.gitlab),
             issue: self.issue.merged(other.issue),
             job: self.job.merged(other.job),
+            jobs: self.jobs.merged(other.jobs),
         }
     }
 }
@@ -517,6 +534,7 @@ merged_field_by_field! {
     GitlabOptions { api_url, token, hosts }
     IssueOptions { max_chars }
     JobOptions { timeout_secs }
+    JobsOptions { keep, max_mb }
 }
 
 fn first_clause(message: &str) -> &str {

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use super::options::{
-    BackendOptions, GithubOptions, GitlabOptions, JobOptions, LocalizeOptions, Options,
-    RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions, SandboxOptions,
+    BackendOptions, GithubOptions, GitlabOptions, JobOptions, JobsOptions, LocalizeOptions,
+    Options, RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions, SandboxOptions,
     SelectionOptions, TestOptions,
 };
 use super::secret::Secret;
@@ -71,6 +71,9 @@ pub struct Settings {
     pub issue_max_chars: usize,
     /// `None`: a job may take as long as it takes.
     pub job_timeout: Option<Duration>,
+    /// Finished jobs kept under the git dir; 0 keeps none.
+    pub jobs_keep: usize,
+    pub jobs_max_mb: u64,
 }
 
 pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
@@ -196,6 +199,8 @@ impl Default for Settings {
             },
             issue_max_chars: DEFAULT_MAX_ISSUE_CHARS,
             job_timeout: None,
+            jobs_keep: 20,
+            jobs_max_mb: 100,
         }
     }
 }
@@ -252,6 +257,7 @@ impl Settings {
             o.issue.max_chars.unwrap_or(s.issue_max_chars),
         )?;
         s.resolve_job(&o.job)?;
+        s.resolve_jobs(&o.jobs)?;
         Ok(s)
     }
 
@@ -465,6 +471,15 @@ impl Settings {
             let secs = positive("job.timeout_secs", secs as usize)? as u64;
             self.job_timeout = Some(Duration::from_secs(secs));
         }
+        Ok(())
+    }
+}
+
+impl Settings {
+    fn resolve_jobs(&mut self, o: &JobsOptions) -> Result<(), SettingsError> {
+        self.jobs_keep = o.keep.unwrap_or(self.jobs_keep);
+        let max_mb = o.max_mb.unwrap_or(self.jobs_max_mb);
+        self.jobs_max_mb = positive("jobs.max_mb", max_mb as usize)? as u64;
         Ok(())
     }
 }

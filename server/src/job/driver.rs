@@ -115,6 +115,7 @@ fn repair_prompts(ctx: &JobContext, localization: &LocalizationRecord) -> Vec<Re
             .filter(|f| !included.contains(f))
             .cloned()
             .collect(),
+        given: localization.given,
     });
     prompts
 }

@@ -305,12 +305,23 @@ fn swiss_diagnostic(
 }
 
 /// One diagnostic on the first line of a file the model localized.
-pub fn localized_diagnostic(job: &str, link: &IssueLink, rank: usize, total: usize) -> Diagnostic {
+pub fn localized_diagnostic(
+    job: &str,
+    link: &IssueLink,
+    rank: usize,
+    total: usize,
+    given: bool,
+) -> Diagnostic {
+    let how = if given {
+        "given (localization skipped)"
+    } else {
+        "localized"
+    };
     swiss_diagnostic(
         Range::new(Position::new(0, 0), Position::new(0, 0)),
         CODE_LOCALIZED,
         format!(
-            "Swiss {job}: file {rank} of {total} localized for “{}”; candidate patches are being sampled",
+            "Swiss {job}: file {rank} of {total} {how} for “{}”; candidate patches are being sampled",
             link.title
         ),
         link,
@@ -583,7 +594,10 @@ impl ProgressTally {
                     fraction(*done, *total, 10, 70),
                 )
             }
-            JobEvent::Localized { files, .. } => (format!("localized: {}", files.join(", ")), 10),
+            JobEvent::Localized { files, given, .. } => {
+                let said = if *given { "files given" } else { "localized" };
+                (format!("{said}: {}", files.join(", ")), 10)
+            }
             JobEvent::CandidateFound { id, .. } => {
                 (format!("candidate {id} found"), self.percentage)
             }

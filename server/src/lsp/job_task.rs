@@ -15,6 +15,7 @@ use tracing::Instrument;
 use super::convert::{self, ProgressTally};
 use super::diagnostics;
 use super::jobs::{Job, JobState};
+use super::kept_jobs;
 use super::progress::JobProgress;
 use super::protocol::Ending;
 use super::session::Session;
@@ -22,7 +23,7 @@ use crate::engine::hunks::file_hunks;
 use crate::job::confidence::Confidence;
 use crate::job::report::FixReport;
 use crate::job::{
-    run_fix, CancelReason, CandidateRecord, FixOutcome, JobContext, JobError, JobEvent,
+    run_fix, CancelReason, CandidateRecord, FixOutcome, JobContext, JobError, JobEvent, KeepLimits,
 };
 
 /// How long a cancelled job may take to wind down by itself (the engine stops sampling and
@@ -55,12 +56,13 @@ pub async fn run(session: Arc<Session>, job: Arc<Job>, ctx: JobContext) {
                 }
             }
         };
+        let limits = KeepLimits::from_settings(&ctx.settings);
         // The sender lives in the context's event sink; dropping it lets the watcher drain and
         // stop, so every report is out before the progress ends.
         drop(ctx);
         let _ = watcher.await;
         match result {
-            Ok(result) => finish(&session, &job, &progress, result).await,
+            Ok(result) => finish(&session, &job, &progress, result, limits).await,
             Err(panic) => {
                 let message = format!(
                     "internal error: {panic} (a bug in Swiss: the server log says where; the server keeps running)"
@@ -97,7 +99,7 @@ async fn watch(
         if let Some((message, percentage)) = tally.report(&event) {
             progress.report(message, percentage).await;
         }
-        if let JobEvent::Localized { files, .. } = &event {
+        if let JobEvent::Localized { files, given, .. } = &event {
             if job.cancel.is_cancelled() {
                 continue;
             }
@@ -112,6 +114,7 @@ async fn watch(
                             &job.link,
                             rank + 1,
                             files.len(),
+                            *given,
                         ));
                 }
             }
@@ -125,6 +128,7 @@ async fn finish(
     job: &Job,
     progress: &JobProgress,
     result: Result<FixOutcome, JobError>,
+    limits: KeepLimits,
 ) {
     // A job cancelled (or dismissed) while its last stage ran ends as cancelled, whatever the
     // engine returned: the user asked for it to go away.
@@ -135,14 +139,20 @@ async fn finish(
         other => other,
     };
     match result {
-        Ok(outcome) => finished(session, job, progress, outcome).await,
+        Ok(outcome) => finished(session, job, progress, outcome, limits).await,
         Err(JobError::Cancelled(reason)) => cancelled(session, job, progress, reason).await,
         Err(e) => fail(session, job, progress, e.to_string()).await,
     }
 }
 
 /// A job that ran to the end: its winner's hunks become diagnostics, or it found none.
-async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome: FixOutcome) {
+async fn finished(
+    session: &Session,
+    job: &Job,
+    progress: &JobProgress,
+    outcome: FixOutcome,
+    limits: KeepLimits,
+) {
     let report = Arc::new(FixReport::new(&outcome));
     let outcome = Arc::new(outcome);
     job.set_state(JobState::Done {
@@ -150,6 +160,7 @@ async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome:
         report: report.clone(),
         applied: None,
     });
+    kept_jobs::keep(job, outcome.clone(), limits).await;
     let Some(winner) = outcome.winner() else {
         diagnostics::clear(session, job).await;
         let summary = report.no_candidate_summary();
@@ -185,7 +196,7 @@ async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome:
 }
 
 /// The winner's hunks by file; `ranked` is its score and votes.
-fn winner_diagnostics(
+pub(super) fn winner_diagnostics(
     job: &Job,
     winner: &CandidateRecord,
     ranked: (f64, usize),

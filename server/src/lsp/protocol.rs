@@ -17,8 +17,9 @@ pub const CANDIDATES: &str = "swiss.candidates";
 pub const SHOW_DIFF: &str = "swiss.showDiff";
 pub const DISMISS: &str = "swiss.dismiss";
 pub const CANDIDATE_TEXT: &str = "swiss.candidateText";
+pub const JOBS: &str = "swiss.jobs";
 
-pub const COMMANDS: [&str; 7] = [
+pub const COMMANDS: [&str; 8] = [
     FIX_ISSUE,
     CANCEL,
     APPLY_CANDIDATE,
@@ -26,6 +27,7 @@ pub const COMMANDS: [&str; 7] = [
     SHOW_DIFF,
     DISMISS,
     CANDIDATE_TEXT,
+    JOBS,
 ];
 
 /// Standard since LSP 3.15, but tower-lsp-server has no handler for it, so it is registered as a
@@ -101,7 +103,13 @@ pub const CODE_WINNER: &str = "winner";
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FixIssueArgs {
+    /// Missing only in "Fix issue here…", whose shim asks for it; an empty one is refused.
+    #[serde(default)]
     pub issue: String,
+    /// Files the user knows the fix is in (repository-relative, or absolute inside the
+    /// repository): localization and retrieval are skipped and they are the repair context.
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -152,6 +160,28 @@ pub struct CandidateTextResult {
     pub original: Option<String>,
     /// Whether the candidate changes this file.
     pub changed: bool,
+}
+
+/// `swiss.jobs`: every job the server knows, those kept from earlier sessions included.
+#[derive(Debug, Serialize)]
+pub struct JobsResult {
+    pub jobs: Vec<JobSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JobSummary {
+    pub job: String,
+    pub issue: crate::engine::issue::Issue,
+    /// `running`, `done`, `failed` or `cancelled`.
+    pub state: &'static str,
+    /// Read back from `.git/swiss/jobs/` after a restart, rather than run by this server.
+    pub kept: bool,
+    /// The files the user gave, when localization was skipped.
+    pub files: Vec<String>,
+    pub winner: Option<u32>,
+    pub applied: Option<u32>,
+    /// Best first, as `swiss.candidates` lists them; empty until the job is done.
+    pub candidates: Vec<crate::job::report::CandidateReport>,
 }
 
 #[derive(Debug, Serialize)]

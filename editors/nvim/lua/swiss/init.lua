@@ -168,7 +168,11 @@ function M.fix(issue, opts)
     notify('no issue given', levels.WARN)
     return
   end
-  execute(client, 'swiss.fixIssue', { issue = issue }, bufnr, function(result)
+  local argument = { issue = issue }
+  if opts.files and #opts.files > 0 then
+    argument.files = opts.files
+  end
+  execute(client, 'swiss.fixIssue', argument, bufnr, function(result)
     local job = type(result) == 'table' and result.job
     if type(job) ~= 'string' then
       return
@@ -189,7 +193,7 @@ function M.reference_under_cursor()
 end
 
 --- Asks for the issue (prefilled from a reference under the cursor), then starts the job.
---- @param opts? {bufnr?: integer, client_id?: integer}
+--- @param opts? {bufnr?: integer, client_id?: integer, files?: string[]}
 function M.prompt_fix(opts)
   opts = opts or {}
   opts.bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
@@ -204,11 +208,32 @@ function M.prompt_fix(opts)
   end)
 end
 
+--- Fixes `issue` (asked for when empty) in the current file alone: the server skips its
+--- localization and repairs that file (`:SwissFixHere`).
+function M.fix_here(issue)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local file = vim.api.nvim_buf_get_name(bufnr)
+  if file == '' then
+    notify('this buffer has no file to fix the issue in', levels.WARN)
+    return
+  end
+  local opts = { bufnr = bufnr, files = { file } }
+  if issue and vim.trim(issue) ~= '' then
+    M.fix(issue, opts)
+  else
+    M.prompt_fix(opts)
+  end
+end
+
 --- The client-side handler of `swiss.fixIssue`: the server's "Fix issue…" code action sends it
---- without arguments and expects the editor to ask for the issue (docs/lsp.md).
+--- without arguments, and "Fix issue here…" with only `files`, and both expect the editor to
+--- ask for the issue (docs/lsp.md).
 function M.fix_issue_command(command, ctx)
   local argument = command.arguments and command.arguments[1]
   local opts = { bufnr = ctx.bufnr, client_id = ctx.client_id }
+  if type(argument) == 'table' and type(argument.files) == 'table' then
+    opts.files = argument.files
+  end
   if type(argument) == 'table' and type(argument.issue) == 'string' and argument.issue ~= '' then
     M.fix(argument.issue, opts)
   else

@@ -13,7 +13,7 @@ use crate::engine::hunks::select_hunks;
 use crate::lsp::jobs::{self, Finished, Job, JobState};
 use crate::lsp::protocol::{invalid_params, request_failed, ApplyArgs};
 use crate::lsp::session::Session;
-use crate::lsp::{apply, diagnostics};
+use crate::lsp::{apply, diagnostics, kept_jobs};
 
 const RERUN: &str = "Re-run Swiss";
 
@@ -72,6 +72,7 @@ pub async fn run(session: &Arc<Session>, args: ApplyArgs) -> Result<Value> {
             report,
             applied: Some(candidate.id),
         });
+        kept_jobs::mark_applied(&job, candidate.id);
         diagnostics::clear(session, &job).await;
     }
     Ok(serde_json::to_value(response).unwrap_or_default())
@@ -84,7 +85,7 @@ fn offer_rerun(session: &Arc<Session>, job: &Arc<Job>, error: &Error) {
         return;
     }
     let session = session.clone();
-    let issue_ref = job.issue_ref.clone();
+    let (issue_ref, files) = (job.issue_ref.clone(), job.files.clone());
     let message = error.message.to_string();
     tokio::spawn(async move {
         let choice = session
@@ -100,7 +101,7 @@ fn offer_rerun(session: &Arc<Session>, job: &Arc<Job>, error: &Error) {
             .await;
         if let Ok(Some(item)) = choice {
             if item.title == RERUN {
-                if let Err(e) = jobs::start(&session, issue_ref).await {
+                if let Err(e) = jobs::start(&session, issue_ref, files).await {
                     session
                         .show_message(MessageType::ERROR, format!("Swiss: {}", e.message))
                         .await;

@@ -7,6 +7,7 @@ pub mod candidate_text;
 pub mod candidates;
 pub mod dismiss;
 pub mod fix_issue;
+pub mod jobs;
 pub mod show_diff;
 
 use tower_lsp_server::jsonrpc::Error;

@@ -1,5 +1,5 @@
-//! `textDocument/codeAction`: "Fix issue…" everywhere, "Fix issue #123" on a line that mentions
-//! one, and for each job what can be done with it now (cancel, apply, show a diff, dismiss).
+//! `textDocument/codeAction`: "Fix issue…" everywhere, "Fix issue here…" in a file (the job
+//! then works on that file alone), "Fix issue #123" on a line that mentions one, and for each job what can be done with it now (cancel, apply, show a diff, dismiss).
 //! Actions tied to a Swiss diagnostic in the request are quick fixes; the rest are source
 //! actions.
 
@@ -75,6 +75,23 @@ pub fn handle(session: &Session, params: CodeActionParams) -> Option<CodeActionR
         Vec::new(),
         false,
     ));
+    // The user knows the fix is in this file: the shim asks for the issue, and the job skips
+    // localization.
+    if params
+        .text_document
+        .uri
+        .scheme()
+        .is_some_and(|s| s.as_str() == "file")
+    {
+        actions.push(command_action(
+            "Fix issue here…".to_owned(),
+            CodeActionKind::SOURCE,
+            FIX_ISSUE,
+            Some(json!({ "files": [params.text_document.uri.as_str()] })),
+            Vec::new(),
+            false,
+        ));
+    }
 
     let only = params.context.only.as_deref();
     actions.retain(|action| match action {

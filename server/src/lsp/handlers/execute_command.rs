@@ -6,12 +6,12 @@ use serde_json::Value;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::lsp_types::ExecuteCommandParams;
 
-use crate::lsp::commands;
 use crate::lsp::protocol::{
     invalid_params, single_argument, APPLY_CANDIDATE, CANCEL, CANDIDATES, CANDIDATE_TEXT, COMMANDS,
-    DISMISS, FIX_ISSUE, SHOW_DIFF,
+    DISMISS, FIX_ISSUE, JOBS, SHOW_DIFF,
 };
 use crate::lsp::session::Session;
+use crate::lsp::{commands, kept_jobs};
 
 const JOB_SHAPE: &str = "{job: string}";
 const CANDIDATE_SHAPE: &str = "{job: string, candidate?: number}";
@@ -20,9 +20,10 @@ const TEXT_SHAPE: &str = "{job: string, candidate: number, path: string}";
 
 pub async fn handle(session: &Arc<Session>, params: ExecuteCommandParams) -> Result<Option<Value>> {
     let args = params.arguments;
+    kept_jobs::restore_once(session).await;
     let result = match params.command.as_str() {
         FIX_ISSUE => {
-            let args = single_argument(FIX_ISSUE, args, "{issue: string}")?;
+            let args = single_argument(FIX_ISSUE, args, "{issue: string, files?: string[]}")?;
             commands::fix_issue::run(session, args).await?
         }
         CANCEL => commands::cancel::run(session, single_argument(CANCEL, args, JOB_SHAPE)?)?,
@@ -44,6 +45,7 @@ pub async fn handle(session: &Arc<Session>, params: ExecuteCommandParams) -> Res
         DISMISS => {
             commands::dismiss::run(session, single_argument(DISMISS, args, JOB_SHAPE)?).await?
         }
+        JOBS => commands::jobs::run(session)?,
         other => {
             return Err(invalid_params(format!(
                 "unknown command `{other}`; Swiss provides {}",
