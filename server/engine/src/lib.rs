@@ -5,6 +5,7 @@ pub mod apply;
 pub mod base_file;
 pub mod chunks;
 pub mod contexts;
+pub mod early_stop;
 pub mod edits;
 pub mod issue;
 pub mod localize;
