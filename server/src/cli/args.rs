@@ -148,6 +148,10 @@ pub struct FixArgs {
     /// Skip the model-written reproduction tests (regression tests still run).
     #[arg(long)]
     pub no_reproduction: bool,
+    /// Draw every repair sample even once the rest cannot change the winner
+    /// (repair.early_stop = false).
+    #[arg(long)]
+    pub no_early_stop: bool,
     /// Also write the whole job as JSON to FILE: every sample's raw answer, edits, key and
     /// error, the localization answers, test results and ranking, for re-ranking or replay.
     #[arg(long, value_name = "FILE")]
@@ -192,6 +196,9 @@ impl FixArgs {
         o.selection.compat = self.selection_compat.clone();
         if self.no_reproduction {
             o.reproduction.enabled = Some(false);
+        }
+        if self.no_early_stop {
+            o.repair.early_stop = Some(false);
         }
         o
     }

@@ -6,6 +6,7 @@
 mod cancel;
 mod context;
 mod driver;
+mod early_stop;
 mod error;
 mod events;
 mod localize;
@@ -24,6 +25,7 @@ mod verify;
 pub use cancel::{CancelReason, JobCancel};
 pub use context::{EventSink, JobContext};
 pub use driver::run_fix;
+pub use early_stop::EarlyStopRecord;
 pub use error::JobError;
 pub use events::{JobEvent, Stage};
 pub use record::{

@@ -70,6 +70,8 @@ pub struct FixOutcome {
     /// `None` with `--sandbox none`.
     pub verification: Option<VerificationReport>,
     pub usage: Usage,
+    /// `None` unless `repair.early_stop` stopped the samples: `samples` are those that came.
+    pub early_stop: Option<super::early_stop::EarlyStopRecord>,
 }
 
 impl FixOutcome {

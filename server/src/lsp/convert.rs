@@ -611,6 +611,17 @@ impl ProgressTally {
                 ),
                 fraction(*done, *found, 70, 90),
             ),
+            JobEvent::EarlyStopped {
+                winner,
+                received,
+                requested,
+                ..
+            } => (
+                format!(
+                    "candidate {winner} cannot lose: stopping after {received}/{requested} samples"
+                ),
+                self.percentage.max(70),
+            ),
         };
         self.percentage = self.percentage.max(percentage);
         Some((message, self.percentage))

@@ -165,7 +165,7 @@ async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome:
         .map(|r| (r.score, r.votes))
         .unwrap_or_default();
     diagnostics::set(session, job, winner_diagnostics(job, winner, ranked)).await;
-    let summary = format!(
+    let mut summary = format!(
         "winner: candidate {} (score {:.2}, {} vote(s)) of {} unique candidate(s) from {} sample(s)",
         winner.id,
         ranked.0,
@@ -173,6 +173,9 @@ async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome:
         outcome.candidates.len(),
         outcome.samples.len()
     );
+    if let Some(stop) = &outcome.early_stop {
+        summary = format!("{summary}; {}", stop.summary());
+    }
     tracing::info!(%summary, "job finished");
     progress
         .end(Ending::Succeeded { winner: winner.id }, summary.clone())
