@@ -168,6 +168,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_summary_says_the_scores_are_over_the_samples_that_came() {
+        let record = EarlyStopRecord {
+            requested: 30,
+            received: 19,
+            skipped: 11,
+            completion_tokens_saved_estimate: 399,
+            winner: 1,
+            votes: 16,
+            runner_up_votes: 3,
+        };
+        assert_eq!(
+            record.summary(),
+            "stopped early after 19 of 30 samples: the other 11 could not change the winner; scores are over the samples that came (about 399 completion tokens saved, an estimate)"
+        );
+    }
+
+    #[test]
     fn the_saving_is_the_mean_sample_times_the_samples_skipped() {
         assert_eq!(saved_estimate(300, 3, 5), 500);
         assert_eq!(saved_estimate(10, 3, 1), 3);

@@ -297,7 +297,7 @@ mod tests {
             .skip(1)
             .map(|rest| rest.split("```").next().unwrap_or_default())
             .collect();
-        assert_eq!(blocks.len(), 6, "the examples of docs/json.md");
+        assert_eq!(blocks.len(), 7, "the examples of docs/json.md");
         let mut statuses = Vec::new();
         for block in blocks {
             let value: serde_json::Value = serde_json::from_str(block).expect(block);
