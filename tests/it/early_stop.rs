@@ -7,31 +7,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use swiss_testkit::calc;
-use swiss_testkit::{PromptKind, Script, ScriptedBackend};
+use swiss_testkit::ScriptedBackend;
 
 use crate::cli_support::{stderr, stdout_json, swiss_fix, write_issue};
 
 const SAMPLES: usize = 30;
-
-/// Five of every six samples are one candidate (three formattings of the right fix); one breaks
-/// a test. Repair choices finish 300 ms apart, the other prompts answer at once.
-fn strong_majority() -> Script {
-    Script::new()
-        .answer(PromptKind::Localize, [calc::LOCALIZE_ANSWER])
-        .answer(
-            PromptKind::Repair,
-            [
-                calc::FIX_A,
-                calc::FIX_B,
-                calc::FIX_A,
-                calc::WRONG_ADD,
-                calc::FIX_C,
-                calc::FIX_A,
-            ],
-        )
-        .answer(PromptKind::Reproduce, [calc::REPRODUCE_SCRIPT])
-        .stream_gap_for(PromptKind::Repair, Duration::from_millis(300))
-}
 
 fn fix(repo: &Path, backend: &ScriptedBackend, extra: &[&str]) -> Value {
     let issues = tempfile::tempdir().unwrap();
@@ -58,7 +38,9 @@ fn fix(repo: &Path, backend: &ScriptedBackend, extra: &[&str]) -> Value {
 #[test]
 fn a_settled_majority_stops_sampling_and_wins_as_the_full_run_does() {
     let repo = calc::repo();
-    let backend = ScriptedBackend::start_in_background(strong_majority());
+    let backend = ScriptedBackend::start_in_background(calc::strong_majority_script(
+        Duration::from_millis(300),
+    ));
     let early = fix(repo.path(), &backend, &[]);
     let stop = &early["samples"]["early_stop"];
     let skipped = stop["skipped"]
@@ -96,7 +78,9 @@ fn a_settled_majority_stops_sampling_and_wins_as_the_full_run_does() {
         "the open request was not closed"
     );
 
-    let backend = ScriptedBackend::start_in_background(strong_majority());
+    let backend = ScriptedBackend::start_in_background(calc::strong_majority_script(
+        Duration::from_millis(300),
+    ));
     let full = fix(repo.path(), &backend, &["--no-early-stop"]);
     assert_eq!(full["samples"]["total"], SAMPLES);
     assert_eq!(

@@ -835,9 +835,14 @@ pub fn prompt_tokens(prompt: &str) -> u64 {
     (prompt.chars().count() / 4) as u64
 }
 
+/// The completion tokens the server reports for one answer.
+pub fn completion_tokens(text: &str) -> u64 {
+    (text.chars().count() / 4) as u64
+}
+
 fn usage(prompt: &str, texts: &[String]) -> Value {
     let prompt_tokens = prompt_tokens(prompt);
-    let completion_tokens: u64 = texts.iter().map(|t| (t.chars().count() / 4) as u64).sum();
+    let completion_tokens: u64 = texts.iter().map(|t| completion_tokens(t)).sum();
     json!({
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
