@@ -786,6 +786,32 @@ mod tests {
     }
 
     #[test]
+    fn an_early_stop_ends_the_sampling_part_of_the_progress() {
+        let mut tally = ProgressTally::default();
+        let sampled = JobEvent::SampleDone {
+            stage: Stage::Repair,
+            done: 19,
+            total: 30,
+            valid: true,
+        };
+        assert_eq!(tally.report(&sampled).map(|(_, p)| p), Some(48));
+        let stopped = JobEvent::EarlyStopped {
+            winner: 1,
+            votes: 16,
+            runner_up_votes: 3,
+            received: 19,
+            requested: 30,
+        };
+        assert_eq!(
+            tally.report(&stopped),
+            Some((
+                "candidate 1 cannot lose: stopping after 19/30 samples".to_owned(),
+                70
+            ))
+        );
+    }
+
+    #[test]
     fn the_hover_says_when_no_candidate_was_regression_checked_and_which_tests_were_left_out() {
         let mut report: FixReport = serde_json::from_value(serde_json::json!({
             "issue": {"title": "t", "body": "", "url": null},
