@@ -280,6 +280,10 @@ pub struct EvalArgs {
     /// Repair samples per instance. [default: 40]
     #[arg(long, value_name = "N")]
     pub samples: Option<usize>,
+    /// Draw every repair sample of each instance, so that its record holds the whole pool (for
+    /// `swiss rerank` over merged runs); the winner is the same either way.
+    #[arg(long)]
+    pub no_early_stop: bool,
     /// Skip instances already in the output's predictions.jsonl, without any request.
     #[arg(long)]
     pub resume: bool,
@@ -291,6 +295,9 @@ impl EvalArgs {
     pub fn options(&self) -> Options {
         let mut o = model_options(&self.backend_urls, &self.model, &self.api_key, self.samples);
         self.run.apply(&mut o);
+        if self.no_early_stop {
+            o.repair.early_stop = Some(false);
+        }
         o
     }
 }
