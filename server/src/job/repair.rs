@@ -140,7 +140,9 @@ pub(super) async fn sample_contexts(
                         }
                     }
                 };
+                // A call that has ended keeps its usage even when the stop comes at once.
                 tokio::select! {
+                    biased;
                     (result, ()) = async { tokio::join!(ctx.sample(prompt, n, call_tx), forward) } => result,
                     () = stop.cancelled() => Ok(Usage::default()),
                 }
