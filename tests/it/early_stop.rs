@@ -96,3 +96,50 @@ fn a_settled_majority_stops_sampling_and_wins_as_the_full_run_does() {
         .contains("+    return a / b\n"));
     assert_eq!(backend.abandoned_streams(), 0);
 }
+
+#[test]
+fn test_runs_still_waiting_for_the_sandbox_are_dropped_when_the_winner_is_settled() {
+    let repo = calc::repo();
+    // One run at a time, each over two seconds: the two wrong candidates, found second and
+    // third, queue behind the right one, and the stop comes before the third gets its turn.
+    repo.write("swiss.toml", "[sandbox]\nconcurrency = 1\n");
+    let mut repairs = vec![calc::FIX_A, calc::WRONG_ADD, calc::WRONG_KEEPS_BUG];
+    repairs.extend([calc::FIX_B, calc::FIX_A, calc::FIX_C].repeat(9));
+    let backend = ScriptedBackend::start_in_background(calc::paced_script(
+        &repairs,
+        Duration::from_millis(400),
+    ));
+    let slow = "sleep 2 && python3 -m pytest -rA -v -p no:cacheprovider";
+    let json = fix(repo.path(), &backend, &["--test-cmd", slow]);
+    assert!(
+        json["samples"]["early_stop"]["skipped"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0,
+        "{json:#}"
+    );
+    let fix = &json["candidates"][0];
+    assert_eq!(fix["selected"], true);
+    assert!(fix["patch"]
+        .as_str()
+        .unwrap()
+        .contains("+    return a / b\n"));
+    let keeps_bug = json["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| {
+            c["patch"]
+                .as_str()
+                .unwrap()
+                .contains("sum(values) / len(values)")
+        })
+        .unwrap_or_else(|| panic!("{json:#}"));
+    assert_eq!(keeps_bug["regression_failures"], Value::Null, "{json:#}");
+    let tested = json["verification"]["candidates"].as_object().unwrap();
+    assert!(
+        !tested.contains_key(&keeps_bug["id"].to_string()),
+        "its run was dropped: {tested:#?}"
+    );
+    assert!(tested.contains_key(&fix["id"].to_string()));
+}

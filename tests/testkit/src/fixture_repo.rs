@@ -150,13 +150,13 @@ pub mod calc {
     /// (three formattings of the right fix), one breaks a test; repair choices finish `gap`
     /// apart, the other prompts answer at once.
     pub fn strong_majority_script(gap: std::time::Duration) -> Script {
-        paced(&[FIX_A, FIX_B, FIX_A, WRONG_ADD, FIX_C, FIX_A], gap)
+        paced_script(&[FIX_A, FIX_B, FIX_A, WRONG_ADD, FIX_C, FIX_A], gap)
     }
 
     /// A split model: the right fix is three of every eight samples, two wrong patches share
     /// the rest, so the winner is settled only near the end, if at all.
     pub fn split_script(gap: std::time::Duration) -> Script {
-        paced(
+        paced_script(
             &[
                 FIX_A,
                 WRONG_KEEPS_BUG,
@@ -171,7 +171,8 @@ pub mod calc {
         )
     }
 
-    fn paced(repairs: &[&str], gap: std::time::Duration) -> Script {
+    /// The calc model answering repair prompts with `repairs` in turn, `gap` apart.
+    pub fn paced_script(repairs: &[&str], gap: std::time::Duration) -> Script {
         Script::new()
             .answer(PromptKind::Localize, [LOCALIZE_ANSWER])
             .answer(PromptKind::Repair, repairs.iter().copied())
