@@ -11,6 +11,7 @@ mod issue_sources;
 mod localize_recipe;
 mod lsp;
 mod lsp_client;
+mod lsp_parts;
 mod nvim;
 mod sandbox;
 mod verify_cli;

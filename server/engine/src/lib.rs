@@ -7,6 +7,7 @@ pub mod chunks;
 pub mod contexts;
 pub mod early_stop;
 pub mod edits;
+pub mod hunks;
 pub mod issue;
 pub mod localize;
 pub mod normalize;

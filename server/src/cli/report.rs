@@ -23,6 +23,7 @@ pub fn write_human(
     }
     if !outcome.candidates.is_empty() {
         write_table(out, outcome, report)?;
+        write_reasons(out, report)?;
     }
     let excluded = outcome
         .verification
@@ -51,6 +52,12 @@ pub fn write_human(
                 winner.id
             )?;
         }
+        if let Some(confidence) = &report.confidence {
+            writeln!(out)?;
+            for line in confidence.describe() {
+                writeln!(out, "{line}")?;
+            }
+        }
         writeln!(out, "\nWinning patch (candidate {}):\n", winner.id)?;
         write!(out, "{}", winner.patch)?;
     }
@@ -59,6 +66,19 @@ pub fn write_human(
         "\nTokens: {} prompt, {} completion",
         outcome.usage.prompt_tokens, outcome.usage.completion_tokens
     )
+}
+
+/// Under the table, why each other candidate is not the winner.
+fn write_reasons(out: &mut impl Write, report: &FixReport) -> io::Result<()> {
+    for c in report.candidates.iter().filter(|c| !c.reasons.is_empty()) {
+        writeln!(
+            out,
+            "  candidate {}: {}",
+            c.id,
+            crate::job::reasons::describe_all(&c.reasons)
+        )?;
+    }
+    Ok(())
 }
 
 /// One row a candidate, best first: `*` the winner, `x` filtered out.

@@ -85,6 +85,11 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
         .unwrap_or_default();
     let ranking = tracing::info_span!("stage", name = "select")
         .in_scope(|| rank(ctx, &mut candidates, &tested));
+    let confidence = super::confidence::Confidence::of_job(
+        &ranking,
+        candidates.samples.len(),
+        verification.as_ref(),
+    );
     Ok(FixOutcome {
         issue: ctx.issue.clone(),
         localization,
@@ -93,6 +98,7 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
         ranking,
         verification,
         usage,
+        confidence,
         early_stop,
     })
 }

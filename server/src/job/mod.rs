@@ -4,12 +4,14 @@
 //! turns them into progress notifications and diagnostics.
 
 mod cancel;
+pub mod confidence;
 mod context;
 mod driver;
 mod early_stop;
 mod error;
 mod events;
 mod localize;
+pub mod reasons;
 mod record;
 mod regression_tests;
 mod repair;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::confidence::Confidence;
 use super::retrieve::RetrievalRecord;
 use super::verify::VerificationReport;
 use crate::backend::Usage;
@@ -70,6 +71,8 @@ pub struct FixOutcome {
     /// `None` with `--sandbox none`.
     pub verification: Option<VerificationReport>,
     pub usage: Usage,
+    /// The winner's share of the samples and its band; `None` without a winner.
+    pub confidence: Option<Confidence>,
     /// `None` unless `repair.early_stop` stopped the samples: `samples` are those that came.
     pub early_stop: Option<super::early_stop::EarlyStopRecord>,
 }
