@@ -7,14 +7,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use swiss::backend::BackendClient;
-use swiss::config::{Options, Settings};
-use swiss::engine::issue::Issue;
-use swiss::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
-use swiss::job::{run_fix, JobContext, JobEvent};
-use swiss::prompts::Prompts;
+use swiss::job::{run_fix, JobEvent};
 use swiss_testkit::median;
 use swiss_testkit::{calc, ScriptedBackend};
+
+#[path = "support/calc_job.rs"]
+mod calc_job;
+use calc_job::calc_job;
 
 const SAMPLES: usize = 12;
 /// Time between two choices finishing: a 32B model's samples of different lengths.
@@ -29,28 +28,17 @@ struct Timing {
 fn job(stream: bool, runtime: &tokio::runtime::Runtime) -> Timing {
     let repo = calc::repo();
     let backend = ScriptedBackend::start_in_background(calc::verification_script().stream_gap(GAP));
-    let mut options = Options::default();
-    options.backend.urls = Some(vec![backend.base_url()]);
-    options.backend.stream = Some(stream);
-    options.repair.samples = Some(SAMPLES);
-    options.sandbox.kind = Some("local".to_owned());
-    // pytest from the tests' venv, so the bench needs none installed.
-    options.test.python = Some(swiss_testkit::pytest_venv().python().display().to_string());
-    let settings = Settings::resolve(&options).expect("settings");
-    let client = Arc::new(BackendClient::new(settings.backend_config()).expect("client"));
-    let snapshot =
-        Arc::new(RepoSnapshot::open(repo.path(), DEFAULT_MAX_FILE_BYTES).expect("snapshot"));
-    let issue = Issue::from_text(calc::ISSUE, "bench").expect("issue");
+    let ctx = calc_job(&repo, &backend, SAMPLES, |o| {
+        o.backend.stream = Some(stream)
+    });
     let start = Instant::now();
     let first_verified = Arc::new(Mutex::new(None));
     let seen = first_verified.clone();
-    let ctx = JobContext::new(snapshot, issue, settings, Prompts::default(), client).with_events(
-        Arc::new(move |event: JobEvent| {
-            if let JobEvent::CandidateVerified { .. } = event {
-                seen.lock().expect("lock").get_or_insert(start.elapsed());
-            }
-        }),
-    );
+    let ctx = ctx.with_events(Arc::new(move |event: JobEvent| {
+        if let JobEvent::CandidateVerified { .. } = event {
+            seen.lock().expect("lock").get_or_insert(start.elapsed());
+        }
+    }));
     let outcome = runtime.block_on(run_fix(&ctx)).expect("job");
     let total = start.elapsed();
     assert!(outcome.winner().is_some(), "the right fix wins");

@@ -4,6 +4,7 @@ mod cli_support;
 mod config_cli;
 mod confine;
 mod docker_env;
+mod early_stop;
 mod eval;
 mod fix_cli;
 mod given_files_cli;

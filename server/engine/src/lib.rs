@@ -7,6 +7,7 @@ pub mod brace_printer;
 pub mod chunks;
 pub mod contexts;
 pub mod definitions;
+pub mod early_stop;
 pub mod edits;
 pub mod hunks;
 pub mod issue;

@@ -152,6 +152,10 @@ pub struct FixArgs {
     /// Skip the model-written reproduction tests (regression tests still run).
     #[arg(long)]
     pub no_reproduction: bool,
+    /// Draw every repair sample even once the rest cannot change the winner
+    /// (repair.early_stop = false).
+    #[arg(long)]
+    pub no_early_stop: bool,
     /// Also write the whole job as JSON to FILE: every sample's raw answer, edits, key and
     /// error, the localization answers, test results and ranking, for re-ranking or replay.
     #[arg(long, value_name = "FILE")]
@@ -206,6 +210,9 @@ impl FixArgs {
         o.selection.compat = self.selection_compat.clone();
         if self.no_reproduction {
             o.reproduction.enabled = Some(false);
+        }
+        if self.no_early_stop {
+            o.repair.early_stop = Some(false);
         }
         o
     }
@@ -287,6 +294,10 @@ pub struct EvalArgs {
     /// Repair samples per instance. [default: 40]
     #[arg(long, value_name = "N")]
     pub samples: Option<usize>,
+    /// Draw every repair sample of each instance, so that its record holds the whole pool (for
+    /// `swiss rerank` over merged runs); the winner is the same either way.
+    #[arg(long)]
+    pub no_early_stop: bool,
     /// Skip instances already in the output's predictions.jsonl, without any request.
     #[arg(long)]
     pub resume: bool,
@@ -298,6 +309,9 @@ impl EvalArgs {
     pub fn options(&self) -> Options {
         let mut o = model_options(&self.backend_urls, &self.model, &self.api_key, self.samples);
         self.run.apply(&mut o);
+        if self.no_early_stop {
+            o.repair.early_stop = Some(false);
+        }
         o
     }
 }

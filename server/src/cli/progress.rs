@@ -101,7 +101,8 @@ impl Progress {
             | JobEvent::VerificationStarted { .. }
             | JobEvent::BaselineDone { .. }
             | JobEvent::RegressionTestsExcluded { .. }
-            | JobEvent::ReproductionChosen { .. }) => {
+            | JobEvent::ReproductionChosen { .. }
+            | JobEvent::EarlyStopped { .. }) => {
                 clear_live(&mut state, &mut err);
                 let _ = writeln!(err, "swiss: {}", note_line(note));
             }
@@ -178,6 +179,15 @@ fn note_line(event: JobEvent) -> String {
         ),
         JobEvent::ReproductionChosen { generated, .. } => format!(
             "no reproduction test reproduces the issue ({generated} written); regression tests only"
+        ),
+        JobEvent::EarlyStopped {
+            winner,
+            votes,
+            runner_up_votes,
+            received,
+            requested,
+        } => format!(
+            "early stop: after {received}/{requested} samples candidate {winner} is verified and leads {votes} to {runner_up_votes}, more than the samples left can change; closing the rest"
         ),
         other => format!("{other:?}"),
     }

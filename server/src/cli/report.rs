@@ -18,6 +18,9 @@ pub fn write_human(
         outcome.samples.len(),
         valid
     )?;
+    if let Some(stop) = &outcome.early_stop {
+        writeln!(out, "  {}", stop.summary())?;
+    }
     if !outcome.candidates.is_empty() {
         write_table(out, outcome, report)?;
         write_reasons(out, report)?;

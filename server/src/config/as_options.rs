@@ -40,6 +40,7 @@ impl From<&Settings> for Options {
             repair: RepairOptions {
                 samples: Some(s.repair_samples),
                 max_prompt_tokens: Some(s.max_prompt_tokens),
+                early_stop: Some(s.early_stop),
             },
             prompts: PromptOptions {
                 dir: Some(s.prompts_dir.clone()),

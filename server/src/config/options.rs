@@ -306,6 +306,11 @@ pub struct RepairOptions {
     /// `backend.tokenizer`, estimated otherwise).
     #[schemars(range(min = 1))]
     pub max_prompt_tokens: Option<usize>,
+    /// Stop sampling once the samples still to come cannot change the winner: it is verified
+    /// clean, passes the reproduction test (when one is valid) and leads by more votes than the
+    /// samples left plus one. The winner is the full run's; scores are over the samples that
+    /// came. On by default.
+    pub early_stop: Option<bool>,
 }
 
 /// Prompt templates.
@@ -511,7 +516,7 @@ merged_field_by_field! {
         irrelevant_folders,
     }
     RetrievalOptions { embedding_url, embedding_model }
-    RepairOptions { samples, max_prompt_tokens }
+    RepairOptions { samples, max_prompt_tokens, early_stop }
     PromptOptions { dir }
     SandboxOptions {
         kind,

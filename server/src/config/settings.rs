@@ -41,6 +41,8 @@ pub struct Settings {
     pub embedding: Option<EmbeddingSettings>,
     pub repair_samples: usize,
     pub max_prompt_tokens: usize,
+    /// Stop the remaining repair samples once they cannot change the winner.
+    pub early_stop: bool,
     pub prompts_dir: String,
     pub sandbox: SandboxChoice,
     pub image: Option<String>,
@@ -165,6 +167,7 @@ impl Default for Settings {
             irrelevant_folders: true,
             embedding: None,
             repair_samples: 40,
+            early_stop: true,
             max_prompt_tokens: 60_000,
             prompts_dir: ".swiss/prompts".to_owned(),
             sandbox: SandboxChoice::Auto,
@@ -363,6 +366,7 @@ impl Settings {
             "repair.max_prompt_tokens",
             o.max_prompt_tokens.unwrap_or(self.max_prompt_tokens),
         )?;
+        self.early_stop = o.early_stop.unwrap_or(self.early_stop);
         Ok(())
     }
 

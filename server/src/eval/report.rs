@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::grade::Grade;
 use crate::backend::Usage;
+use crate::job::EarlyStopRecord;
 
 pub const FILE_NAME: &str = "report.json";
 
@@ -30,6 +31,9 @@ pub struct InstanceReport {
     pub warnings: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grade: Option<Grade>,
+    /// `repair.early_stop` stopped the samples: `samples` are those that came.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stop: Option<EarlyStopRecord>,
 }
 
 impl InstanceReport {
@@ -47,6 +51,7 @@ impl InstanceReport {
             error: Some(error),
             warnings: Vec::new(),
             grade: None,
+            early_stop: None,
         }
     }
 
@@ -80,6 +85,11 @@ pub struct Summary {
     /// This invocation's wall time (a resumed run counts only its own part).
     pub wall_seconds: f64,
     pub usage: Usage,
+    /// Repair samples early stops left undrawn, and their completion tokens (an estimate).
+    #[serde(default)]
+    pub samples_skipped: usize,
+    #[serde(default)]
+    pub completion_tokens_saved_estimate: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,6 +117,10 @@ impl EvalReport {
                 repo.resolved += usize::from(resolved);
             }
             summary.usage += instance.usage;
+            if let Some(stop) = &instance.early_stop {
+                summary.samples_skipped += stop.skipped;
+                summary.completion_tokens_saved_estimate += stop.completion_tokens_saved_estimate;
+            }
         }
         EvalReport { instances, summary }
     }

@@ -376,6 +376,7 @@ pub async fn rerank_pool(
         error: None,
         warnings,
         grade: None,
+        early_stop: None,
     };
     if grade_it {
         match graded(instance, eval, &patch, cancel).await {

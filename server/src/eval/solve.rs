@@ -227,6 +227,7 @@ pub fn report_for(
         error: None,
         warnings: Vec::new(),
         grade,
+        early_stop: outcome.early_stop.clone(),
     }
 }
 

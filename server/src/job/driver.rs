@@ -10,6 +10,7 @@ use tracing::Instrument;
 
 use super::cancel::CancelReason;
 use super::context::JobContext;
+use super::early_stop::EarlyStop;
 use super::error::JobError;
 use super::events::{JobEvent, Stage};
 use super::localize::localize;
@@ -41,7 +42,8 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
     let localization = localize(ctx, &mut usage)
         .instrument(tracing::info_span!("stage", name = "localize"))
         .await?;
-    let mut repairing = Repairing::new(ctx, usage);
+    let requested = localization.contexts.iter().map(|c| c.samples).sum();
+    let mut repairing = Repairing::new(ctx, usage, requested);
     let result = repairing
         .run(&localization)
         .instrument(tracing::info_span!(
@@ -55,6 +57,7 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
         queue,
         usage,
         sampling_error,
+        early_stop,
         ..
     } = repairing;
     let verification = queue.finish().await;
@@ -62,6 +65,7 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
         return Err(ctx.cancelled());
     }
     result?;
+    let early_stop = early_stop.record(ctx, &candidates.samples);
     if let Some(error) = sampling_error {
         if candidates.samples.is_empty() {
             return Err(JobError::Backend(error));
@@ -95,6 +99,7 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
         verification,
         usage,
         confidence,
+        early_stop,
     })
 }
 
@@ -130,10 +135,11 @@ struct Repairing<'a> {
     sampling_error: Option<BackendError>,
     /// A test command was found and a sandbox is wanted.
     verifying: bool,
+    early_stop: EarlyStop,
 }
 
 impl<'a> Repairing<'a> {
-    fn new(ctx: &'a JobContext, usage: Usage) -> Self {
+    fn new(ctx: &'a JobContext, usage: Usage, requested: usize) -> Self {
         Repairing {
             ctx,
             candidates: Candidates::default(),
@@ -141,6 +147,7 @@ impl<'a> Repairing<'a> {
             usage,
             sampling_error: None,
             verifying: false,
+            early_stop: EarlyStop::new(ctx, requested),
         }
     }
 
@@ -172,7 +179,8 @@ impl<'a> Repairing<'a> {
             .zip(&localization.contexts)
             .map(|(prompt, context)| (prompt.prompt, context.samples))
             .collect();
-        let sampling = sample_contexts(ctx, requests, tx);
+        let stop = self.early_stop.token().clone();
+        let sampling = sample_contexts(ctx, requests, tx, &stop);
         let preparing = async {
             match test {
                 Some(test) => Some(
@@ -207,12 +215,25 @@ impl<'a> Repairing<'a> {
             if ctx.cancel.is_cancelled() {
                 return Err(ctx.cancelled());
             }
+            self.check_early_stop();
             // No candidate to test: waiting for the baseline would only delay "no valid candidate".
             if sampling_done && !samples_open && self.candidates.list.is_empty() {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// Once the samples still to come cannot change the winner, the open requests close (through
+    /// the token `sample_contexts` watches) and test runs that have not started are dropped.
+    fn check_early_stop(&mut self) {
+        let valid = self.queue.reproduction_valid();
+        if self
+            .early_stop
+            .check(self.ctx, &self.candidates, &self.queue.tested, valid)
+        {
+            self.queue.skip_queued();
+        }
     }
 
     fn sampled(&mut self, (usage, error): (Usage, Option<BackendError>)) -> Result<(), JobError> {

@@ -75,4 +75,13 @@ pub enum JobEvent {
         regression_failures: Option<u32>,
         reproduction: Option<ScriptVerdict>,
     },
+    /// `repair.early_stop`: after `received` of `requested` samples, candidate `winner` leads by
+    /// more votes than the samples left plus one and is verified, so the rest are not drawn.
+    EarlyStopped {
+        winner: u32,
+        votes: usize,
+        runner_up_votes: usize,
+        received: usize,
+        requested: usize,
+    },
 }

@@ -393,6 +393,7 @@ mod tests {
             verification: None,
             usage: Usage::default(),
             confidence: None,
+            early_stop: None,
         }
     }
 

@@ -78,6 +78,8 @@ pub struct FixOutcome {
     pub usage: Usage,
     /// The winner's share of the samples and its band; `None` without a winner.
     pub confidence: Option<Confidence>,
+    /// `None` unless `repair.early_stop` stopped the samples: `samples` are those that came.
+    pub early_stop: Option<super::early_stop::EarlyStopRecord>,
 }
 
 impl FixOutcome {

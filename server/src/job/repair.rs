@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 use super::context::JobContext;
 use super::events::JobEvent;
@@ -113,11 +114,13 @@ impl Candidates {
 /// context's prompt once, all into `tx` tagged with their context. Sample indices run over the
 /// whole job, context by context (context 0 has `0..n0`), since selection reads keys in
 /// sample order. Returns the usage of every call and the first error, if any: samples other
-/// contexts delivered still count.
+/// contexts delivered still count. When `stop` fires (an early stop), the calls still open are
+/// dropped, which closes their connections; their usage is unknown and counts 0.
 pub(super) async fn sample_contexts(
     ctx: &JobContext,
     requests: Vec<(String, usize)>,
     tx: mpsc::UnboundedSender<(usize, Sample)>,
+    stop: &CancellationToken,
 ) -> (Usage, Option<BackendError>) {
     let mut first_index = 0;
     let calls: Vec<_> = requests
@@ -137,8 +140,12 @@ pub(super) async fn sample_contexts(
                         }
                     }
                 };
-                let (result, ()) = tokio::join!(ctx.sample(prompt, n, call_tx), forward);
-                result
+                // A call that has ended keeps its usage even when the stop comes at once.
+                tokio::select! {
+                    biased;
+                    (result, ()) = async { tokio::join!(ctx.sample(prompt, n, call_tx), forward) } => result,
+                    () = stop.cancelled() => Ok(Usage::default()),
+                }
             }
         })
         .collect();

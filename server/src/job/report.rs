@@ -191,6 +191,10 @@ pub struct SampleCounts {
     pub valid: usize,
     /// Reasons a sample gave no candidate, with how many samples each.
     pub invalid_reasons: BTreeMap<String, usize>,
+    /// Present when `repair.early_stop` stopped the samples: `total` counts those that came,
+    /// and votes, similarity and scores are over them; the winner is the full run's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stop: Option<super::early_stop::EarlyStopRecord>,
 }
 
 impl FixReport {
@@ -229,6 +233,7 @@ impl FixReport {
                 total: outcome.samples.len(),
                 valid: outcome.samples.iter().filter(|s| s.error.is_none()).count(),
                 invalid_reasons: invalid_reasons(outcome),
+                early_stop: outcome.early_stop.clone(),
             },
             verification: outcome.verification.clone(),
             usage: outcome.usage,
@@ -304,7 +309,7 @@ mod tests {
             .skip(1)
             .map(|rest| rest.split("```").next().unwrap_or_default())
             .collect();
-        assert_eq!(blocks.len(), 6, "the examples of docs/json.md");
+        assert_eq!(blocks.len(), 7, "the examples of docs/json.md");
         let mut statuses = Vec::new();
         for block in blocks {
             let value: serde_json::Value = serde_json::from_str(block).expect(block);

@@ -10,6 +10,7 @@ use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 
 use super::context::JobContext;
 use super::events::JobEvent;
@@ -169,22 +170,29 @@ impl Ready {
         }
     }
 
-    /// One candidate's tests, bounded by the job's sandbox concurrency.
+    /// One candidate's tests, bounded by the job's sandbox concurrency; `None` when `skip` fired
+    /// before the run got its turn.
     async fn verify(
         self: Arc<Self>,
         id: u32,
         files: PatchedFiles,
-        cancel: tokio_util::sync::CancellationToken,
-    ) -> (u32, Result<CandidateTests, SandboxError>) {
-        let Ok(_permit) = self.semaphore.acquire().await else {
-            return (id, Err(SandboxError::Cancelled));
+        cancel: CancellationToken,
+        skip: CancellationToken,
+    ) -> (u32, Option<Result<CandidateTests, SandboxError>>) {
+        let permit = tokio::select! {
+            biased;
+            () = skip.cancelled() => return (id, None),
+            permit = self.semaphore.acquire() => permit,
+        };
+        let Ok(_permit) = permit else {
+            return (id, Some(Err(SandboxError::Cancelled)));
         };
         let script = self.reproduction.chosen_script.as_deref();
         let result = self
             .plan
             .candidate(&*self.sandbox, &self.baseline, script, &files, &cancel)
             .await;
-        (id, result)
+        (id, Some(result))
     }
 }
 
@@ -313,7 +321,7 @@ fn settle_baseline(
     exclusion.excluded
 }
 
-type Verifying = BoxFuture<'static, (u32, Result<CandidateTests, SandboxError>)>;
+type Verifying = BoxFuture<'static, (u32, Option<Result<CandidateTests, SandboxError>>)>;
 
 /// Candidates waiting for the baseline, the test runs under way and the verdicts so far.
 #[derive(Default)]
@@ -321,11 +329,16 @@ pub(super) struct VerifyQueue {
     ready: Option<Arc<Ready>>,
     waiting: Vec<(u32, PatchedFiles)>,
     running: FuturesUnordered<Verifying>,
+    /// Fired by an early stop: runs still waiting for a sandbox slot end untested.
+    skip: CancellationToken,
     pub tested: BTreeMap<u32, CandidateRun>,
 }
 
 impl VerifyQueue {
     pub fn push(&mut self, ctx: &JobContext, id: u32, files: PatchedFiles) {
+        if self.skip.is_cancelled() {
+            return;
+        }
         match &self.ready {
             Some(ready) => self.start(ctx, ready.clone(), id, files),
             None => self.waiting.push((id, files)),
@@ -342,15 +355,36 @@ impl VerifyQueue {
 
     fn start(&mut self, ctx: &JobContext, ready: Arc<Ready>, id: u32, files: PatchedFiles) {
         let cancel = ctx.cancel.token().clone();
-        self.running.push(Box::pin(ready.verify(id, files, cancel)));
+        let skip = self.skip.clone();
+        self.running
+            .push(Box::pin(ready.verify(id, files, cancel, skip)));
+    }
+
+    /// Whether a candidate can pass the reproduction test; `None` until the set-up is done.
+    pub fn reproduction_valid(&self) -> Option<bool> {
+        let ready = self.ready.as_ref()?;
+        Some(ready.reproduction.chosen_script.is_some())
+    }
+
+    /// The winner is settled (an early stop): runs that have not started are dropped, so those
+    /// candidates stay untested; runs under way finish and are reported.
+    pub fn skip_queued(&mut self) {
+        self.skip.cancel();
+        self.waiting.clear();
     }
 
     pub fn is_running(&self) -> bool {
         !self.running.is_empty()
     }
 
+    /// The next run to end, skipped ones passed over.
     pub async fn next(&mut self) -> Option<(u32, Result<CandidateTests, SandboxError>)> {
-        self.running.next().await
+        while let Some((id, result)) = self.running.next().await {
+            if let Some(result) = result {
+                return Some((id, result));
+            }
+        }
+        None
     }
 
     /// Stops what still runs and removes the sandbox; the report of what was tested.

@@ -641,6 +641,17 @@ impl ProgressTally {
                 ),
                 fraction(*done, *found, 70, 90),
             ),
+            JobEvent::EarlyStopped {
+                winner,
+                received,
+                requested,
+                ..
+            } => (
+                format!(
+                    "candidate {winner} cannot lose: stopping after {received}/{requested} samples"
+                ),
+                self.percentage.max(70),
+            ),
         };
         self.percentage = self.percentage.max(percentage);
         Some((message, self.percentage))
@@ -801,6 +812,32 @@ mod tests {
             .map(|(_, p)| p)
             .collect();
         assert_eq!(percentages, [0, 10, 10, 40, 40, 90]);
+    }
+
+    #[test]
+    fn an_early_stop_ends_the_sampling_part_of_the_progress() {
+        let mut tally = ProgressTally::default();
+        let sampled = JobEvent::SampleDone {
+            stage: Stage::Repair,
+            done: 19,
+            total: 30,
+            valid: true,
+        };
+        assert_eq!(tally.report(&sampled).map(|(_, p)| p), Some(48));
+        let stopped = JobEvent::EarlyStopped {
+            winner: 1,
+            votes: 16,
+            runner_up_votes: 3,
+            received: 19,
+            requested: 30,
+        };
+        assert_eq!(
+            tally.report(&stopped),
+            Some((
+                "candidate 1 cannot lose: stopping after 19/30 samples".to_owned(),
+                70
+            ))
+        );
     }
 
     #[test]

@@ -179,7 +179,7 @@ async fn finished(
         .unwrap_or_default();
     let diagnostics = winner_diagnostics(job, winner, ranked, outcome.confidence.as_ref());
     diagnostics::set(session, job, diagnostics).await;
-    let summary = format!(
+    let mut summary = format!(
         "winner: candidate {} (score {:.2}, {} vote(s)) of {} unique candidate(s) from {} sample(s)",
         winner.id,
         ranked.0,
@@ -187,6 +187,9 @@ async fn finished(
         outcome.candidates.len(),
         outcome.samples.len()
     );
+    if let Some(stop) = &outcome.early_stop {
+        summary = format!("{summary}; {}", stop.summary());
+    }
     tracing::info!(%summary, "job finished");
     progress
         .end(Ending::Succeeded { winner: winner.id }, summary.clone())

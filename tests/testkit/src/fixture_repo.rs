@@ -158,6 +158,40 @@ pub mod calc {
             )
     }
 
+    /// The model of the early-stop tests: five of every six repair samples are one candidate
+    /// (three formattings of the right fix), one breaks a test; repair choices finish `gap`
+    /// apart, the other prompts answer at once.
+    pub fn strong_majority_script(gap: std::time::Duration) -> Script {
+        paced_script(&[FIX_A, FIX_B, FIX_A, WRONG_ADD, FIX_C, FIX_A], gap)
+    }
+
+    /// A split model: the right fix is three of every eight samples, two wrong patches share
+    /// the rest, so the winner is settled only near the end, if at all.
+    pub fn split_script(gap: std::time::Duration) -> Script {
+        paced_script(
+            &[
+                FIX_A,
+                WRONG_KEEPS_BUG,
+                WRONG_ADD,
+                FIX_B,
+                WRONG_KEEPS_BUG,
+                WRONG_ADD,
+                FIX_C,
+                WRONG_KEEPS_BUG,
+            ],
+            gap,
+        )
+    }
+
+    /// The calc model answering repair prompts with `repairs` in turn, `gap` apart.
+    pub fn paced_script(repairs: &[&str], gap: std::time::Duration) -> Script {
+        Script::new()
+            .answer(PromptKind::Localize, [LOCALIZE_ANSWER])
+            .answer(PromptKind::Repair, repairs.iter().copied())
+            .answer(PromptKind::Reproduce, [REPRODUCE_SCRIPT])
+            .stream_gap_for(PromptKind::Repair, gap)
+    }
+
     pub const OPS: &str = r#""""Arithmetic helpers."""
 
 

@@ -143,6 +143,8 @@ pub struct Script {
     latency: Duration,
     no_streaming: bool,
     stream_gap: Duration,
+    /// [`Script::stream_gap_for`]'s gaps, over `stream_gap` for their kind.
+    stream_gaps: HashMap<PromptKind, Duration>,
     faults: VecDeque<(Option<PromptKind>, Fault)>,
     max_model_len: Option<u64>,
     context_window: Option<u64>,
@@ -215,6 +217,20 @@ impl Script {
     pub fn stream_gap(mut self, gap: Duration) -> Self {
         self.stream_gap = gap;
         self
+    }
+
+    /// [`Script::stream_gap`] for prompts of `kind` only, so that one stage's samples come one
+    /// at a time while the others answer at once.
+    pub fn stream_gap_for(mut self, kind: PromptKind, gap: Duration) -> Self {
+        self.stream_gaps.insert(kind, gap);
+        self
+    }
+
+    fn gap(&self, kind: PromptKind) -> Duration {
+        self.stream_gaps
+            .get(&kind)
+            .copied()
+            .unwrap_or(self.stream_gap)
     }
 
     /// Report this context length in `GET /v1/models` (`data[0].max_model_len`), as vLLM does.
@@ -295,6 +311,8 @@ struct State {
     cursors: HashMap<(PromptKind, Option<String>), usize>,
     requests: Vec<RecordedRequest>,
     models_requests: usize,
+    /// Streamed answers the client went away from before their end.
+    abandoned_streams: usize,
     next_id: u64,
 }
 
@@ -353,6 +371,7 @@ impl ScriptedBackend {
             cursors: HashMap::new(),
             requests: Vec::new(),
             models_requests: 0,
+            abandoned_streams: 0,
             next_id: 0,
         };
         let (stop, _) = watch::channel(false);
@@ -377,6 +396,12 @@ impl ScriptedBackend {
     /// How many `GET /v1/models` requests the server has answered.
     pub fn models_requests(&self) -> usize {
         lock(&self.state).models_requests
+    }
+
+    /// How many streamed answers the client closed before their end (a write to it failed): a
+    /// client that stops sampling early closes its open requests.
+    pub fn abandoned_streams(&self) -> usize {
+        lock(&self.state).abandoned_streams
     }
 
     /// Queues a fault for the next request of any kind while the server runs.
@@ -516,7 +541,9 @@ async fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         Reply::Drop => {}
         Reply::Stream(streamed) => {
             tokio::time::sleep(streamed.delay).await;
-            let _ = write_stream(&mut stream, streamed).await;
+            if write_stream(&mut stream, streamed).await.is_err() {
+                lock(state).abandoned_streams += 1;
+            }
         }
     }
 }
@@ -760,12 +787,12 @@ fn decide(state: &mut State, request: HttpRequest) -> Reply {
             chunk: chunk_head(state, &model),
             texts,
             usage,
-            gap: state.script.stream_gap,
+            gap: state.script.gap(kind),
             delay,
             end,
         });
     }
-    let generation = state.script.stream_gap * u32::try_from(texts.len()).unwrap_or(u32::MAX);
+    let generation = state.script.gap(kind) * u32::try_from(texts.len()).unwrap_or(u32::MAX);
     let body = completion_body(state, &model, texts, &prompt);
     Reply::Respond {
         status: 200,
@@ -808,9 +835,14 @@ pub fn prompt_tokens(prompt: &str) -> u64 {
     (prompt.chars().count() / 4) as u64
 }
 
+/// The completion tokens the server reports for one answer.
+pub fn completion_tokens(text: &str) -> u64 {
+    (text.chars().count() / 4) as u64
+}
+
 fn usage(prompt: &str, texts: &[String]) -> Value {
     let prompt_tokens = prompt_tokens(prompt);
-    let completion_tokens: u64 = texts.iter().map(|t| (t.chars().count() / 4) as u64).sum();
+    let completion_tokens: u64 = texts.iter().map(|t| completion_tokens(t)).sum();
     json!({
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
@@ -1014,7 +1046,9 @@ async fn write_stream(stream: &mut TcpStream, reply: Streamed) -> std::io::Resul
         send(stream, &format!("data: {chunk}\n\n")).await?;
     }
     send(stream, "data: [DONE]\n\n").await?;
-    stream.shutdown().await
+    // The answer is whole: a client that hangs up now has abandoned nothing.
+    let _ = stream.shutdown().await;
+    Ok(())
 }
 
 async fn send(stream: &mut TcpStream, text: &str) -> std::io::Result<()> {
