@@ -312,6 +312,7 @@ impl LocalSandbox {
                 stderr,
                 truncated: stdout_truncated || stderr_truncated,
                 duration,
+                host: None,
             }),
         }
     }

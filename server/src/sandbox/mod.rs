@@ -4,9 +4,14 @@
 
 pub mod confine;
 pub mod docker;
+pub mod docker_endpoint;
+pub mod docker_hosts;
+pub mod docker_pool;
+pub mod image_pull;
 pub mod leftovers;
 pub mod local;
 pub mod run_marker;
+pub mod ssh_tunnel;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -39,6 +44,9 @@ pub struct RunOutput {
     pub truncated: bool,
     #[serde(with = "duration_secs")]
     pub duration: Duration,
+    /// The Docker host the run went to, when the sandbox has hosts to choose from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -66,6 +74,14 @@ pub trait Sandbox: Send + Sync {
     /// How runs are confined, for reports (`verification.confinement`).
     fn confinement(&self) -> Option<confine::Confinement> {
         None
+    }
+    /// Runs at once the sandbox takes (the slots of its hosts); `None`: `sandbox.concurrency`.
+    fn capacity(&self) -> Option<usize> {
+        None
+    }
+    /// How busy each of its Docker hosts is, for progress; empty without hosts.
+    fn load(&self) -> Vec<docker_hosts::HostLoad> {
+        Vec::new()
     }
     /// Removes everything the sandbox made (containers, images, temporary folders). Also done on
     /// drop as far as a synchronous drop can.

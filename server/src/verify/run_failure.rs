@@ -231,6 +231,7 @@ mod tests {
             stderr: stderr.to_owned(),
             truncated: false,
             duration: Duration::ZERO,
+            host: None,
         }
     }
 
