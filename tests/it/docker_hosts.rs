@@ -218,3 +218,80 @@ fn an_ssh_host_is_reached_through_a_forwarded_socket() {
         vec![endpoint.trim_end_matches("=2").to_owned()]
     );
 }
+
+#[test]
+fn doctor_reports_each_docker_host() {
+    let Some(image) = docker_test_image() else {
+        return;
+    };
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::write(
+        repo.path().join("swiss.toml"),
+        format!(
+            "[sandbox]\nimage = \"{image}\"\nconcurrency = 3\nhosts = [\"unix:///nonexistent/docker.sock=5\", \"{}\"]\n",
+            local_engine()
+        ),
+    )
+    .unwrap();
+    let output = crate::cli_support::swiss(&["doctor", "--json", "--repo"])
+        .arg(repo.path())
+        .env("SWISS_BACKEND_URL", "http://127.0.0.1:9/v1")
+        .output()
+        .unwrap();
+    let report = stdout_json(&output);
+    let hosts = report["docker"].as_array().expect("one check per host");
+    assert_eq!(hosts.len(), 2, "{report:#}");
+    assert_eq!(hosts[0]["host"], "unix:///nonexistent/docker.sock");
+    assert_eq!(hosts[0]["ok"], false);
+    assert_eq!(hosts[0]["slots"], 5);
+    assert!(hosts[0]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("failed to reach the Docker engine: no Docker engine answers at unix:///nonexistent/docker.sock"));
+    assert_eq!(hosts[1]["host"], local_engine());
+    assert_eq!(hosts[1]["ok"], true);
+    assert_eq!(
+        hosts[1]["slots"], 3,
+        "sandbox.concurrency where the host names none"
+    );
+    assert_eq!(hosts[1]["image_present"], true);
+
+    let text = crate::cli_support::swiss(&["doctor", "--repo"])
+        .arg(repo.path())
+        .env("SWISS_BACKEND_URL", "http://127.0.0.1:9/v1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("docker unix:///nonexistent/docker.sock: not available: "),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("docker {}: ok (engine ", local_engine()))
+            && text.contains("3 slot(s)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_docker_host_that_is_no_endpoint_is_bad_input() {
+    let repo = calc::repo();
+    let output = crate::cli_support::swiss_fix(
+        repo.path(),
+        &[
+            "--issue",
+            "x",
+            "--docker-host",
+            "/var/run/docker.sock",
+            "--json",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("sandbox.hosts: `/var/run/docker.sock` is not a Docker endpoint"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -37,13 +37,17 @@ impl DockerEndpoint {
         let text = text.trim();
         let (address, slots) = match text.rsplit_once('=') {
             Some((address, slots)) => {
-                let slots: usize = slots.trim().parse().ok().filter(|n| *n > 0).ok_or_else(
-                    || {
-                        format!(
+                let slots: usize =
+                    slots
+                        .trim()
+                        .parse()
+                        .ok()
+                        .filter(|n| *n > 0)
+                        .ok_or_else(|| {
+                            format!(
                             "`{text}`: the slots after `=` must be a whole number of at least 1"
                         )
-                    },
-                )?;
+                        })?;
                 (address.trim(), Some(slots))
             }
             None => (text, None),
