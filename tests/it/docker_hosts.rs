@@ -7,11 +7,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use swiss_testkit::{calc, FixtureRepo, ScriptedBackend};
+use swiss_testkit::{calc, FixtureRepo, ScriptedBackend, SecondEngine};
 
 use crate::cli_support::{stderr, stdout_json, write_issue};
-use crate::docker_engines::{user_name, LocalSshd, SecondEngine};
 use crate::docker_env::docker_test_image;
+use crate::local_sshd::{user_name, LocalSshd};
 use crate::verify_cli::{assert_verified_choice, fix_command, run_fix_with_env};
 
 /// The machine's own engine, as Swiss finds it without settings.

@@ -1,11 +1,13 @@
 //! Test support for Swiss: the scripted OpenAI-compatible backend and fixture repositories.
 
+pub mod docker_engine;
 pub mod fixture_repo;
 pub mod median;
 pub mod pytest_venv;
 pub mod scripted_backend;
 pub mod still_answers;
 
+pub use docker_engine::SecondEngine;
 pub use fixture_repo::{calc, FixtureRepo};
 pub use median::median;
 pub use pytest_venv::{pytest_venv, PytestVenv};
