@@ -185,6 +185,36 @@ fn a_job_spreads_over_two_engines_and_outlives_one_of_them() {
 }
 
 #[test]
+fn a_host_without_the_image_is_left_out() {
+    let Some(image) = docker_test_image() else {
+        return;
+    };
+    let bare = SecondEngine::bare();
+    let backend = ScriptedBackend::start_in_background(calc::verification_script());
+    let repo = calc::repo();
+    let bare_host = format!("{}=4", bare.address());
+    let local_host = format!("{}=1", local_engine());
+    let (code, json, err) = run_fix_with_env(
+        repo.path(),
+        &backend,
+        &[
+            "--sandbox",
+            "docker",
+            "--image",
+            &image,
+            "--docker-host",
+            &bare_host,
+            "--docker-host",
+            &local_host,
+        ],
+        &[],
+    );
+    assert_verified_choice(code, &json, &err, "docker");
+    assert_eq!(hosts_of_runs(&json), vec![local_engine()]);
+    assert_eq!(bare.docker(&["ps", "-aq"]).1, "", "nothing ran there");
+}
+
+#[test]
 fn an_ssh_host_is_reached_through_a_forwarded_socket() {
     let Some(image) = docker_test_image() else {
         return;

@@ -22,6 +22,9 @@ pub struct Host {
     pub name: String,
     endpoint: DockerEndpoint,
     state: Mutex<HostState>,
+    /// One connection attempt at a time: two would each open an ssh tunnel, and the second
+    /// would end the first under the client already handed out.
+    connecting: tokio::sync::Mutex<()>,
 }
 
 struct HostState {
@@ -81,6 +84,7 @@ pub fn host(endpoint: &DockerEndpoint, slots: usize) -> Arc<Host> {
                 client: None,
                 tunnel: None,
             }),
+            connecting: tokio::sync::Mutex::new(()),
         })
     });
     host.lock().slots = slots;
@@ -95,6 +99,7 @@ impl Host {
     /// The client of a host that answered last time asked, connecting on first use and probing
     /// a down host whose rest is over. `Err` while it is down.
     pub async fn client(&self) -> Result<Docker, SandboxError> {
+        let _connecting = self.connecting.lock().await;
         {
             let mut state = self.lock();
             match (state.down_until, &state.client) {

@@ -123,7 +123,8 @@ fn ssh_command() -> Result<Command, String> {
 }
 
 /// A Swiss killed by SIGKILL runs no destructor: the kernel ends ssh with it, so no forward
-/// outlives the process that needed it.
+/// outlives the process that needed it. (The signal follows the thread that started ssh: a
+/// runtime worker, which lives as long as the runtime, never a blocking-pool thread.)
 fn die_with_parent(command: &mut Command) {
     // SAFETY: prctl is async-signal-safe and touches only the child being started.
     unsafe {

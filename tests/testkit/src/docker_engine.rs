@@ -13,8 +13,8 @@ pub struct SecondEngine {
 }
 
 impl SecondEngine {
-    /// Starts the engine and loads `image` into it from the machine's engine.
-    pub fn start(image: &str) -> SecondEngine {
+    /// Starts an engine that holds no image.
+    pub fn bare() -> SecondEngine {
         // Short: a unix socket path has a limit of about 100 bytes.
         let dir = tempfile::Builder::new()
             .prefix("swd")
@@ -22,6 +22,12 @@ impl SecondEngine {
             .unwrap();
         let mut engine = SecondEngine { dir, child: None };
         engine.restart();
+        engine
+    }
+
+    /// Starts the engine and loads `image` into it from the machine's engine.
+    pub fn start(image: &str) -> SecondEngine {
+        let engine = SecondEngine::bare();
         let mut save = Command::new("docker")
             .args(["save", image])
             .stdout(Stdio::piped())
