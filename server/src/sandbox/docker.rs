@@ -468,8 +468,18 @@ pub(crate) async fn connect(engine: Option<&str>) -> Result<Docker, SandboxError
             .map_err(|why| super::docker_endpoint::unavailable(address, &why))?,
         None => DockerEndpoint::local(),
     };
-    // A tunnel would end with this function: a lone sandbox speaks to a socket or TCP only.
-    let (docker, _tunnel) = endpoint.client().await?;
+    if endpoint
+        .address
+        .as_deref()
+        .is_some_and(|a| a.starts_with("ssh://"))
+    {
+        // Its tunnel would end with this function: ssh hosts live in a pool, which keeps it.
+        return Err(SandboxError::Prepare(
+            "failed to use an ssh:// engine for a lone sandbox: list it in sandbox.hosts (or --docker-host)"
+                .to_owned(),
+        ));
+    }
+    let (docker, _no_tunnel) = endpoint.client().await?;
     answering(docker, &endpoint.name()).await
 }
 
