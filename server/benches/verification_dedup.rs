@@ -71,7 +71,7 @@ fn main() {
         None => swiss_testkit::pytest_venv().python().display().to_string(),
     };
     let plan = TestPlan {
-        test: from_setting(&PYTEST_COMMAND.replacen("python3", &python, 1), None),
+        test: from_setting(&PYTEST_COMMAND.replacen("python3", &python, 1), None, None),
         timeout: Duration::from_secs(300),
         python,
         env: Vec::new(),

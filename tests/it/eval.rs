@@ -742,16 +742,23 @@ fn an_instance_is_verified_and_graded_in_docker() {
         calc::WRONG_BREAKS_TEST,
     ]));
     let out = tempfile::tempdir().unwrap();
-    let output = eval(
-        &data,
-        &backend,
-        out.path(),
-        &["--grade", "--image-template", &image],
-    );
+    // A host that never answers beside the machine's engine: the instance runs on the other.
+    let engine =
+        std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned());
+    let hosts = [
+        "--docker-host".to_owned(),
+        "unix:///nonexistent/docker.sock=2".to_owned(),
+        "--docker-host".to_owned(),
+        format!("{engine}=2"),
+    ];
+    let mut args = vec!["--grade", "--image-template", &image];
+    args.extend(hosts.iter().map(String::as_str));
+    let output = eval(&data, &backend, out.path(), &args);
     assert_exit(&output, 0);
     let record = read_json(&out.path().join("records/acme__calc-1.json"));
     assert_eq!(record["verification"]["sandbox"], "docker");
     assert_eq!(record["verification"]["image"], image.as_str());
+    assert_eq!(record["verification"]["baseline"]["host"], engine.as_str());
     let report = read_json(&out.path().join("report.json"));
     let calc = instance_report(&report, "acme__calc-1");
     assert_eq!(calc["resolved"], true, "{calc:#}");

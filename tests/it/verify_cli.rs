@@ -13,7 +13,12 @@ use crate::cli_support::{stderr, stdout_json, swiss_fix, write_issue};
 use crate::docker_env::docker_test_image;
 
 /// `swiss fix --json` on the calc issue with 6 samples from `backend`, plus `extra` flags.
-fn fix_command(repo: &Path, issue: &str, backend: &ScriptedBackend, extra: &[&str]) -> Command {
+pub(crate) fn fix_command(
+    repo: &Path,
+    issue: &str,
+    backend: &ScriptedBackend,
+    extra: &[&str],
+) -> Command {
     let url = backend.base_url();
     let mut args = vec![
         "--issue",
@@ -32,7 +37,7 @@ fn run_fix(repo: &Path, backend: &ScriptedBackend, extra: &[&str]) -> (Option<i3
     run_fix_with_env(repo, backend, extra, &[])
 }
 
-fn run_fix_with_env(
+pub(crate) fn run_fix_with_env(
     repo: &Path,
     backend: &ScriptedBackend,
     extra: &[&str],
@@ -58,7 +63,7 @@ fn candidate_with<'a>(json: &'a Value, patch_line: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no candidate adds {patch_line:?}: {json:#}"))
 }
 
-fn assert_verified_choice(code: Option<i32>, json: &Value, stderr: &str, sandbox: &str) {
+pub(crate) fn assert_verified_choice(code: Option<i32>, json: &Value, stderr: &str, sandbox: &str) {
     assert_eq!(code, Some(0), "stderr: {stderr}");
     let right = candidate_with(json, "+    return a / b\n");
     let breaks = candidate_with(json, "+    return a / b if b else 0.0\n");

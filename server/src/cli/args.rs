@@ -123,6 +123,10 @@ pub struct FixArgs {
     /// The Docker image to test in: the project's interpreter and dependencies.
     #[arg(long, value_name = "IMAGE")]
     pub image: Option<String>,
+    /// A Docker engine to verify on, ENDPOINT[=SLOTS] (unix:///path, tcp://host:2376,
+    /// ssh://user@host); repeat it for several (sandbox.hosts). [default: the local engine]
+    #[arg(long = "docker-host", value_name = "ENDPOINT[=SLOTS]")]
+    pub docker_hosts: Vec<String>,
     /// The test command, run with `sh -c` from the repository root. [default: detected]
     #[arg(long = "test-cmd", value_name = "COMMAND")]
     pub test_cmd: Option<String>,
@@ -203,6 +207,7 @@ impl FixArgs {
         o.sampling.max_tokens = self.max_tokens;
         o.sandbox.kind = self.sandbox.clone();
         o.sandbox.image = self.image.clone();
+        o.sandbox.hosts = docker_hosts(&self.docker_hosts);
         o.test.command = self.test_cmd.clone();
         o.test.format = self.test_format.clone();
         o.test.timeout_secs = self.test_timeout;
@@ -248,6 +253,10 @@ pub struct EvalSandboxArgs {
     /// Sandbox runs at once over all instances (sandbox.concurrency). [default: 2]
     #[arg(long, value_name = "N")]
     pub sandbox_concurrency: Option<usize>,
+    /// A Docker engine to verify on, ENDPOINT[=SLOTS] (unix:///path, tcp://host:2376,
+    /// ssh://user@host); repeat it for several (sandbox.hosts). [default: the local engine]
+    #[arg(long = "docker-host", value_name = "ENDPOINT[=SLOTS]")]
+    pub docker_hosts: Vec<String>,
     /// `model_name_or_path` in predictions.jsonl. [default: the model name]
     #[arg(long, value_name = "NAME")]
     pub model_name: Option<String>,
@@ -266,7 +275,13 @@ impl EvalSandboxArgs {
         };
         o.test.timeout_secs = self.test_timeout;
         o.sandbox.concurrency = self.sandbox_concurrency;
+        o.sandbox.hosts = docker_hosts(&self.docker_hosts);
     }
+}
+
+/// `--docker-host` given: those hosts replace `sandbox.hosts`; none given leaves the setting.
+fn docker_hosts(given: &[String]) -> Option<Vec<String>> {
+    (!given.is_empty()).then(|| given.to_vec())
 }
 
 #[derive(Debug, Args)]

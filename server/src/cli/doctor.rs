@@ -10,6 +10,8 @@ use super::args::DoctorArgs;
 use super::exit::Exit;
 use crate::config::{Options, Secret, Settings};
 use crate::sandbox::confine::{self, ConfineSettings, Confiner, Mechanism};
+use crate::sandbox::docker_endpoint::DockerEndpoint;
+use crate::sandbox::docker_hosts;
 
 #[derive(Debug, Serialize)]
 struct Report {
@@ -17,8 +19,9 @@ struct Report {
     /// Absent with `--confinement`.
     #[serde(skip_serializing_if = "Option::is_none")]
     backends: Option<Vec<BackendCheck>>,
+    /// One per Docker host (`sandbox.hosts`, else the local engine).
     #[serde(skip_serializing_if = "Option::is_none")]
-    docker: Option<DockerCheck>,
+    docker: Option<Vec<DockerCheck>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -40,11 +43,17 @@ struct BackendCheck {
 
 #[derive(Debug, Serialize)]
 struct DockerCheck {
+    host: String,
+    /// Runs it takes at once.
+    slots: usize,
     ok: bool,
     version: Option<String>,
     error: Option<String>,
     image: Option<String>,
     image_present: Option<bool>,
+    /// Job images Swiss made there that still exist: those of running jobs, or leftovers the
+    /// next job's sweep removes.
+    job_images: Option<usize>,
 }
 
 pub fn run(args: DoctorArgs) -> Exit {
@@ -161,15 +170,29 @@ async fn models(
         .unwrap_or_default())
 }
 
-async fn docker(settings: &Settings) -> DockerCheck {
+/// Every Docker host a job would use, checked at once.
+async fn docker(settings: &Settings) -> Vec<DockerCheck> {
+    let endpoints = if settings.docker_hosts.is_empty() {
+        vec![DockerEndpoint::local()]
+    } else {
+        settings.docker_hosts.clone()
+    };
+    futures::future::join_all(endpoints.iter().map(|e| docker_host(settings, e))).await
+}
+
+async fn docker_host(settings: &Settings, endpoint: &DockerEndpoint) -> DockerCheck {
+    let host = docker_hosts::host(endpoint, endpoint.slots.unwrap_or(settings.concurrency));
     let mut check = DockerCheck {
+        host: host.name.clone(),
+        slots: host.load().slots,
         ok: false,
         version: None,
         error: None,
         image: settings.image.clone(),
         image_present: None,
+        job_images: None,
     };
-    let docker = match crate::sandbox::docker::connect(None).await {
+    let docker = match host.client().await {
         Ok(docker) => docker,
         Err(e) => {
             check.error = Some(e.to_string());
@@ -181,6 +204,11 @@ async fn docker(settings: &Settings) -> DockerCheck {
     if let Some(image) = &settings.image {
         check.image_present = Some(docker.inspect_image(image).await.is_ok());
     }
+    let managed = [format!("{}=1", crate::sandbox::docker::MANAGED_LABEL)];
+    check.job_images = crate::sandbox::leftovers::images(&docker, &managed)
+        .await
+        .ok()
+        .map(|images| images.len());
     check
 }
 
@@ -202,23 +230,31 @@ fn human(report: &Report) -> String {
             Some(error) => format!("backend {}: FAIL: {error}", backend.url),
         });
     }
-    let Some(docker) = &report.docker else {
-        return lines.join("\n");
-    };
-    lines.push(match (&docker.error, &docker.image, docker.image_present) {
-        (Some(error), _, _) => format!("docker: not available: {error}"),
-        (None, Some(image), Some(false)) => format!(
-            "docker: ok (engine {}), but image {image} is missing: build or pull it",
-            docker.version.as_deref().unwrap_or("?")
-        ),
-        (None, Some(image), _) => format!(
-            "docker: ok (engine {}), image {image} present",
-            docker.version.as_deref().unwrap_or("?")
-        ),
-        (None, None, _) => format!(
-            "docker: ok (engine {}); set sandbox.image to test candidates in it",
-            docker.version.as_deref().unwrap_or("?")
-        ),
-    });
+    for docker in report.docker.iter().flatten() {
+        lines.push(docker_line(docker));
+    }
     lines.join("\n")
+}
+
+fn docker_line(docker: &DockerCheck) -> String {
+    let engine = format!(
+        "engine {}, {} slot(s){}",
+        docker.version.as_deref().unwrap_or("?"),
+        docker.slots,
+        match docker.job_images {
+            Some(0) | None => String::new(),
+            Some(n) => format!(", {n} Swiss job image(s)"),
+        }
+    );
+    let host = &docker.host;
+    match (&docker.error, &docker.image, docker.image_present) {
+        (Some(error), _, _) => format!("docker {host}: not available: {error}"),
+        (None, Some(image), Some(false)) => {
+            format!("docker {host}: ok ({engine}), but image {image} is missing: build or pull it")
+        }
+        (None, Some(image), _) => format!("docker {host}: ok ({engine}), image {image} present"),
+        (None, None, _) => {
+            format!("docker {host}: ok ({engine}); set sandbox.image to test candidates in it")
+        }
+    }
 }

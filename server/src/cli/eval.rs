@@ -56,7 +56,7 @@ fn eval(args: &EvalArgs) -> Result<Exit, Stop> {
         eval,
         client,
         prompts: Prompts::default(),
-        sandbox_permits: Arc::new(Semaphore::new(settings.concurrency)),
+        sandbox_permits: Arc::new(Semaphore::new(crate::job::sandbox_capacity(&settings))),
         model_name: args
             .run
             .model_name

@@ -18,6 +18,8 @@ struct State {
     valid: usize,
     candidates: u32,
     last: Option<(Stage, usize, usize)>,
+    /// Where the next verified candidate ran, and the hosts' load then (several hosts only).
+    hosts: Option<String>,
 }
 
 impl Progress {
@@ -81,6 +83,13 @@ impl Progress {
                 }
             }
             JobEvent::CandidateFound { id } => state.candidates = id,
+            JobEvent::HostsBusy { host, hosts } => {
+                let on = host.map(|h| format!("ran on {h}; ")).unwrap_or_default();
+                state.hosts = Some(format!(
+                    "{on}{}",
+                    crate::sandbox::docker_hosts::load_line(&hosts)
+                ));
+            }
             JobEvent::CandidateVerified {
                 id,
                 done,
@@ -88,7 +97,10 @@ impl Progress {
                 regression_failures,
                 reproduction,
             } => {
-                let line = verified_line(id, done, found, regression_failures, reproduction);
+                let mut line = verified_line(id, done, found, regression_failures, reproduction);
+                if let Some(hosts) = state.hosts.take() {
+                    line.push_str(&format!(" [{hosts}]"));
+                }
                 if self.live {
                     let _ = write!(err, "\r\x1b[2K{line}");
                     state.line_open = true;

@@ -103,6 +103,8 @@ fn sandbox_options(s: &Settings) -> SandboxOptions {
         pids_limit: Some(s.pids_limit),
         output_limit_mb: Some(s.output_limit_mb),
         concurrency: Some(s.concurrency),
+        hosts: Some(s.docker_hosts.iter().map(|h| h.written()).collect()),
+        pull: Some(s.pull),
         network: Some(s.sandbox_network),
         mask: Some(s.sandbox_mask.clone()),
         pass_env: Some(s.sandbox_pass_env.clone()),

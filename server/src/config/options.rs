@@ -140,6 +140,12 @@ pub struct SandboxOptions {
     /// Sandbox runs at once.
     #[schemars(range(min = 1))]
     pub concurrency: Option<usize>,
+    /// Docker engines to verify on, each `ENDPOINT[=SLOTS]`: `unix:///path`, `tcp://host:2376`
+    /// (TLS from `DOCKER_CERT_PATH`), `ssh://user@host`; SLOTS defaults to `concurrency`.
+    /// Unset: the local engine (`DOCKER_HOST`).
+    pub hosts: Option<Vec<String>>,
+    /// Pull the image on a Docker host that lacks it.
+    pub pull: Option<bool>,
     /// Let local runs reach the network (they get loopback only otherwise).
     pub network: Option<bool>,
     /// More locations to hide from local runs: absolute paths or `~/…`.
@@ -526,6 +532,8 @@ merged_field_by_field! {
         pids_limit,
         output_limit_mb,
         concurrency,
+        hosts,
+        pull,
         network,
         mask,
         pass_env,

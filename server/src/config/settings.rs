@@ -51,6 +51,9 @@ pub struct Settings {
     pub pids_limit: i64,
     pub output_limit_mb: u64,
     pub concurrency: usize,
+    /// Empty: the local engine.
+    pub docker_hosts: Vec<crate::sandbox::docker_endpoint::DockerEndpoint>,
+    pub pull: bool,
     pub sandbox_network: bool,
     pub sandbox_mask: Vec<String>,
     pub sandbox_pass_env: Vec<String>,
@@ -177,6 +180,8 @@ impl Default for Settings {
             pids_limit: 512,
             output_limit_mb: (crate::sandbox::DEFAULT_OUTPUT_LIMIT / (1024 * 1024)) as u64,
             concurrency: 2,
+            docker_hosts: Vec::new(),
+            pull: false,
             sandbox_network: false,
             sandbox_mask: Vec::new(),
             sandbox_pass_env: Vec::new(),
@@ -401,6 +406,17 @@ impl Settings {
             "sandbox.concurrency",
             o.concurrency.unwrap_or(self.concurrency),
         )?;
+        if let Some(hosts) = &o.hosts {
+            self.docker_hosts = hosts
+                .iter()
+                .map(|h| crate::sandbox::docker_endpoint::DockerEndpoint::parse(h))
+                .collect::<Result<_, _>>()
+                .map_err(|reason| SettingsError {
+                    name: "sandbox.hosts",
+                    reason,
+                })?;
+        }
+        self.pull = o.pull.unwrap_or(self.pull);
         self.sandbox_network = o.network.unwrap_or(self.sandbox_network);
         if let Some(masks) = &o.mask {
             if let Some(bad) = masks

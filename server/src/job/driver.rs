@@ -294,6 +294,13 @@ impl<'a> Repairing<'a> {
             },
         };
         let tests = run.tests();
+        let hosts = self.queue.load();
+        if hosts.len() > 1 {
+            self.ctx.emit(JobEvent::HostsBusy {
+                host: tests.and_then(|t| t.host.clone()),
+                hosts,
+            });
+        }
         self.ctx.emit(JobEvent::CandidateVerified {
             id,
             done: self.queue.tested.len() + 1,

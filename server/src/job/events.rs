@@ -67,6 +67,12 @@ pub enum JobEvent {
         reproducing: usize,
         chosen: Option<usize>,
     },
+    /// Where the candidate about to be reported ran and how busy each Docker host is; sent only
+    /// when the sandbox has several hosts.
+    HostsBusy {
+        host: Option<String>,
+        hosts: Vec<crate::sandbox::docker_hosts::HostLoad>,
+    },
     /// `done` of the `found` unique candidates so far are tested.
     CandidateVerified {
         id: u32,

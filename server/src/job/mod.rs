@@ -40,6 +40,6 @@ pub use record::{
 pub use regression_tests::summary as regression_test_summary;
 pub use reproduce::ReproductionReport;
 pub use retrieve::{RetrievalMethod, RetrievalRecord};
-pub use sandbox_choice::create_sandbox_for;
+pub use sandbox_choice::{create_sandbox_for, sandbox_capacity};
 pub use setup::{Setup, SetupError};
 pub use verify::{test_command, CandidateRun, VerificationError, VerificationReport};

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use super::context::JobContext;
 use crate::config::{SandboxChoice, Settings};
-use crate::sandbox::docker::{DockerLimits, DockerSandbox};
+use crate::sandbox::docker::DockerLimits;
+use crate::sandbox::docker_endpoint::DockerEndpoint;
+use crate::sandbox::docker_pool::{DockerPool, PoolSettings};
 use crate::sandbox::local::{LocalLimits, LocalSandbox};
 use crate::sandbox::{BaseFile, Sandbox, SandboxError};
 
@@ -37,8 +39,35 @@ async fn docker(
         output_limit: output_limit(settings),
         ..DockerLimits::default()
     };
-    let sandbox = DockerSandbox::prepare(files, limits).await?;
+    let sandbox = DockerPool::prepare(files, limits, pool_settings(settings)).await?;
     Ok((Arc::new(sandbox), Some(image)))
+}
+
+/// The Docker hosts of `sandbox.hosts`, or the local engine alone with `sandbox.concurrency`
+/// slots, as before there were hosts.
+fn pool_settings(settings: &Settings) -> PoolSettings {
+    let endpoints = if settings.docker_hosts.is_empty() {
+        vec![DockerEndpoint::local()]
+    } else {
+        settings.docker_hosts.clone()
+    };
+    PoolSettings {
+        endpoints,
+        default_slots: settings.concurrency,
+        pull: settings.pull,
+    }
+}
+
+/// Sandbox runs at once: the slots of all Docker hosts when there are several.
+pub fn sandbox_capacity(settings: &Settings) -> usize {
+    if settings.docker_hosts.is_empty() {
+        return settings.concurrency;
+    }
+    settings
+        .docker_hosts
+        .iter()
+        .map(|h| h.slots.unwrap_or(settings.concurrency))
+        .sum()
 }
 
 pub(super) async fn create_sandbox(

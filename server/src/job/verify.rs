@@ -207,10 +207,11 @@ pub(super) async fn prepare(
     let started = Instant::now();
     let settings = &ctx.settings;
     let (sandbox, image, plan) = sandbox_and_plan(ctx, test).await?;
-    let semaphore = ctx
-        .sandbox_permits
-        .clone()
-        .unwrap_or_else(|| Arc::new(Semaphore::new(settings.concurrency)));
+    let semaphore = ctx.sandbox_permits.clone().unwrap_or_else(|| {
+        Arc::new(Semaphore::new(
+            sandbox.capacity().unwrap_or(settings.concurrency),
+        ))
+    });
     let baseline = async {
         let baseline = {
             let _permit = semaphore
@@ -371,6 +372,14 @@ impl VerifyQueue {
     pub fn skip_queued(&mut self) {
         self.skip.cancel();
         self.waiting.clear();
+    }
+
+    /// How busy the sandbox's Docker hosts are; empty before the sandbox exists.
+    pub fn load(&self) -> Vec<crate::sandbox::docker_hosts::HostLoad> {
+        self.ready
+            .as_ref()
+            .map(|ready| ready.sandbox.load())
+            .unwrap_or_default()
     }
 
     pub fn is_running(&self) -> bool {

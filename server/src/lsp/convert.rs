@@ -626,6 +626,13 @@ impl ProgressTally {
                 format!("reproduction tests: {reproducing} of {generated} reproduce the issue"),
                 self.percentage,
             ),
+            JobEvent::HostsBusy { hosts, .. } => (
+                format!(
+                    "Docker hosts: {}",
+                    crate::sandbox::docker_hosts::load_line(hosts)
+                ),
+                self.percentage,
+            ),
             JobEvent::CandidateVerified {
                 id,
                 done,

@@ -32,6 +32,7 @@ use futures::{FutureExt, StreamExt};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::docker_endpoint::{answering, DockerEndpoint};
 use super::reports::{collect_tar, ReportFile, ReportGlob};
 use super::{
     relative_path, BaseFile, Capture, RunOutput, RunSpec, Sandbox, SandboxError,
@@ -106,20 +107,24 @@ impl DockerSandbox {
         files: Vec<BaseFile>,
         limits: DockerLimits,
     ) -> Result<DockerSandbox, SandboxError> {
-        if limits.image.trim().is_empty() {
-            return Err(SandboxError::Prepare(
-                "failed to choose an image: the Docker sandbox needs one with the project's dependencies \
-                 (`sandbox.image` or `--image`)"
-                    .to_owned(),
-            ));
-        }
+        require_image(&limits)?;
         let docker = connect(limits.engine.as_deref()).await?;
         super::leftovers::sweep(&docker).await;
+        DockerSandbox::prepare_on(docker, &files, limits).await
+    }
+
+    /// Bakes the files into a job image on an engine already connected (a pool's host).
+    pub(crate) async fn prepare_on(
+        docker: Docker,
+        files: &[BaseFile],
+        limits: DockerLimits,
+    ) -> Result<DockerSandbox, SandboxError> {
+        require_image(&limits)?;
         let workdir = workdir_in_archive(&limits.workdir)?;
         check_image(&docker, &limits.image).await?;
 
         let job = new_job_id();
-        let (executable, archive) = pack(&files, &workdir)?;
+        let (executable, archive) = pack(files, &workdir)?;
 
         let started = Instant::now();
         let config = ContainerCreateBody {
@@ -177,6 +182,19 @@ impl DockerSandbox {
     /// The job label's value, for finding this sandbox's containers and image.
     pub fn job(&self) -> &str {
         &self.job
+    }
+
+    pub(crate) fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// Leaves the job image to whoever removes it by its label (a pool whose host went down),
+    /// so that dropping the sandbox does not wait on an engine that no longer answers.
+    pub(crate) fn forget_job_image(&self) {
+        self.job_image
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
     }
 
     async fn run_spec(
@@ -351,6 +369,7 @@ impl DockerSandbox {
             duration,
             root: Some(self.limits.workdir.clone()),
             reports,
+            host: None,
         })
     }
 
@@ -453,7 +472,7 @@ impl Drop for DockerSandbox {
 /// older than the client's (Debian's docker.io is).
 /// The image must be in the engine already: no registry may be reachable, and a pull would
 /// hide a typo behind minutes of waiting.
-async fn check_image(docker: &Docker, image: &str) -> Result<(), SandboxError> {
+pub(crate) async fn check_image(docker: &Docker, image: &str) -> Result<(), SandboxError> {
     match docker.inspect_image(image).await {
         Ok(_) => Ok(()),
         Err(DockerError::DockerResponseServerError {
@@ -488,31 +507,35 @@ fn pack(
 }
 
 pub(crate) async fn connect(engine: Option<&str>) -> Result<Docker, SandboxError> {
-    let address = engine
-        .map(str::to_owned)
-        .or_else(|| std::env::var("DOCKER_HOST").ok())
-        .unwrap_or_else(|| "unix:///var/run/docker.sock".to_owned());
-    let unavailable = |why: String| {
-        SandboxError::DockerUnavailable(format!(
-            "no Docker engine answers at {address} ({why}); start one (`dockerd`, `systemctl start docker`, \
-             or Docker Desktop), point DOCKER_HOST at it, or use `--sandbox local`"
-        ))
+    let endpoint = match engine {
+        Some(address) => DockerEndpoint::parse(address)
+            .map_err(|why| super::docker_endpoint::unavailable(address, &why))?,
+        None => DockerEndpoint::local(),
     };
-    let docker = match engine {
-        Some(engine) => Docker::connect_with_unix(engine, 120, bollard::API_DEFAULT_VERSION),
-        None => Docker::connect_with_local_defaults(),
+    if endpoint
+        .address
+        .as_deref()
+        .is_some_and(|a| a.starts_with("ssh://"))
+    {
+        // Its tunnel would end with this function: ssh hosts live in a pool, which keeps it.
+        return Err(SandboxError::Prepare(
+            "failed to use an ssh:// engine for a lone sandbox: list it in sandbox.hosts (or --docker-host)"
+                .to_owned(),
+        ));
     }
-    .map_err(|e| unavailable(e.to_string()))?;
-    // Short: this runs before every job, and an engine that does not answer in seconds is down.
-    let docker = tokio::time::timeout(Duration::from_secs(10), docker.negotiate_version())
-        .await
-        .map_err(|_| unavailable("no answer within 10 s".to_owned()))?
-        .map_err(|e| unavailable(e.to_string()))?;
-    docker
-        .ping()
-        .await
-        .map_err(|e| unavailable(e.to_string()))?;
-    Ok(docker)
+    let (docker, _no_tunnel) = endpoint.client().await?;
+    answering(docker, &endpoint.name()).await
+}
+
+fn require_image(limits: &DockerLimits) -> Result<(), SandboxError> {
+    if limits.image.trim().is_empty() {
+        return Err(SandboxError::Prepare(
+            "failed to choose an image: the Docker sandbox needs one with the project's dependencies \
+             (`sandbox.image` or `--image`)"
+                .to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 fn new_job_id() -> String {

@@ -317,6 +317,7 @@ impl LocalSandbox {
             duration,
             root: Some(paths.run.to_string_lossy().into_owned()),
             reports,
+            host: None,
         })
     }
 }

@@ -4,10 +4,15 @@
 
 pub mod confine;
 pub mod docker;
+pub mod docker_endpoint;
+pub mod docker_hosts;
+pub mod docker_pool;
+pub mod image_pull;
 pub mod leftovers;
 pub mod local;
 pub mod reports;
 pub mod run_marker;
+pub mod ssh_tunnel;
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -51,6 +56,9 @@ pub struct RunOutput {
     /// was left out.
     #[serde(skip)]
     pub reports: Vec<reports::ReportFile>,
+    /// The Docker host the run went to, when the sandbox has hosts to choose from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +86,14 @@ pub trait Sandbox: Send + Sync {
     /// How runs are confined, for reports (`verification.confinement`).
     fn confinement(&self) -> Option<confine::Confinement> {
         None
+    }
+    /// Runs at once the sandbox takes (the slots of its hosts); `None`: `sandbox.concurrency`.
+    fn capacity(&self) -> Option<usize> {
+        None
+    }
+    /// How busy each of its Docker hosts is, for progress; empty without hosts.
+    fn load(&self) -> Vec<docker_hosts::HostLoad> {
+        Vec::new()
     }
     /// Removes everything the sandbox made (containers, images, temporary folders). Also done on
     /// drop as far as a synchronous drop can.

@@ -238,6 +238,7 @@ mod tests {
             duration: Duration::ZERO,
             root: None,
             reports: Vec::new(),
+            host: None,
         }
     }
 

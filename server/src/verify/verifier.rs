@@ -40,6 +40,9 @@ pub struct Baseline {
     pub output_truncated: bool,
     /// The tail of the output, so a user can see why a baseline failed.
     pub output_tail: String,
+    /// The Docker host it ran on, when the sandbox has several to choose from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// Why the test command ran no test (missing runner, usage error, nothing collected), in
     /// one line with what to do. Then there is no regression set, and candidates are not
     /// regression-checked.
@@ -60,6 +63,9 @@ pub struct CandidateTests {
     /// The output passed the sandbox's cap: regression tests it did not get to report count as
     /// failures.
     pub output_truncated: bool,
+    /// The Docker host its test run went to, when the sandbox has hosts to choose from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
 }
 
 /// Tests named in the report; the count is always complete.
@@ -152,6 +158,7 @@ impl TestPlan {
             output_truncated: output.truncated,
             output_tail: tail(&format!("{}{}", output.stdout, output.stderr), OUTPUT_TAIL),
             error,
+            host: output.host,
         })
     }
 
@@ -225,6 +232,7 @@ impl TestPlan {
                 reproduction,
                 duration: Duration::ZERO,
                 output_truncated: false,
+                host: None,
             });
         };
         let results = self.results(&output, true);
@@ -241,6 +249,7 @@ impl TestPlan {
             reproduction,
             duration: output.duration,
             output_truncated: output.truncated,
+            host: output.host,
         })
     }
 }
@@ -310,6 +319,7 @@ mod tests {
             duration: Duration::ZERO,
             root: None,
             reports: Vec::new(),
+            host: None,
         }
     }
 

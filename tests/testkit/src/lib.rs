@@ -1,5 +1,6 @@
 //! Test support for Swiss: the scripted OpenAI-compatible backend and fixture repositories.
 
+pub mod docker_engine;
 pub mod fixture_repo;
 pub mod go_calc;
 pub mod js_calc;
@@ -8,6 +9,7 @@ pub mod pytest_venv;
 pub mod scripted_backend;
 pub mod still_answers;
 
+pub use docker_engine::SecondEngine;
 pub use fixture_repo::{calc, FixtureRepo};
 pub use median::median;
 pub use pytest_venv::{pytest_venv, PytestVenv};
