@@ -50,8 +50,33 @@ pub enum BackendError {
     #[error("failed to fit the prompt in the model's context at {url}: the prompt has {input} tokens and the context holds {limit}; lower repair.max_prompt_tokens (or localize.max_structure_tokens), or serve the model with a longer context (vLLM: --max-model-len)")]
     PromptTooLong { url: String, input: u64, limit: u64 },
 
+    #[error("failed to get completions from {url}: it was taken out of the pool after failing for good, and is probed again every {} s; its samples were asked for elsewhere", .probe_interval.as_secs())]
+    TakenOut {
+        url: String,
+        probe_interval: Duration,
+    },
+
     #[error("failed to finish sampling: cancelled")]
     Cancelled,
+}
+
+impl BackendError {
+    /// Whether the server itself is in trouble (unreachable, silent, erroring after every retry),
+    /// as opposed to a request it rightly refused: such a server leaves the pool until it
+    /// answers a probe.
+    pub fn takes_endpoint_out(&self) -> bool {
+        match self {
+            BackendError::Unreachable { .. }
+            | BackendError::Timeout { .. }
+            | BackendError::Malformed { .. }
+            | BackendError::EmptyChoices { .. } => true,
+            BackendError::Status { status, .. } => *status == 429 || *status >= 500,
+            BackendError::Config(_)
+            | BackendError::PromptTooLong { .. }
+            | BackendError::TakenOut { .. }
+            | BackendError::Cancelled => false,
+        }
+    }
 }
 
 fn tries(attempts: &u32) -> String {

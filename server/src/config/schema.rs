@@ -41,6 +41,11 @@ pub fn redact_secrets(values: &mut Value, schema: &Value) {
             if !value.is_null() {
                 *value = Value::String(REDACTED.to_owned());
             }
+        } else if let (Value::Array(items), Some(schema)) = (&mut *value, property.get("items")) {
+            // A list of tables (`backend.endpoints`) holds credentials of its own.
+            for item in items {
+                redact_secrets(item, schema);
+            }
         } else {
             redact_secrets(value, property);
         }
