@@ -154,7 +154,7 @@ impl fmt::Debug for BackendClient {
 
 impl BackendClient {
     pub fn new(config: BackendConfig) -> Result<Self, BackendError> {
-        if config.base_urls.is_empty() {
+        if config.base_urls.is_empty() && config.endpoints.is_empty() {
             return Err(BackendError::Config("no backend URL given".to_owned()));
         }
         if config.model.trim().is_empty() {
@@ -412,10 +412,15 @@ impl BackendClient {
                 };
                 ended.unwrap_or_else(|| {
                     tally.failures += 1;
-                    let err = BackendError::TakenOut {
-                        url: endpoint.shown.clone(),
-                        probe_interval: self.pool.probe_interval(),
-                    };
+                    // Another call's request saw the server fail for good: this one reports what
+                    // that one saw (the endpoint is already out).
+                    let err = self.pool.cause(request.endpoint).unwrap_or_else(|| {
+                        BackendError::Unreachable {
+                            url: endpoint.shown.clone(),
+                            attempts: tally.exchanges as u32,
+                            detail: "taken out of the pool".to_owned(),
+                        }
+                    });
                     RequestEvent::Failed(err, tally)
                 })
             }
@@ -875,7 +880,7 @@ impl<'p> Call<'p> {
                 tracing::warn!(error = %err, samples = open.request.count - open.kept, "backend endpoint gave up");
                 let epoch = self.pool.slots()[endpoint].epoch;
                 self.plan.failed(&open.request, open.kept, epoch);
-                if err.takes_endpoint_out() && self.pool.take_out(endpoint) {
+                if err.takes_endpoint_out() && self.pool.take_out(endpoint, &err) {
                     self.record(
                         endpoint,
                         &EndpointUsage {
@@ -885,10 +890,7 @@ impl<'p> Call<'p> {
                     );
                     self.taken_out.push(endpoint);
                 }
-                // The error that took the endpoint out says more than the requests it ended.
-                if !matches!(err, BackendError::TakenOut { .. }) || self.last_error.is_none() {
-                    self.last_error = Some(err);
-                }
+                self.last_error = Some(err);
             }
         }
         Ok(())

@@ -6,7 +6,9 @@ use reqwest::StatusCode;
 ///
 /// Messages name the endpoint but never the API key: the client scrubs it from anything a server
 /// echoes back before it gets here.
-#[derive(Debug, thiserror::Error)]
+// Clone: the error that took an endpoint out of the pool is also the one every request it ends
+// reports.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum BackendError {
     #[error("failed to configure the backend client: {0}")]
     Config(String),
@@ -50,12 +52,6 @@ pub enum BackendError {
     #[error("failed to fit the prompt in the model's context at {url}: the prompt has {input} tokens and the context holds {limit}; lower repair.max_prompt_tokens (or localize.max_structure_tokens), or serve the model with a longer context (vLLM: --max-model-len)")]
     PromptTooLong { url: String, input: u64, limit: u64 },
 
-    #[error("failed to get completions from {url}: it was taken out of the pool after failing for good, and is probed again every {} s; its samples were asked for elsewhere", .probe_interval.as_secs())]
-    TakenOut {
-        url: String,
-        probe_interval: Duration,
-    },
-
     #[error("failed to finish sampling: cancelled")]
     Cancelled,
 }
@@ -73,7 +69,6 @@ impl BackendError {
             BackendError::Status { status, .. } => *status == 429 || *status >= 500,
             BackendError::Config(_)
             | BackendError::PromptTooLong { .. }
-            | BackendError::TakenOut { .. }
             | BackendError::Cancelled => false,
         }
     }

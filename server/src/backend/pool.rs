@@ -12,6 +12,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use super::error::BackendError;
 use super::plan::Request;
 
 /// How much the latest hold time of a slot counts against the ones before it: a server that
@@ -49,6 +50,8 @@ struct Load {
     /// Fired when the endpoint is taken out, so that every call's open requests on it end and
     /// their samples are asked for elsewhere; replaced when it comes back.
     taken_out: CancellationToken,
+    /// Why it was taken out, for the requests that ends.
+    cause: Option<BackendError>,
 }
 
 pub(crate) struct Pool {
@@ -71,6 +74,7 @@ impl Pool {
                 out: false,
                 epoch: 0,
                 taken_out: CancellationToken::new(),
+                cause: None,
             })
             .collect();
         Pool {
@@ -145,13 +149,14 @@ impl Pool {
 
     /// Takes `endpoint` out of the pool and ends every open request on it; `true` when it was in,
     /// so that exactly one caller starts probing it.
-    pub(crate) fn take_out(&self, endpoint: usize) -> bool {
+    pub(crate) fn take_out(&self, endpoint: usize, cause: &BackendError) -> bool {
         let mut loads = self.lock();
         let load = &mut loads[endpoint];
         if load.out {
             return false;
         }
         load.out = true;
+        load.cause = Some(cause.clone());
         load.taken_out.cancel();
         true
     }
@@ -170,6 +175,15 @@ impl Pool {
             load.taken_out = CancellationToken::new();
         }
         self.bump();
+    }
+
+    /// The error that took `endpoint` out, while it is out.
+    pub(crate) fn cause(&self, endpoint: usize) -> Option<BackendError> {
+        let loads = self.lock();
+        loads[endpoint]
+            .cause
+            .clone()
+            .filter(|_| loads[endpoint].out)
     }
 
     pub(crate) fn is_out(&self, endpoint: usize) -> bool {
@@ -237,11 +251,13 @@ mod tests {
     fn taking_out_fires_once_and_coming_back_moves_the_epoch() {
         let pool = Pool::new(&[None], Duration::from_secs(1));
         let signal = pool.taken_out_signal(0);
-        assert!(pool.take_out(0));
-        assert!(!pool.take_out(0), "already out");
+        let cause = BackendError::Config("down".to_owned());
+        assert!(pool.take_out(0, &cause));
+        assert!(!pool.take_out(0, &cause), "already out");
+        assert!(matches!(pool.cause(0), Some(BackendError::Config(_))));
         assert!(signal.is_cancelled());
         assert!(!pool.slots()[0].up);
-        let mut changes = pool.subscribe();
+        let changes = pool.subscribe();
         pool.back(0);
         assert!(changes.has_changed().unwrap());
         let slot = pool.slots()[0];

@@ -89,6 +89,7 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
         ranking,
         verification,
         usage,
+        backends: ctx.ledger.snapshot(),
     })
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::retrieve::RetrievalRecord;
 use super::verify::VerificationReport;
-use crate::backend::Usage;
+use crate::backend::{EndpointUsage, Usage};
 use crate::engine::apply::PatchedFiles;
 use crate::engine::contexts::RepairContext;
 use crate::engine::edits::SearchReplace;
@@ -70,6 +70,8 @@ pub struct FixOutcome {
     /// `None` with `--sandbox none`.
     pub verification: Option<VerificationReport>,
     pub usage: Usage,
+    /// What each backend endpoint served this job.
+    pub backends: Vec<EndpointUsage>,
 }
 
 impl FixOutcome {

@@ -10,7 +10,7 @@ use super::cancel::CancelReason;
 use super::events::Stage;
 use super::record::FixOutcome;
 use super::verify::VerificationReport;
-use crate::backend::Usage;
+use crate::backend::{EndpointUsage, Usage};
 use crate::engine::issue::Issue;
 use crate::engine::selection::RankedCandidate;
 
@@ -158,6 +158,9 @@ pub struct FixReport {
     /// `null` when candidates were not verified (`--sandbox none`, no test command).
     pub verification: Option<VerificationReport>,
     pub usage: Usage,
+    /// Each backend endpoint's share: requests, samples, tokens, failures.
+    #[serde(default)]
+    pub backends: Vec<EndpointUsage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -220,6 +223,7 @@ impl FixReport {
             },
             verification: outcome.verification.clone(),
             usage: outcome.usage,
+            backends: outcome.backends.clone(),
         }
     }
 
