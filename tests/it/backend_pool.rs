@@ -4,13 +4,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
 use swiss::backend::{
     BackendClient, BackendConfig, BackendError, ChatMessage, EndpointConfig, EndpointUsage, Sample,
     SamplingParams, Usage,
 };
-use swiss_testkit::{Fault, PromptKind, Script, ScriptedBackend};
+use swiss_testkit::{calc, Fault, PromptKind, Script, ScriptedBackend};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+use crate::cli_support::{stderr, stdout_json, swiss, swiss_fix, write_issue};
 
 fn repair_script() -> Script {
     Script::new().answer(
@@ -227,4 +230,115 @@ async fn a_zero_limit_is_refused_when_the_client_is_made() {
     })
     .unwrap_err();
     assert!(err.to_string().contains("max_concurrent"), "{err}");
+}
+
+/// `[[backend.endpoints]]` tables for swiss.toml, fast retries and a short probe interval aside.
+fn endpoints_toml(urls: &[(String, Option<usize>)]) -> String {
+    let mut toml = "[backend]\nmax_retries = 1\ntimeout_secs = 5\n".to_owned();
+    for (url, max) in urls {
+        toml.push_str(&format!("[[backend.endpoints]]\nurl = \"{url}\"\n"));
+        if let Some(max) = max {
+            toml.push_str(&format!("max_concurrent = {max}\n"));
+        }
+    }
+    toml
+}
+
+#[test]
+fn a_fix_spreads_over_the_pool_and_reports_each_server_in_json() {
+    let repo = calc::repo();
+    let fast = ScriptedBackend::start_in_background(calc::script());
+    let other = ScriptedBackend::start_in_background(calc::script());
+    let dead = refused_url();
+    repo.write(
+        "swiss.toml",
+        &endpoints_toml(&[
+            (fast.base_url(), Some(4)),
+            (dead.clone(), None),
+            (other.base_url(), Some(4)),
+        ]),
+    );
+    let issues = tempfile::tempdir().unwrap();
+    let issue = write_issue(issues.path(), calc::ISSUE);
+    let output = swiss_fix(
+        repo.path(),
+        &[
+            "--issue",
+            &issue,
+            "--samples",
+            "8",
+            "--json",
+            "--sandbox",
+            "none",
+        ],
+    )
+    .output()
+    .unwrap();
+
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let json = stdout_json(&output);
+    assert_eq!(json["samples"]["total"], 8);
+    let backends = json["backends"].as_array().unwrap();
+    let urls: Vec<&str> = backends
+        .iter()
+        .map(|b| b["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(urls, [fast.base_url(), dead.clone(), other.base_url()]);
+    let samples = |i: usize| backends[i]["samples"].as_u64().unwrap();
+    assert_eq!(samples(1), 0);
+    assert_eq!(backends[1]["taken_out"], 1);
+    assert!(backends[1]["failures"].as_u64().unwrap() >= 1);
+    assert!(samples(0) > 0 && samples(2) > 0, "{backends:?}");
+    let asked = asked_of(&fast) + asked_of(&other);
+    assert_eq!(
+        samples(0) + samples(2),
+        asked,
+        "every sample asked for came back"
+    );
+    for (i, backend) in [(0, &fast), (2, &other)] {
+        assert_eq!(
+            backends[i]["requests"].as_u64().unwrap(),
+            backend.requests().len() as u64
+        );
+        assert!(backend.peak_in_service() <= 4);
+    }
+}
+
+#[test]
+fn doctor_checks_that_each_server_answers_and_serves_its_model() {
+    let serving = ScriptedBackend::start_in_background(Script::new().models(["SWE-Swiss-32B"]));
+    let wrong = ScriptedBackend::start_in_background(Script::new().models(["another-model"]));
+    let dead = refused_url();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("swiss.toml"),
+        endpoints_toml(&[
+            (serving.base_url(), Some(8)),
+            (wrong.base_url(), None),
+            (dead.clone(), None),
+        ]),
+    )
+    .unwrap();
+    let output = swiss(&["doctor", "--json", "--repo"])
+        .arg(dir.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .output()
+        .unwrap();
+    let report = stdout_json(&output);
+    let checks = report["backends"].as_array().unwrap();
+    assert_eq!(checks.len(), 3, "{report:#}");
+    assert_eq!(checks[0]["ok"], true, "{report:#}");
+    assert_eq!(checks[0]["max_concurrent"], 8);
+    assert_eq!(checks[1]["ok"], false);
+    assert_eq!(checks[1]["model_served"], false);
+    assert!(checks[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("does not serve the model `SWE-Swiss-32B`"));
+    assert_eq!(checks[2]["ok"], false);
+    assert_eq!(checks[2]["model_served"], Value::Null);
+    assert!(checks[2]["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("failed to reach"));
 }

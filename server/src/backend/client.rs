@@ -396,9 +396,11 @@ impl BackendClient {
     ) {
         let endpoint = &self.endpoints[request.endpoint];
         // A request sent to an endpoint already out is itself the probe: nothing to watch.
-        let taken_out = (!self.pool.is_out(request.endpoint))
-            .then(|| self.pool.taken_out_signal(request.endpoint))
-            .unwrap_or_default();
+        let taken_out = if self.pool.is_out(request.endpoint) {
+            CancellationToken::new()
+        } else {
+            self.pool.taken_out_signal(request.endpoint)
+        };
         let mut tally = Tally::default();
         let end = match self.fit(endpoint, messages, params.max_tokens).await {
             Err(err) => RequestEvent::Failed(err, tally),

@@ -640,6 +640,71 @@ mod tests {
     }
 
     #[test]
+    fn a_pool_of_servers_from_swiss_toml() {
+        let mut warnings = Vec::new();
+        let o = Options::from_toml(
+            "[backend]\nmax_concurrent = 16\napi_key = \"sk-all\"\n\
+             [[backend.endpoints]]\nurl = \"http://gpu-1:8000/v1\"\n\
+             [[backend.endpoints]]\nurl = \"http://gpu-2:8000/v1\"\nmax_concurrent = 64\n\
+             api_key = \"sk-two\"\nmodel = \"swiss-fp8\"\n",
+            "swiss.toml",
+            &mut warnings,
+        );
+        assert_eq!(warnings, Vec::<String>::new());
+        let s = Settings::resolve(&o).unwrap();
+        assert_eq!(
+            s.backend_urls,
+            Vec::<String>::new(),
+            "no default URL beside them"
+        );
+        let all = s.backend_config().all_endpoints();
+        let shown: Vec<_> = all
+            .iter()
+            .map(|e| {
+                (
+                    e.url.as_str(),
+                    e.max_concurrent,
+                    e.api_key.as_deref(),
+                    e.model.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "http://gpu-1:8000/v1",
+                    Some(16),
+                    Some("sk-all"),
+                    Some("SWE-Swiss-32B")
+                ),
+                (
+                    "http://gpu-2:8000/v1",
+                    Some(64),
+                    Some("sk-two"),
+                    Some("swiss-fp8")
+                ),
+            ]
+        );
+        assert!(!format!("{s:?}").contains("sk-two"));
+
+        let mut o = Options::default();
+        o.backend.max_concurrent = Some(0);
+        assert_eq!(
+            Settings::resolve(&o).unwrap_err().name,
+            "backend.max_concurrent"
+        );
+        let mut o = Options::default();
+        o.backend.endpoints = Some(vec![EndpointOptions {
+            url: "gpu-3:8000".into(),
+            max_concurrent: None,
+            api_key: None,
+            model: None,
+        }]);
+        assert_eq!(Settings::resolve(&o).unwrap_err().name, "backend.endpoints");
+    }
+
+    #[test]
     fn impossible_values_are_errors() {
         let mut o = Options::default();
         o.repair.samples = Some(0);
