@@ -357,21 +357,6 @@ impl BackendClient {
         UsageLedger::new(self.endpoints.iter().map(|e| e.root.clone()))
     }
 
-    /// Each endpoint's API root (credentials removed), model name and key, for `swiss doctor`.
-    pub fn endpoint_checks(&self) -> Vec<(String, Url, String, Option<String>)> {
-        self.endpoints
-            .iter()
-            .map(|e| {
-                (
-                    e.root.clone(),
-                    e.models.clone(),
-                    e.model.clone(),
-                    e.api_key.clone(),
-                )
-            })
-            .collect()
-    }
-
     /// `messages` behind the configured system message, unless they bring their own.
     fn with_system_message<'a>(&self, messages: &'a [ChatMessage]) -> Cow<'a, [ChatMessage]> {
         match &self.system_message {
