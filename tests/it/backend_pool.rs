@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use swiss::backend::{
     BackendClient, BackendConfig, BackendError, ChatMessage, EndpointConfig, EndpointUsage, Sample,
     SamplingParams, Usage,
@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli_support::{stderr, stdout_json, swiss, swiss_fix, write_issue};
+use crate::lsp_client::TestClient;
 
 fn repair_script() -> Script {
     Script::new().answer(
@@ -341,4 +342,56 @@ fn doctor_checks_that_each_server_answers_and_serves_its_model() {
         .as_str()
         .unwrap()
         .starts_with("failed to reach"));
+}
+
+#[tokio::test]
+async fn the_editor_settings_make_a_pool_for_the_language_server_too() {
+    let repo = calc::repo();
+    let first = ScriptedBackend::start(calc::script()).await;
+    let second = ScriptedBackend::start(calc::script()).await;
+    let dead = refused_url();
+    let client = TestClient::start();
+    let endpoints = json!([
+        {"url": first.base_url(), "max_concurrent": 2},
+        {"url": dead},
+        {"url": second.base_url(), "max_concurrent": 2},
+    ]);
+    let settings = json!({
+        "backend": {"endpoints": endpoints, "max_retries": 0, "timeout_secs": 10},
+        "localize": {"samples": 1},
+        "repair": {"samples": 8},
+        "sandbox": {"kind": "none"},
+    });
+    client.initialize(repo.path(), json!({}), settings).await;
+    client
+        .execute("swiss.fixIssue", json!([{"issue": calc::ISSUE}]))
+        .await
+        .unwrap();
+    let report = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match client
+                .execute("swiss.candidates", json!([{"job": "job-1"}]))
+                .await
+            {
+                Ok(report) => break report,
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+    })
+    .await
+    .expect("the job finished");
+
+    let backends = report["backends"].as_array().unwrap();
+    assert_eq!(backends.len(), 3, "{report:#}");
+    assert_eq!(backends[1]["samples"], 0);
+    assert_eq!(backends[1]["taken_out"], 1);
+    let repair = |b: &ScriptedBackend| {
+        b.requests()
+            .iter()
+            .filter(|r| r.kind == PromptKind::Repair)
+            .count()
+    };
+    assert!(repair(&first) > 0 && repair(&second) > 0);
+    assert!(first.peak_in_service() <= 2 && second.peak_in_service() <= 2);
+    client.shutdown().await;
 }
