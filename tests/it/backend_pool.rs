@@ -303,6 +303,25 @@ fn a_fix_spreads_over_the_pool_and_reports_each_server_in_json() {
         );
         assert!(backend.peak_in_service() <= 4);
     }
+
+    // Without --json, the summary has a line a server.
+    let output = swiss_fix(
+        repo.path(),
+        &["--issue", &issue, "--samples", "8", "--sandbox", "none"],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .find(|line| line.starts_with(&format!("  {dead}: ")))
+        .unwrap_or_else(|| panic!("no line for {dead}: {stdout}"));
+    assert!(line.contains(": 0 sample(s) in "), "{line}");
+    assert!(line.ends_with(", taken out 1×"), "{line}");
+    for url in [fast.base_url(), other.base_url()] {
+        assert!(stdout.contains(&format!("  {url}: ")), "{stdout}");
+    }
 }
 
 #[test]

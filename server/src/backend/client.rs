@@ -398,7 +398,8 @@ impl BackendClient {
                     () = taken_out.cancelled() => None,
                 };
                 ended.unwrap_or_else(|| {
-                    tally.failures += 1;
+                    // Whatever exchange was under way is cut short: every one of them failed.
+                    tally.failures = tally.exchanges;
                     // Another call's request saw the server fail for good: this one reports what
                     // that one saw (the endpoint is already out).
                     let err = self.pool.cause(request.endpoint).unwrap_or_else(|| {

@@ -20,7 +20,7 @@ pub struct EndpointUsage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     /// Exchanges that failed (a refused connection, an error status, a broken stream), whether
-    /// or not a retry then succeeded, and requests abandoned when the endpoint was taken out.
+    /// or not a retry then succeeded; one cut short when the endpoint was taken out counts too.
     pub failures: u64,
     /// Times it was taken out of the pool after failing for good.
     #[serde(default)]
