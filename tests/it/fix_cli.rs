@@ -129,6 +129,37 @@ fn json_picks_the_majority_fix_and_changes_nothing() {
         (Some(2), Some(false))
     );
     assert!(winner["score"].as_f64().unwrap() > loser["score"].as_f64().unwrap());
+    // How far to trust it: 3 of the 8 samples is the reference's middle band, and nothing was
+    // verified, which the caveat says. The runner-up says why it lost.
+    let confidence = &json["confidence"];
+    assert_eq!(
+        (
+            confidence["share"].as_f64(),
+            confidence["band"].as_str(),
+            confidence["resolve_rate"].as_f64()
+        ),
+        (Some(0.375), Some("medium"), Some(0.619)),
+        "{json:#}"
+    );
+    assert!(
+        confidence["source"]
+            .as_str()
+            .unwrap()
+            .contains("github.com/zhenyuhe00/SWE-Swiss"),
+        "{confidence}"
+    );
+    assert_eq!(
+        confidence["caveats"],
+        serde_json::json!([{"kind": "unverified"}])
+    );
+    assert_eq!(winner["reasons"], serde_json::json!([]));
+    assert_eq!(
+        loser["reasons"],
+        serde_json::json!([
+            {"kind": "never-verified"},
+            {"kind": "fewer-votes", "votes": 2, "winner_votes": 3}
+        ])
+    );
     assert_eq!(json["samples"]["total"], 8);
     assert_eq!(json["samples"]["valid"], 5);
     assert!(json["usage"]["prompt_tokens"].as_u64().unwrap() > 0);
@@ -272,6 +303,22 @@ fn apply_writes_the_winner_and_the_repos_own_tests_pass() {
     assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(&output));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("Winning patch (candidate 1)"), "{stdout}");
+    assert!(
+        stdout.contains("\nConfidence medium: the winner holds 3 of 8 samples (38%)"),
+        "{stdout}"
+    );
+    // Under the table, why the runner-up lost; and the reproduction test that could not be
+    // written (the scripted model answers none) lowers what the band means.
+    assert!(
+        stdout.contains(
+            "\n  candidate 2: breaks 1 regression test(s): tests/test_ops.py::OpsTest::test_add\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\nBut the winner passed no reproduction test: none was valid"),
+        "{stdout}"
+    );
     assert!(stdout.contains("+    return a / b"), "{stdout}");
     let err = stderr(&output);
     assert!(err.contains("swiss: localized: calc/ops.py"), "{err}");

@@ -30,7 +30,7 @@ fn calc_script() -> Script {
 }
 
 /// An editor like VS Code: progress, versioned edits with file creation, showDocument.
-fn full_capabilities() -> Value {
+pub(crate) fn full_capabilities() -> Value {
     json!({
         "window": {"workDoneProgress": true, "showDocument": {"support": true}},
         "workspace": {
@@ -42,7 +42,7 @@ fn full_capabilities() -> Value {
 
 /// Settings as an editor would send them: the scripted backend, few samples, no sandbox (these
 /// tests are about the protocol, not verification), failures reported at once.
-fn options(backend: &ScriptedBackend) -> Value {
+pub(crate) fn options(backend: &ScriptedBackend) -> Value {
     json!({
         "backend": {"urls": [backend.base_url()], "max_retries": 0, "timeout_secs": 10},
         "localize": {"samples": 1},
@@ -57,7 +57,7 @@ fn write_issue(dir: &Path) -> String {
     path.display().to_string()
 }
 
-fn line_of(text: &str, needle: &str) -> u64 {
+pub(crate) fn line_of(text: &str, needle: &str) -> u64 {
     text.lines()
         .position(|l| l == needle)
         .expect("line in text") as u64
@@ -71,7 +71,7 @@ fn progress_of<'a>(notes: &'a [Value], token: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-async fn wait_progress_end(client: &TestClient, token: &str) -> Value {
+pub(crate) async fn wait_progress_end(client: &TestClient, token: &str) -> Value {
     client
         .wait_notification(
             "$/progress",
@@ -82,7 +82,7 @@ async fn wait_progress_end(client: &TestClient, token: &str) -> Value {
         .clone()
 }
 
-fn titles(actions: &Value) -> Vec<String> {
+pub(crate) fn titles(actions: &Value) -> Vec<String> {
     actions
         .as_array()
         .unwrap()
@@ -91,7 +91,12 @@ fn titles(actions: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn code_actions(client: &TestClient, file: &Path, line: u64, diagnostics: Value) -> Value {
+pub(crate) async fn code_actions(
+    client: &TestClient,
+    file: &Path,
+    line: u64,
+    diagnostics: Value,
+) -> Value {
     client
         .request(
             "textDocument/codeAction",
@@ -206,7 +211,10 @@ async fn full_flow_from_code_action_to_applied_edit() {
     assert_eq!(last["diagnostics"].as_array().unwrap().len(), 1, "{last:#}");
     assert_eq!(winner["code"], "winner");
     assert_eq!(winner["severity"], 3);
-    assert_eq!(winner["data"], json!({"job": "job-1", "candidate": 1}));
+    assert_eq!(
+        winner["data"],
+        json!({"job": "job-1", "candidate": 1, "hunk": 0})
+    );
     let bug_line = line_of(calc::OPS, "    return a // b");
     assert_eq!(
         winner["range"]["start"],
@@ -699,7 +707,11 @@ async fn bad_input_gets_clear_errors_and_the_server_keeps_serving() {
         "{err}"
     );
     for (command, arguments, expected) in [
-        ("swiss.fixIssue", json!([]), "{issue: string}"),
+        (
+            "swiss.fixIssue",
+            json!([]),
+            "{issue: string, files?: string[]}",
+        ),
         ("swiss.fixIssue", json!([{"issue": 5}]), "invalid type"),
         ("swiss.fixIssue", json!([{"issue": "  "}]), "needs an issue"),
         ("swiss.candidates", json!(["job-1"]), "{job: string}"),
@@ -947,6 +959,7 @@ async fn a_line_that_mentions_an_issue_offers_to_fix_it() {
             "Fix issue acme/calc#7",
             "Fix issue https://github.com/acme/calc/issues/9",
             "Fix issue…",
+            "Fix issue here…",
         ]
     );
     assert_eq!(
@@ -983,12 +996,13 @@ async fn a_line_that_mentions_an_issue_offers_to_fix_it() {
         "Fix issue acme/calc#7",
         "Fix issue https://github.com/acme/calc/issues/9",
         "Fix issue…",
+        "Fix issue here…",
     ];
     assert_eq!(titles(&ask(3, 0).await.unwrap()), all);
     assert_eq!(titles(&ask(u32::MAX, 0).await.unwrap()), all);
     assert_eq!(
         titles(&ask(u32::MAX, u32::MAX - 1).await.unwrap()),
-        ["Fix issue…"]
+        ["Fix issue…", "Fix issue here…"]
     );
     let hover = client
         .request(
@@ -1106,6 +1120,50 @@ async fn verification_results_reach_progress_and_hover() {
         keeps[3..],
         ["0", "fails", keeps[5], "yes", ""],
         "{markdown}"
+    );
+    // Under the table, why each lost, in words; above it, how far to trust the winner.
+    let id_with = |votes: u64| {
+        report["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["votes"] == votes)
+            .unwrap()["id"]
+            .clone()
+    };
+    assert!(
+        markdown.contains(&format!(
+            "\nWhy not the others:\n\n- candidate {}: breaks 1 regression test(s): tests/test_ops.py::OpsTest::test_divide_by_zero\n- candidate {}: still prints Issue reproduced\n",
+            id_with(3),
+            id_with(2)
+        )),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("\n\nConfidence low: the winner holds 1 of 6 samples (17%); winners with under a quarter of the samples were resolved 43% of the time in SWE-Swiss-32B on SWE-bench Verified"),
+        "{markdown}"
+    );
+    assert!(
+        !markdown.contains("But "),
+        "nothing lowers the band: {markdown}"
+    );
+    assert_eq!(report["confidence"]["band"], "low");
+    let published = client.notifications("textDocument/publishDiagnostics");
+    let winner_diagnostic = published
+        .iter()
+        .rev()
+        .find_map(|p| {
+            p["diagnostics"]
+                .as_array()?
+                .iter()
+                .find(|d| d["code"] == "winner")
+        })
+        .unwrap_or_else(|| panic!("no winner diagnostic: {published:#?}"));
+    assert!(
+        winner_diagnostic["message"].as_str().unwrap().contains(
+            "; confidence low: 17% of the samples agree, 43% resolved in SWE-Swiss's runs)"
+        ),
+        "{winner_diagnostic}"
     );
     assert_eq!(repo.read("calc/ops.py"), calc::OPS);
     client.shutdown().await;

@@ -76,6 +76,26 @@ fn assert_verified_choice(code: Option<i32>, json: &Value, stderr: &str, sandbox
     assert_eq!(right["reproduced"], false);
     assert_eq!(right["selected"], true);
     assert_eq!(json["winner"], right["id"]);
+    // Each loser says why, in data; the winner passed every check, so its band stands as is.
+    assert_eq!(
+        breaks["reasons"],
+        serde_json::json!([{"kind": "breaks-tests", "count": 1,
+                            "tests": ["tests/test_ops.py::OpsTest::test_divide_by_zero"]}]),
+        "{json:#}"
+    );
+    assert_eq!(
+        keeps["reasons"],
+        serde_json::json!([{"kind": "still-reproduced"}]),
+        "{json:#}"
+    );
+    assert_eq!(right["reasons"], serde_json::json!([]));
+    let confidence = &json["confidence"];
+    assert_eq!(
+        (confidence["votes"].as_u64(), confidence["samples"].as_u64()),
+        (Some(1), Some(6))
+    );
+    assert_eq!(confidence["band"], "low", "{json:#}");
+    assert_eq!(confidence["caveats"], serde_json::json!([]), "{json:#}");
 
     let verification = &json["verification"];
     assert_eq!(verification["sandbox"], sandbox);
@@ -623,6 +643,11 @@ fn record_keeps_every_sample_and_verdict() {
     );
     assert_eq!(saved["verification"]["reproduction"]["chosen_index"], 1);
     assert!(saved["ranking"]["winner"].is_u64());
+    assert_eq!(
+        saved["confidence"], json["confidence"],
+        "the record keeps the confidence --json shows"
+    );
+    assert_eq!(saved["confidence"]["band"], "low");
 }
 
 #[test]

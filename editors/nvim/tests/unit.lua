@@ -279,6 +279,25 @@ test('the code action command without arguments asks for the issue', function()
     swiss.fix_issue_command({ command = 'swiss.fixIssue', arguments = { { issue = '#9' } } }, { bufnr = 1, client_id = 7 })
   end)
   eq({ { '#9', { bufnr = 1, client_id = 7 } } }, fixed)
+  -- "Fix issue here…": the file goes along, the issue is asked for.
+  local here = recording('prompt_fix', function()
+    swiss.fix_issue_command({ command = 'swiss.fixIssue', arguments = { { files = { 'file:///r/a.py' } } } }, { bufnr = 1, client_id = 7 })
+  end)
+  eq({ { { bufnr = 1, client_id = 7, files = { 'file:///r/a.py' } } } }, here)
+end)
+
+test(':SwissFixHere pins the current file, with the issue given or asked for', function()
+  local path = vim.fn.tempname() .. '.py'
+  vim.cmd('edit ' .. vim.fn.fnameescape(path))
+  local buf = vim.api.nvim_get_current_buf()
+  local fixed = recording('fix', function()
+    vim.cmd('SwissFixHere #12')
+  end)
+  eq({ { '#12', { bufnr = buf, files = { vim.api.nvim_buf_get_name(buf) } } } }, fixed)
+  local prompted = recording('prompt_fix', function()
+    vim.cmd('SwissFixHere')
+  end)
+  eq({ { { bufnr = buf, files = { vim.api.nvim_buf_get_name(buf) } } } }, prompted)
 end)
 
 test('doc/swiss.txt: tags are unique and every command has one', function()
@@ -291,7 +310,7 @@ test('doc/swiss.txt: tags are unique and every command has one', function()
     tags[line:match('^[^\t]+')] = true
   end
   vim.fn.delete(dir, 'rf')
-  for _, tag in ipairs({ 'swiss.txt', ':SwissFix', ':SwissCancel', ':SwissCandidates', ':SwissApply', 'swiss.setup()', 'swiss-health' }) do
+  for _, tag in ipairs({ 'swiss.txt', ':SwissFix', ':SwissFixHere', ':SwissCancel', ':SwissCandidates', ':SwissApply', 'swiss.setup()', 'swiss-health' }) do
     assert(tags[tag], 'no tag *' .. tag .. '*')
   end
   for i, line in ipairs(vim.fn.readfile(root .. '/doc/swiss.txt')) do

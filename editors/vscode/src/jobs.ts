@@ -18,6 +18,16 @@ export interface JobEnded {
 
 export const JOB_ENDED = 'swiss/jobEnded';
 
+/** One job of `swiss.jobs`'s answer (docs/lsp.md), as much of it as the tracker reads. */
+export interface JobSummary {
+  job: string;
+  issue: { title: string };
+  state: 'running' | 'done' | 'failed' | 'cancelled';
+  kept: boolean;
+  winner: number | null;
+  applied: number | null;
+}
+
 export interface JobInfo {
   id: string;
   title?: string;
@@ -116,6 +126,31 @@ export class JobTracker {
     job.winner = end.winner ?? undefined;
     job.reason = end.reason ?? undefined;
     job.percentage = undefined;
+    this.changed();
+  }
+
+  /**
+   * The jobs `swiss.jobs` lists when the server starts: those kept from earlier sessions, so
+   * "Apply Winning Patch" and "Show Candidates" offer them again.
+   */
+  listed(jobs: JobSummary[]): void {
+    for (const summary of jobs) {
+      if (this.jobs.has(summary.job) || summary.state === 'running') {
+        continue;
+      }
+      const job = this.ensure(summary.job);
+      job.title = summary.issue.title;
+      job.winner = summary.winner ?? undefined;
+      if (summary.applied !== null) {
+        job.state = 'applied';
+        job.message = `applied candidate ${summary.applied}`;
+      } else if (summary.state === 'done') {
+        job.state = summary.winner !== null ? 'succeeded' : 'no-candidate';
+        job.message = summary.kept ? 'kept from an earlier session' : undefined;
+      } else {
+        job.state = summary.state;
+      }
+    }
     this.changed();
   }
 

@@ -95,3 +95,32 @@ test('a late end does not undo an apply', () => {
   assert.equal(jobs.get('job-1').state, 'applied');
   assert.equal(jobs.get('job-1').message, 'applied candidate 2');
 });
+
+test('jobs kept from an earlier session join the list, applied ones as applied', () => {
+  const jobs = new JobTracker();
+  jobs.started('job-4');
+  const summary = (job, fields) => ({
+    job,
+    issue: { title: `issue of ${job}` },
+    state: 'done',
+    kept: true,
+    winner: 1,
+    applied: null,
+    ...fields,
+  });
+  jobs.listed([
+    summary('job-1', {}),
+    summary('job-2', { applied: 2 }),
+    summary('job-3', { winner: null }),
+    summary('job-4', { kept: false, state: 'running', winner: null }),
+  ]);
+  assert.equal(jobs.get('job-1').state, 'succeeded');
+  assert.equal(jobs.get('job-1').winner, 1);
+  assert.equal(jobs.get('job-1').message, 'kept from an earlier session');
+  assert.equal(jobs.get('job-1').title, 'issue of job-1');
+  assert.equal(jobs.get('job-2').state, 'applied');
+  assert.equal(jobs.get('job-3').state, 'no-candidate');
+  // A job this session already tracks keeps what it knows.
+  assert.equal(jobs.get('job-4').state, 'running');
+  assert.equal(jobs.list().length, 4);
+});

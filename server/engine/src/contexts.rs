@@ -2,7 +2,7 @@
 //! context, its top files merged with retrieval's top files (`fl/combine.py`), and the repair
 //! samples are split evenly over the contexts (10 each of 40 over 4).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One answer's files merged with retrieval's as `combine.py` merges them: a `Counter` over the
 /// first `model_top` of the answer and the first `retrieval_top` retrieved, in
@@ -31,7 +31,7 @@ pub fn combine(
 }
 
 /// One repair prompt's files and how many samples it is asked for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RepairContext {
     pub files: Vec<String>,
     pub samples: usize,

@@ -26,7 +26,7 @@ pub struct Verdict {
 }
 
 /// One unique non-empty key and everything that went into its score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankedCandidate {
     /// The normalized key (DESIGN 3.3).
     pub key: String,
@@ -44,7 +44,11 @@ pub struct RankedCandidate {
     pub regression_failures: Option<u32>,
     /// Serialized as `reproduced`, seen from the issue (DESIGN 3.5): `false` when the test passes
     /// with this candidate, `true` when it ran and did not, `null` when it did not run.
-    #[serde(rename = "reproduced", serialize_with = "serialize_reproduced")]
+    #[serde(
+        rename = "reproduced",
+        serialize_with = "serialize_reproduced",
+        deserialize_with = "deserialize_reproduced"
+    )]
     pub reproduction_passed: Option<bool>,
     /// Dropped by the regression or reproduction filter; such a candidate cannot win.
     pub filtered_out: bool,
@@ -83,7 +87,7 @@ pub struct SelectionConfig {
 }
 
 /// The outcome of [`select`].
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Ranking {
     /// Unique non-empty keys in order of first appearance.
     pub candidates: Vec<RankedCandidate>,
@@ -102,6 +106,13 @@ fn serialize_reproduced<S: Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     passed.map(|passed| !passed).serialize(serializer)
+}
+
+/// The inverse of [`serialize_reproduced`], so a kept record reads back as it was.
+fn deserialize_reproduced<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<bool>, D::Error> {
+    Ok(Option::<bool>::deserialize(deserializer)?.map(|reproduced| !reproduced))
 }
 
 /// Ranks the samples of one job.

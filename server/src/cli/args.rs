@@ -126,6 +126,10 @@ pub struct FixArgs {
     /// The test command, run with `sh -c` from the repository root. [default: detected]
     #[arg(long = "test-cmd", value_name = "COMMAND")]
     pub test_cmd: Option<String>,
+    /// How to read the test output (test.format): pytest, cargo-test, go-test-json, jest-json,
+    /// vitest-json, junit-xml, exit-code… [default: inferred from the command]
+    #[arg(long = "test-format", value_name = "FORMAT")]
+    pub test_format: Option<String>,
     #[arg(long, value_name = "SECS", help = with_default(
         "Seconds one test run may take.",
         "test.timeout_secs"
@@ -152,6 +156,15 @@ pub struct FixArgs {
     /// error, the localization answers, test results and ranking, for re-ranking or replay.
     #[arg(long, value_name = "FILE")]
     pub record: Option<std::path::PathBuf>,
+    /// The files to fix, when you know them: repository-relative or absolute inside the
+    /// repository; repeat or list several. The model's localization and retrieval are skipped,
+    /// and these files are the repair prompt's one context.
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    pub files: Vec<std::path::PathBuf>,
+    /// Do not keep this job's record under the repository's git dir (`.git/swiss/jobs/`),
+    /// where the editor finds it after a restart.
+    #[arg(long)]
+    pub no_keep: bool,
     /// Print exactly one JSON object on stdout.
     #[arg(long)]
     pub json: bool,
@@ -187,6 +200,7 @@ impl FixArgs {
         o.sandbox.kind = self.sandbox.clone();
         o.sandbox.image = self.image.clone();
         o.test.command = self.test_cmd.clone();
+        o.test.format = self.test_format.clone();
         o.test.timeout_secs = self.test_timeout;
         o.job.timeout_secs = self.timeout;
         o.selection.compat = self.selection_compat.clone();

@@ -12,7 +12,10 @@ use super::report;
 use crate::engine::write_back::write_patch;
 use crate::issue_source::Lookup;
 use crate::job::report::{ErrorKind, FixOutput, FixReport};
-use crate::job::{run_fix, CancelReason, FixOutcome, JobCancel, JobError, Setup, SetupError};
+use crate::job::{
+    resolve_given_files, run_fix, CancelReason, FixOutcome, JobCancel, JobContext, JobError,
+    JobStore, KeepLimits, Setup, SetupError,
+};
 
 struct Ending {
     exit: Exit,
@@ -79,6 +82,8 @@ fn fix(args: &FixArgs) -> Result<Ending, Ending> {
     for warning in &setup.warnings {
         let _ = writeln!(std::io::stderr(), "swiss: warning: {warning}");
     }
+    let given = resolve_given_files(&setup.snapshot, &args.files)
+        .map_err(|e| Ending::error(Exit::BadInput, e))?;
     let lookup = Lookup {
         repo_root: Some(setup.snapshot.root()),
         dirs: vec![PathBuf::new()],
@@ -99,7 +104,8 @@ fn fix(args: &FixArgs) -> Result<Ending, Ending> {
     let ctx = setup
         .into_context(issue)
         .with_events(std::sync::Arc::new(move |event| events.event(event)))
-        .with_cancel(cancel.clone());
+        .with_cancel(cancel.clone())
+        .with_given_files(given);
     let result = runtime.block_on(async {
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -112,6 +118,9 @@ fn fix(args: &FixArgs) -> Result<Ending, Ending> {
     let outcome = result.map_err(job_error)?;
     if let Some(path) = &args.record {
         write_record(path, &outcome)?;
+    }
+    if !args.no_keep {
+        keep(args, &ctx, &outcome);
     }
     finish(args, &ctx.snapshot, outcome)
 }
@@ -157,6 +166,33 @@ fn write_record(path: &std::path::Path, outcome: &FixOutcome) -> Result<(), Endi
                 format!("failed to write the record {}: {e}", path.display()),
             )
         })
+}
+
+/// Keeps the record under the git dir for the editor; a failure to is a warning, not the job's.
+fn keep(args: &FixArgs, ctx: &JobContext, outcome: &FixOutcome) {
+    let limits = KeepLimits::from_settings(&ctx.settings);
+    if limits.jobs == 0 || !JobStore::worth_keeping(outcome) {
+        return;
+    }
+    // Standard input cannot be read again: the editor's re-run gets the issue itself.
+    let issue_ref = match args.issue.as_str() {
+        "-" => outcome
+            .issue
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("{}\n\n{}", outcome.issue.title, outcome.issue.body)),
+        reference => reference.to_owned(),
+    };
+    let kept = JobStore::for_repo(ctx.snapshot.root())
+        .and_then(|store| store.keep(None, &issue_ref, outcome, limits));
+    let line = match kept {
+        Ok(dir) => format!(
+            "kept the job in {} (the editor lists it after a restart; --no-keep skips this)",
+            dir.display()
+        ),
+        Err(e) => format!("warning: {e}"),
+    };
+    let _ = writeln!(std::io::stderr(), "swiss: {line}");
 }
 
 /// Prints the result (the table and the winning diff, unless `--json`) and applies the winner

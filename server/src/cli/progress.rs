@@ -68,9 +68,10 @@ impl Progress {
             JobEvent::Localized {
                 files,
                 skipped_for_budget,
+                given,
             } => {
                 close_stage(&mut state, &mut err, self.live);
-                let _ = writeln!(err, "swiss: localized: {}", files.join(", "));
+                let _ = writeln!(err, "swiss: {}", localized_line(&files, given));
                 if !skipped_for_budget.is_empty() {
                     let _ = writeln!(
                         err,
@@ -113,6 +114,14 @@ impl Progress {
         }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         close_stage(&mut state, &mut std::io::stderr().lock(), self.live);
+    }
+}
+
+fn localized_line(files: &[String], given: bool) -> String {
+    if given {
+        format!("files given (no localization asked): {}", files.join(", "))
+    } else {
+        format!("localized: {}", files.join(", "))
     }
 }
 

@@ -21,6 +21,7 @@ pub fn write_human(
     )?;
     if !outcome.candidates.is_empty() {
         write_table(out, outcome, report)?;
+        write_reasons(out, report)?;
     }
     let excluded = outcome
         .verification
@@ -49,6 +50,12 @@ pub fn write_human(
                 winner.id
             )?;
         }
+        if let Some(confidence) = &report.confidence {
+            writeln!(out)?;
+            for line in confidence.describe() {
+                writeln!(out, "{line}")?;
+            }
+        }
         writeln!(out, "\nWinning patch (candidate {}):\n", winner.id)?;
         write!(out, "{}", winner.patch)?;
     }
@@ -74,6 +81,19 @@ fn write_backends(out: &mut impl Write, backends: &[EndpointUsage]) -> io::Resul
             out,
             "  {}: {} sample(s) in {} request(s), {} prompt + {} completion tokens, {} failure(s){out_of_pool}",
             b.url, b.samples, b.requests, b.prompt_tokens, b.completion_tokens, b.failures
+        )?;
+    }
+    Ok(())
+}
+
+/// Under the table, why each other candidate is not the winner.
+fn write_reasons(out: &mut impl Write, report: &FixReport) -> io::Result<()> {
+    for c in report.candidates.iter().filter(|c| !c.reasons.is_empty()) {
+        writeln!(
+            out,
+            "  candidate {}: {}",
+            c.id,
+            crate::job::reasons::describe_all(&c.reasons)
         )?;
     }
     Ok(())

@@ -2,9 +2,9 @@
 //! `swiss config`'s output read like `swiss.toml` and come from the same values a job runs with.
 
 use super::options::{
-    BackendOptions, GithubOptions, GitlabOptions, IssueOptions, JobOptions, LocalizeOptions,
-    Options, PromptOptions, RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions,
-    SandboxOptions, SelectionOptions, TestOptions, VerificationOptions,
+    BackendOptions, GithubOptions, GitlabOptions, IssueOptions, JobOptions, JobsOptions,
+    LocalizeOptions, Options, PromptOptions, RepairOptions, ReproductionOptions, RetrievalOptions,
+    SamplingOptions, SandboxOptions, SelectionOptions, TestOptions, VerificationOptions,
 };
 use super::settings::Settings;
 
@@ -71,6 +71,10 @@ impl From<&Settings> for Options {
             job: JobOptions {
                 timeout_secs: s.job_timeout.map(|t| t.as_secs()),
             },
+            jobs: JobsOptions {
+                keep: Some(s.jobs_keep),
+                max_mb: Some(s.jobs_max_mb),
+            },
         }
     }
 }
@@ -111,6 +115,7 @@ fn test_options(s: &Settings) -> TestOptions {
     TestOptions {
         command: s.test_command.clone(),
         format: s.test_format.as_ref().map(serde_name),
+        junit_xml: s.test_junit_xml.clone(),
         timeout_secs: Some(s.test_timeout.as_secs()),
         python: Some(s.python.clone()),
         env: Some(s.test_env.iter().cloned().collect()),

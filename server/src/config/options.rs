@@ -41,6 +41,7 @@ pub struct Options {
     pub gitlab: GitlabOptions,
     pub issue: IssueOptions,
     pub job: JobOptions,
+    pub jobs: JobsOptions,
 }
 
 /// A whole job.
@@ -53,6 +54,21 @@ pub struct JobOptions {
     /// (reason `timeout`) and nothing is changed. Unset: no limit.
     #[schemars(range(min = 1))]
     pub timeout_secs: Option<u64>,
+}
+
+/// Finished jobs kept under the repository's git dir (`.git/swiss/jobs/`), so the editor lists
+/// and applies them after a restart.
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsOptions {
+    /// Finished jobs kept per repository; past it the oldest go first. 0 keeps none.
+    pub keep: Option<usize>,
+    /// Megabytes the kept jobs may take together; past it the oldest go first (the newest job
+    /// always stays).
+    #[schemars(range(min = 1))]
+    pub max_mb: Option<u64>,
 }
 
 /// The issue text the model reads.
@@ -143,11 +159,15 @@ pub struct SandboxOptions {
 pub struct TestOptions {
     /// The test command, run with `sh -c` from the repository root; detected when unset.
     pub command: Option<String>,
-    /// How to read the test output: `pytest`, `cargo-test`, `exit-code`, `django`, `sympy`,
-    /// `unittest`, or one of the `swebench-*` readings of pytest; inferred from the command when
-    /// unset.
+    /// How to read the test output: `pytest`, `cargo-test`, `go-test-json`, `jest-json`,
+    /// `vitest-json`, `junit-xml`, `exit-code`, `django`, `sympy`, `unittest`, or one of the
+    /// `swebench-*` readings of pytest; inferred from the runner the command names when unset.
     #[schemars(schema_with = "format_schema")]
     pub format: Option<String>,
+    /// JUnit XML report files to read once the test command has run, as a glob relative to the
+    /// repository root (`target/surefire-reports/*.xml`); setting it reads the results from
+    /// them (`junit-xml`) unless test.format says otherwise.
+    pub junit_xml: Option<String>,
     /// Timeout of one test run, in seconds.
     #[schemars(range(min = 1))]
     pub timeout_secs: Option<u64>,
@@ -478,6 +498,7 @@ impl Options {
             gitlab: self.gitlab.merged(other.gitlab),
             issue: self.issue.merged(other.issue),
             job: self.job.merged(other.job),
+            jobs: self.jobs.merged(other.jobs),
         }
     }
 }
@@ -533,7 +554,7 @@ merged_field_by_field! {
         pass_env,
         allow_unconfined,
     }
-    TestOptions { command, format, timeout_secs, python, env }
+    TestOptions { command, format, junit_xml, timeout_secs, python, env }
     ReproductionOptions { enabled, samples }
     VerificationOptions { exclude_tests }
     SelectionOptions { compat }
@@ -541,6 +562,7 @@ merged_field_by_field! {
     GitlabOptions { api_url, token, hosts }
     IssueOptions { max_chars }
     JobOptions { timeout_secs }
+    JobsOptions { keep, max_mb }
 }
 
 fn first_clause(message: &str) -> &str {

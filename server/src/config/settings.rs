@@ -3,13 +3,14 @@
 use std::time::Duration;
 
 use super::options::{
-    BackendOptions, EndpointOptions, GithubOptions, GitlabOptions, JobOptions, LocalizeOptions,
-    Options, RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions, SandboxOptions,
-    SelectionOptions, TestOptions,
+    BackendOptions, EndpointOptions, GithubOptions, GitlabOptions, JobOptions, JobsOptions,
+    LocalizeOptions, Options, RepairOptions, ReproductionOptions, RetrievalOptions,
+    SamplingOptions, SandboxOptions, SelectionOptions, TestOptions,
 };
 use super::secret::Secret;
 use crate::backend::BackendConfig;
 use crate::engine::selection::Compat;
+use crate::sandbox::reports::ReportGlob;
 use crate::verify::test_results::OutputFormat;
 
 /// The default issue size budget in characters: roughly 6,000 tokens, a fraction of the repair
@@ -58,6 +59,8 @@ pub struct Settings {
     pub allow_unconfined: bool,
     pub test_command: Option<String>,
     pub test_format: Option<OutputFormat>,
+    /// `test.junit_xml`: the report glob, checked when read.
+    pub test_junit_xml: Option<String>,
     pub test_timeout: Duration,
     pub python: String,
     pub test_env: Vec<(String, String)>,
@@ -72,6 +75,9 @@ pub struct Settings {
     pub issue_max_chars: usize,
     /// `None`: a job may take as long as it takes.
     pub job_timeout: Option<Duration>,
+    /// Finished jobs kept under the git dir; 0 keeps none.
+    pub jobs_keep: usize,
+    pub jobs_max_mb: u64,
 }
 
 pub const DEFAULT_GITHUB_API: &str = "https://api.github.com";
@@ -180,6 +186,7 @@ impl Default for Settings {
             allow_unconfined: false,
             test_command: None,
             test_format: None,
+            test_junit_xml: None,
             test_timeout: Duration::from_secs(900),
             python: "python3".to_owned(),
             test_env: Vec::new(),
@@ -198,6 +205,8 @@ impl Default for Settings {
             },
             issue_max_chars: DEFAULT_MAX_ISSUE_CHARS,
             job_timeout: None,
+            jobs_keep: 20,
+            jobs_max_mb: 100,
         }
     }
 }
@@ -265,6 +274,7 @@ impl Settings {
             o.issue.max_chars.unwrap_or(s.issue_max_chars),
         )?;
         s.resolve_job(&o.job)?;
+        s.resolve_jobs(&o.jobs)?;
         Ok(s)
     }
 
@@ -439,6 +449,13 @@ impl Settings {
                 ),
             })?);
         }
+        if let Some(glob) = o.junit_xml.as_ref().filter(|g| !g.trim().is_empty()) {
+            ReportGlob::new(glob).map_err(|reason| SettingsError {
+                name: "test.junit_xml",
+                reason,
+            })?;
+            self.test_junit_xml = Some(glob.clone());
+        }
         self.test_timeout = Duration::from_secs(positive(
             "test.timeout_secs",
             o.timeout_secs.unwrap_or(self.test_timeout.as_secs()) as usize,
@@ -474,6 +491,15 @@ impl Settings {
             let secs = positive("job.timeout_secs", secs as usize)? as u64;
             self.job_timeout = Some(Duration::from_secs(secs));
         }
+        Ok(())
+    }
+}
+
+impl Settings {
+    fn resolve_jobs(&mut self, o: &JobsOptions) -> Result<(), SettingsError> {
+        self.jobs_keep = o.keep.unwrap_or(self.jobs_keep);
+        let max_mb = o.max_mb.unwrap_or(self.jobs_max_mb);
+        self.jobs_max_mb = positive("jobs.max_mb", max_mb as usize)? as u64;
         Ok(())
     }
 }
@@ -713,6 +739,27 @@ mod tests {
         o.backend.urls = Some(vec!["localhost:8000".into()]);
         let err = Settings::resolve(&o).unwrap_err();
         assert!(err.to_string().contains("localhost:8000"), "{err}");
+    }
+
+    #[test]
+    fn the_junit_report_glob_is_checked_when_read() {
+        let mut o = Options::default();
+        o.test.junit_xml = Some("target/surefire-reports/*.xml".into());
+        o.test.format = Some("go-test-json".into());
+        let s = Settings::resolve(&o).unwrap();
+        assert_eq!(
+            s.test_junit_xml.as_deref(),
+            Some("target/surefire-reports/*.xml")
+        );
+        assert_eq!(s.test_format, Some(OutputFormat::GoTestJson));
+        for bad in ["../reports/*.xml", "/abs/*.xml", "reports/[x"] {
+            o.test.junit_xml = Some(bad.into());
+            let err = Settings::resolve(&o).unwrap_err();
+            assert_eq!(err.name, "test.junit_xml", "{bad}");
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+        o.test.junit_xml = Some(" ".into());
+        assert_eq!(Settings::resolve(&o).unwrap().test_junit_xml, None);
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct JobContext {
     /// Sandbox runs at once across every job holding this semaphore (`swiss eval --jobs N`);
     /// `None`: the job's own cap, `sandbox.concurrency`.
     pub sandbox_permits: Option<Arc<Semaphore>>,
+    /// Repository-relative files the user named (`--files`, "Fix issue here…"): they are the
+    /// one repair context, and localization and retrieval do not run.
+    pub given_files: Option<Vec<String>>,
 }
 
 impl JobContext {
@@ -58,7 +61,13 @@ impl JobContext {
             events: Arc::new(|_| {}),
             cancel: JobCancel::new(),
             sandbox_permits: None,
+            given_files: None,
         }
+    }
+
+    pub fn with_given_files(mut self, files: Vec<String>) -> JobContext {
+        self.given_files = (!files.is_empty()).then_some(files);
+        self
     }
 
     pub fn with_sandbox_permits(mut self, permits: Arc<Semaphore>) -> JobContext {

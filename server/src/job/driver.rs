@@ -81,6 +81,11 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
         .unwrap_or_default();
     let ranking = tracing::info_span!("stage", name = "select")
         .in_scope(|| rank(ctx, &mut candidates, &tested));
+    let confidence = super::confidence::Confidence::of_job(
+        &ranking,
+        candidates.samples.len(),
+        verification.as_ref(),
+    );
     Ok(FixOutcome {
         issue: ctx.issue.clone(),
         localization,
@@ -90,6 +95,7 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
         verification,
         usage,
         backends: ctx.ledger.snapshot(),
+        confidence,
     })
 }
 
@@ -110,6 +116,7 @@ fn repair_prompts(ctx: &JobContext, localization: &LocalizationRecord) -> Vec<Re
             .filter(|f| !included.contains(f))
             .cloned()
             .collect(),
+        given: localization.given,
     });
     prompts
 }

@@ -36,6 +36,8 @@ pub enum JobEvent {
     Localized {
         files: Vec<String>,
         skipped_for_budget: Vec<String>,
+        /// The user gave the files; the model was not asked.
+        given: bool,
     },
     /// Several repair samples that differ only in formatting collapse into one candidate.
     CandidateFound {

@@ -9,7 +9,7 @@ use super::record::{IrrelevantFolders, LocalizationRecord};
 use super::retrieve::retrieve;
 use crate::backend::{BackendError, Sample, Usage};
 use crate::engine::contexts::{combine, is_irrelevant, parse_irrelevant_folders, repair_contexts};
-use crate::engine::localize::{is_source_file, is_test_file, parse_localization, vote_files};
+use crate::engine::localize::{is_listed_source, is_source_file, parse_localization, vote_files};
 use crate::engine::structure_fit::fit_structure;
 use crate::prompts::PromptKind;
 
@@ -17,10 +17,13 @@ pub(super) async fn localize(
     ctx: &JobContext,
     usage: &mut Usage,
 ) -> Result<LocalizationRecord, JobError> {
+    if let Some(files) = &ctx.given_files {
+        return Ok(given(files, ctx.settings.repair_samples));
+    }
     let sources: Vec<&str> = ctx
         .snapshot
         .paths()
-        .filter(|p| is_source_file(p) && !is_test_file(p))
+        .filter(|p| is_listed_source(p))
         .collect();
     let (prompt, irrelevant_prompt) = prompts(ctx, &sources);
     let total = ctx.settings.localize_samples;
@@ -73,10 +76,24 @@ pub(super) async fn localize(
         samples: answers.into_iter().map(|a| a.text).collect(),
         parsed,
         irrelevant,
-        retrieval,
+        retrieval: Some(retrieval),
+        given: false,
         contexts: repair_contexts(&per_answer, ctx.settings.repair_samples),
         files: vote_files(&per_answer, usize::MAX),
     })
+}
+
+/// The user's files as the one repair context, all repair samples asked of it.
+fn given(files: &[String], samples: usize) -> LocalizationRecord {
+    LocalizationRecord {
+        samples: Vec::new(),
+        parsed: Vec::new(),
+        irrelevant: None,
+        retrieval: None,
+        given: true,
+        contexts: repair_contexts(&[files.to_vec()], samples),
+        files: files.to_vec(),
+    }
 }
 
 /// The localization prompt over the repository's structure (fitted to its budget), and the

@@ -4,11 +4,15 @@
 //! turns them into progress notifications and diagnostics.
 
 mod cancel;
+pub mod confidence;
 mod context;
 mod driver;
 mod error;
 mod events;
+mod given_files;
+mod kept;
 mod localize;
+pub mod reasons;
 mod record;
 mod regression_tests;
 mod repair;
@@ -26,6 +30,8 @@ pub use context::{EventSink, JobContext};
 pub use driver::run_fix;
 pub use error::JobError;
 pub use events::{JobEvent, Stage};
+pub use given_files::{resolve_given_files, GivenFileError};
+pub use kept::{job_number, JobStore, KeepLimits, KeptJob, KeptMeta};
 pub use record::{
     CandidateRecord, FixOutcome, IrrelevantFolders, LocalizationRecord, RepairSample,
 };

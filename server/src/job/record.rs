@@ -1,8 +1,9 @@
 //! Everything a job produced, as plain data that can be written to disk: re-ranking saved
 //! samples, replaying a job and exporting verified fixes all start from this.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::confidence::Confidence;
 use super::retrieve::RetrievalRecord;
 use super::verify::VerificationReport;
 use crate::backend::{EndpointUsage, Usage};
@@ -12,7 +13,7 @@ use crate::engine::edits::SearchReplace;
 use crate::engine::issue::Issue;
 use crate::engine::selection::Ranking;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LocalizationRecord {
     /// The raw answers, in sample order.
     pub samples: Vec<String>,
@@ -21,7 +22,12 @@ pub struct LocalizationRecord {
     /// The model's answer about folders to leave out of retrieval; `None` when the step is off
     /// or the request failed.
     pub irrelevant: Option<IrrelevantFolders>,
-    pub retrieval: RetrievalRecord,
+    /// `None` when the user gave the files: retrieval did not run.
+    pub retrieval: Option<RetrievalRecord>,
+    /// The user named the files (`--files`, "Fix issue here…"): no localization prompt was
+    /// sent, and they are the one repair context.
+    #[serde(default)]
+    pub given: bool,
     /// The distinct repair contexts, each an answer's files merged with retrieval's, with the
     /// repair samples asked for it.
     pub contexts: Vec<RepairContext>,
@@ -29,13 +35,13 @@ pub struct LocalizationRecord {
     pub files: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct IrrelevantFolders {
     pub answer: String,
     pub folders: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RepairSample {
     pub index: usize,
     /// Which of `LocalizationRecord::contexts` the prompt came from.
@@ -49,7 +55,7 @@ pub struct RepairSample {
     pub candidate: Option<u32>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CandidateRecord {
     pub id: u32,
     pub key: String,
@@ -60,7 +66,7 @@ pub struct CandidateRecord {
     pub files: PatchedFiles,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FixOutcome {
     pub issue: Issue,
     pub localization: LocalizationRecord,
@@ -71,7 +77,10 @@ pub struct FixOutcome {
     pub verification: Option<VerificationReport>,
     pub usage: Usage,
     /// What each backend endpoint served this job.
+    #[serde(default)]
     pub backends: Vec<EndpointUsage>,
+    /// The winner's share of the samples and its band; `None` without a winner.
+    pub confidence: Option<Confidence>,
 }
 
 impl FixOutcome {

@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::cancel::CancelReason;
+use super::confidence::Confidence;
 use super::events::Stage;
+use super::reasons::{why_not_chosen, Reason};
 use super::record::FixOutcome;
 use super::verify::VerificationReport;
 use crate::backend::{EndpointUsage, Usage};
@@ -154,6 +156,9 @@ pub struct FixReport {
     pub candidates: Vec<CandidateReport>,
     pub winner: Option<u32>,
     pub winner_patch: Option<String>,
+    /// How far to trust the winner, from the reference's results; absent without a winner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
     pub samples: SampleCounts,
     /// `null` when candidates were not verified (`--sandbox none`, no test command).
     pub verification: Option<VerificationReport>,
@@ -178,6 +183,9 @@ pub struct CandidateReport {
     pub reproduced: Option<bool>,
     pub filtered_out: bool,
     pub selected: bool,
+    /// Why it is not the winner; empty for the winner.
+    #[serde(default)]
+    pub reasons: Vec<Reason>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -190,6 +198,8 @@ pub struct SampleCounts {
 
 impl FixReport {
     pub fn new(outcome: &FixOutcome) -> FixReport {
+        let verification = outcome.verification.as_ref();
+        let winning = outcome.ranking.winning_candidate();
         let candidates = ranked(outcome)
             .into_iter()
             .map(|(id, r)| CandidateReport {
@@ -207,6 +217,7 @@ impl FixReport {
                 reproduced: r.reproduction_passed.map(|passed| !passed),
                 filtered_out: r.filtered_out,
                 selected: r.selected,
+                reasons: why_not_chosen(id, r, winning, verification),
             })
             .collect();
         let winner = outcome.winner();
@@ -216,6 +227,7 @@ impl FixReport {
             candidates,
             winner: winner.map(|c| c.id),
             winner_patch: winner.map(|c| c.patch.clone()),
+            confidence: Confidence::of_job(&outcome.ranking, outcome.samples.len(), verification),
             samples: SampleCounts {
                 total: outcome.samples.len(),
                 valid: outcome.samples.iter().filter(|s| s.error.is_none()).count(),
@@ -310,6 +322,19 @@ mod tests {
                 serde_json::to_string_pretty(&printed).unwrap()
             );
             assert_eq!(parsed.version, JSON_VERSION);
+            // The documented confidence is the one its counts give.
+            if let Some(shown) = parsed.report.as_ref().and_then(|r| r.confidence.as_ref()) {
+                let derived = Confidence::of_share(shown.votes, shown.samples).unwrap();
+                assert_eq!(
+                    (shown.share, shown.band, shown.resolve_rate, &shown.source),
+                    (
+                        derived.share,
+                        derived.band,
+                        derived.resolve_rate,
+                        &derived.source
+                    )
+                );
+            }
             statuses.push(parsed.status);
         }
         assert!(statuses.contains(&FixStatus::Winner));

@@ -2,7 +2,7 @@
 //! files outside the folders the model called irrelevant, chunked as SWE-Swiss chunks them and
 //! ranked against the issue by an embedding server when one is configured, by BM25 otherwise.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::context::JobContext;
 use super::error::JobError;
@@ -13,14 +13,14 @@ use crate::engine::chunks::{file_chunks, Chunk, CHUNK_TOKENS};
 use crate::engine::retrieve::{bm25_scores, cosine_scores, rank_files};
 use crate::engine::snapshot::RepoSnapshot;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RetrievalMethod {
     Embeddings,
     Bm25,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RetrievalRecord {
     pub method: RetrievalMethod,
     /// The files searched (after leaving out the irrelevant folders) and their chunks.

@@ -39,7 +39,7 @@ pub fn build_edit(
                 "rerun": {
                     "title": "Re-run Swiss",
                     "command": FIX_ISSUE,
-                    "arguments": [{"issue": job.issue_ref}],
+                    "arguments": [rerun_arguments(job)],
                 },
             }));
             error
@@ -98,5 +98,22 @@ fn check_fresh(
         (None, _) => Err(stale(
             "now exists, and the patch would create it".to_owned(),
         )),
+    }
+}
+
+/// The first file of `files` that no longer matches what `job` read, if any.
+pub fn first_stale(job: &Job, files: &PatchedFiles, documents: &Documents) -> Option<Stale> {
+    files
+        .changes
+        .iter()
+        .find_map(|change| check_fresh(job, change, documents).err())
+}
+
+/// `swiss.fixIssue`'s argument that starts `job`'s issue again, on the same given files.
+fn rerun_arguments(job: &Job) -> serde_json::Value {
+    if job.files.is_empty() {
+        json!({"issue": job.issue_ref})
+    } else {
+        json!({"issue": job.issue_ref, "files": job.files})
     }
 }

@@ -15,12 +15,15 @@ use tracing::Instrument;
 use super::convert::{self, ProgressTally};
 use super::diagnostics;
 use super::jobs::{Job, JobState};
+use super::kept_jobs;
 use super::progress::JobProgress;
 use super::protocol::Ending;
 use super::session::Session;
+use crate::engine::hunks::file_hunks;
+use crate::job::confidence::Confidence;
 use crate::job::report::FixReport;
 use crate::job::{
-    run_fix, CancelReason, CandidateRecord, FixOutcome, JobContext, JobError, JobEvent,
+    run_fix, CancelReason, CandidateRecord, FixOutcome, JobContext, JobError, JobEvent, KeepLimits,
 };
 
 /// How long a cancelled job may take to wind down by itself (the engine stops sampling and
@@ -53,12 +56,13 @@ pub async fn run(session: Arc<Session>, job: Arc<Job>, ctx: JobContext) {
                 }
             }
         };
+        let limits = KeepLimits::from_settings(&ctx.settings);
         // The sender lives in the context's event sink; dropping it lets the watcher drain and
         // stop, so every report is out before the progress ends.
         drop(ctx);
         let _ = watcher.await;
         match result {
-            Ok(result) => finish(&session, &job, &progress, result).await,
+            Ok(result) => finish(&session, &job, &progress, result, limits).await,
             Err(panic) => {
                 let message = format!(
                     "internal error: {panic} (a bug in Swiss: the server log says where; the server keeps running)"
@@ -95,7 +99,7 @@ async fn watch(
         if let Some((message, percentage)) = tally.report(&event) {
             progress.report(message, percentage).await;
         }
-        if let JobEvent::Localized { files, .. } = &event {
+        if let JobEvent::Localized { files, given, .. } = &event {
             if job.cancel.is_cancelled() {
                 continue;
             }
@@ -110,6 +114,7 @@ async fn watch(
                             &job.link,
                             rank + 1,
                             files.len(),
+                            *given,
                         ));
                 }
             }
@@ -123,6 +128,7 @@ async fn finish(
     job: &Job,
     progress: &JobProgress,
     result: Result<FixOutcome, JobError>,
+    limits: KeepLimits,
 ) {
     // A job cancelled (or dismissed) while its last stage ran ends as cancelled, whatever the
     // engine returned: the user asked for it to go away.
@@ -133,14 +139,20 @@ async fn finish(
         other => other,
     };
     match result {
-        Ok(outcome) => finished(session, job, progress, outcome).await,
+        Ok(outcome) => finished(session, job, progress, outcome, limits).await,
         Err(JobError::Cancelled(reason)) => cancelled(session, job, progress, reason).await,
         Err(e) => fail(session, job, progress, e.to_string()).await,
     }
 }
 
 /// A job that ran to the end: its winner's hunks become diagnostics, or it found none.
-async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome: FixOutcome) {
+async fn finished(
+    session: &Session,
+    job: &Job,
+    progress: &JobProgress,
+    outcome: FixOutcome,
+    limits: KeepLimits,
+) {
     let report = Arc::new(FixReport::new(&outcome));
     let outcome = Arc::new(outcome);
     job.set_state(JobState::Done {
@@ -148,6 +160,7 @@ async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome:
         report: report.clone(),
         applied: None,
     });
+    kept_jobs::keep(job, outcome.clone(), limits).await;
     let Some(winner) = outcome.winner() else {
         diagnostics::clear(session, job).await;
         let summary = report.no_candidate_summary();
@@ -164,7 +177,8 @@ async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome:
         .winning_candidate()
         .map(|r| (r.score, r.votes))
         .unwrap_or_default();
-    diagnostics::set(session, job, winner_diagnostics(job, winner, ranked)).await;
+    let diagnostics = winner_diagnostics(job, winner, ranked, outcome.confidence.as_ref());
+    diagnostics::set(session, job, diagnostics).await;
     let summary = format!(
         "winner: candidate {} (score {:.2}, {} vote(s)) of {} unique candidate(s) from {} sample(s)",
         winner.id,
@@ -182,21 +196,31 @@ async fn finished(session: &Session, job: &Job, progress: &JobProgress, outcome:
 }
 
 /// The winner's hunks by file; `ranked` is its score and votes.
-fn winner_diagnostics(
+pub(super) fn winner_diagnostics(
     job: &Job,
     winner: &CandidateRecord,
     ranked: (f64, usize),
+    confidence: Option<&Confidence>,
 ) -> HashMap<Uri, Vec<Diagnostic>> {
+    let label = convert::WinnerLabel {
+        job: &job.id,
+        link: &job.link,
+        candidate: winner.id,
+        score: ranked.0,
+        votes: ranked.1,
+        confidence,
+    };
     let mut by_file: HashMap<Uri, Vec<_>> = HashMap::new();
+    // Hunks are numbered across the files, in the order the engine cuts them.
+    let mut first_hunk = 0;
     for change in &winner.files.changes {
         if let Some(uri) = convert::file_uri(&job.root, &change.path) {
             by_file
                 .entry(uri)
                 .or_default()
-                .extend(convert::winner_diagnostics(
-                    &job.id, &job.link, winner.id, ranked.0, ranked.1, change,
-                ));
+                .extend(convert::winner_diagnostics(&label, change, first_hunk));
         }
+        first_hunk += file_hunks(change).len();
     }
     by_file
 }

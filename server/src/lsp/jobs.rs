@@ -19,7 +19,9 @@ use super::session::Session;
 use crate::engine::issue::Issue;
 use crate::issue_source::{LoadedIssue, Lookup, Resolved};
 use crate::job::report::FixReport;
-use crate::job::{CancelReason, FixOutcome, JobCancel, Setup, Stage};
+use crate::job::{
+    resolve_given_files, CancelReason, FixOutcome, JobCancel, JobStore, Setup, Stage,
+};
 
 pub struct Job {
     pub id: String,
@@ -27,6 +29,11 @@ pub struct Job {
     pub issue: Issue,
     /// What the user passed to `swiss.fixIssue`, to start the same job again.
     pub issue_ref: String,
+    /// The files the user gave (`swiss.fixIssue`'s `files`), repository-relative; empty when
+    /// the model localized.
+    pub files: Vec<String>,
+    /// Read back from the repository's kept jobs after a restart, not run by this server.
+    pub kept: bool,
     pub link: IssueLink,
     pub cancel: JobCancel,
     pub progress_token: ProgressToken,
@@ -112,10 +119,17 @@ struct Prepared {
     versions: HashMap<String, i32>,
     /// Read already, or a tracker's issue to fetch on the async side.
     issue: Resolved,
+    files: Vec<String>,
+    /// One past the highest job number kept in the repository.
+    next_kept: u64,
 }
 
-/// Starts a job for `issue_ref` and returns its id at once.
-pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, Error> {
+/// Starts a job for `issue_ref` (on `files` when given) and returns its id at once.
+pub async fn start(
+    session: &Arc<Session>,
+    issue_ref: String,
+    files: Vec<String>,
+) -> Result<String, Error> {
     if issue_ref.trim().is_empty() {
         return Err(invalid_params(
             "swiss.fixIssue needs an issue: a file path, the issue text, or a reference such as #123",
@@ -128,7 +142,7 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
     let editor = session.editor();
     let reference = issue_ref.clone();
     let prepared =
-        tokio::task::spawn_blocking(move || prepare(&root, &reference, buffers, &editor))
+        tokio::task::spawn_blocking(move || prepare(&root, &reference, &files, buffers, &editor))
             .await
             .map_err(|e| request_failed(format!("failed to prepare the job: {e}")))?
             .map_err(request_failed)?;
@@ -145,7 +159,7 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
         .await
         .map_err(|e| request_failed(e.to_string()))?;
 
-    let number = session.next_job_number();
+    let number = session.next_job_number(prepared.next_kept);
     let id = format!("job-{number}");
     let job = Arc::new(Job {
         progress_token: convert::progress_token(&id),
@@ -154,6 +168,8 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
         link: IssueLink::new(&issue, file.as_deref()),
         issue: issue.clone(),
         issue_ref,
+        files: prepared.files.clone(),
+        kept: false,
         cancel: JobCancel::new(),
         root: prepared.root,
         versions: prepared.versions,
@@ -166,7 +182,8 @@ pub async fn start(session: &Arc<Session>, issue_ref: String) -> Result<String, 
     let ctx = prepared
         .setup
         .into_context(issue)
-        .with_cancel(job.cancel.clone());
+        .with_cancel(job.cancel.clone())
+        .with_given_files(prepared.files);
     tokio::spawn(job_task::run(session.clone(), job, ctx));
     Ok(id)
 }
@@ -189,6 +206,7 @@ pub fn cancel(job: &Job) -> Result<(), Error> {
 fn prepare(
     root: &Path,
     issue_ref: &str,
+    files: &[String],
     buffers: Vec<(Uri, Document)>,
     editor: &EditorOptions,
 ) -> Result<Prepared, String> {
@@ -216,19 +234,36 @@ fn prepare(
             versions.insert(relative, doc.version);
         }
     }
+    // After the overlays, so that a new file that exists only in the editor can be given.
+    let files: Vec<PathBuf> = files.iter().map(|f| given_path(f)).collect();
+    let files = resolve_given_files(&setup.snapshot, &files).map_err(|e| e.to_string())?;
+    let next_kept = JobStore::for_repo(&repo_root).map_or(1, |store| store.next_number());
     Ok(Prepared {
         root: editor_spelling(root, &repo_root),
         setup,
         versions,
         issue,
+        files,
+        next_kept,
     })
+}
+
+/// A `file://` URI (what an editor has at hand for the current file) as its path; anything
+/// else as the path it spells (relative paths are the repository's).
+fn given_path(file: &str) -> PathBuf {
+    file.starts_with("file:")
+        .then(|| file.parse::<Uri>().ok())
+        .flatten()
+        .as_ref()
+        .and_then(convert::uri_to_path)
+        .unwrap_or_else(|| PathBuf::from(file))
 }
 
 /// The repository root under the path the editor opened. git resolves symlinks (a linked
 /// `~/src`, macOS's `/tmp`), but the editor knows its buffers by the path it opened: a
 /// diagnostic under the resolved spelling would land on no open buffer, and hovers and quick
 /// fixes would not find it.
-fn editor_spelling(workspace: &Path, repo_root: &Path) -> PathBuf {
+pub(super) fn editor_spelling(workspace: &Path, repo_root: &Path) -> PathBuf {
     let Ok(resolved) = std::fs::canonicalize(repo_root) else {
         return repo_root.to_path_buf();
     };

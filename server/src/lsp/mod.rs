@@ -20,6 +20,7 @@ mod handlers;
 mod issue_refs;
 mod job_task;
 mod jobs;
+mod kept_jobs;
 mod progress;
 mod protocol;
 mod server;

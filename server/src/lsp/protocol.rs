@@ -16,14 +16,18 @@ pub const APPLY_CANDIDATE: &str = "swiss.applyCandidate";
 pub const CANDIDATES: &str = "swiss.candidates";
 pub const SHOW_DIFF: &str = "swiss.showDiff";
 pub const DISMISS: &str = "swiss.dismiss";
+pub const CANDIDATE_TEXT: &str = "swiss.candidateText";
+pub const JOBS: &str = "swiss.jobs";
 
-pub const COMMANDS: [&str; 6] = [
+pub const COMMANDS: [&str; 8] = [
     FIX_ISSUE,
     CANCEL,
     APPLY_CANDIDATE,
     CANDIDATES,
     SHOW_DIFF,
     DISMISS,
+    CANDIDATE_TEXT,
+    JOBS,
 ];
 
 /// Standard since LSP 3.15, but tower-lsp-server has no handler for it, so it is registered as a
@@ -99,7 +103,13 @@ pub const CODE_WINNER: &str = "winner";
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FixIssueArgs {
+    /// Missing only in "Fix issue here…", whose shim asks for it; an empty one is refused.
+    #[serde(default)]
     pub issue: String,
+    /// Files the user knows the fix is in (repository-relative, or absolute inside the
+    /// repository): localization and retrieval are skipped and they are the repair context.
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -122,6 +132,58 @@ pub struct CandidateArgs {
     pub candidate: Option<u32>,
 }
 
+/// `swiss.applyCandidate`: the winner when `candidate` is left out, and only the hunks numbered
+/// in `hunks` (crate::engine::hunks's order) when it is given.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyArgs {
+    pub job: String,
+    pub candidate: Option<u32>,
+    pub hunks: Option<Vec<usize>>,
+}
+
+/// `swiss.candidateText`: one file as a candidate leaves it, by repository-relative path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateTextArgs {
+    pub job: String,
+    pub candidate: u32,
+    pub path: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CandidateTextResult {
+    pub path: String,
+    /// The file with the candidate applied; `null` when it does not exist then.
+    pub text: Option<String>,
+    /// The file as the job read it; `null` when it did not exist.
+    pub original: Option<String>,
+    /// Whether the candidate changes this file.
+    pub changed: bool,
+}
+
+/// `swiss.jobs`: every job the server knows, those kept from earlier sessions included.
+#[derive(Debug, Serialize)]
+pub struct JobsResult {
+    pub jobs: Vec<JobSummary>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JobSummary {
+    pub job: String,
+    pub issue: crate::engine::issue::Issue,
+    /// `running`, `done`, `failed` or `cancelled`.
+    pub state: &'static str,
+    /// Read back from `.git/swiss/jobs/` after a restart, rather than run by this server.
+    pub kept: bool,
+    /// The files the user gave, when localization was skipped.
+    pub files: Vec<String>,
+    pub winner: Option<u32>,
+    pub applied: Option<u32>,
+    /// Best first, as `swiss.candidates` lists them; empty until the job is done.
+    pub candidates: Vec<crate::job::report::CandidateReport>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct ShowDiffResult {
     pub uri: String,
@@ -135,6 +197,9 @@ pub struct DiagnosticData {
     /// Set on the hunks of a winner.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidate: Option<u32>,
+    /// Set on the hunks of a winner: the hunk's number, for `swiss.applyCandidate {hunks}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hunk: Option<usize>,
 }
 
 /// Reads the single argument object of a command, naming the command and the expected shape

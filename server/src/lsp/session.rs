@@ -29,6 +29,8 @@ pub struct Session {
     diff_dir: OnceLock<tempfile::TempDir>,
     diff_dir_lock: Mutex<()>,
     deferred_warnings: Mutex<Vec<String>>,
+    /// Set once the repository's kept jobs are read back (`kept_jobs::restore_once`).
+    pub kept_restored: tokio::sync::OnceCell<()>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -50,6 +52,7 @@ impl Session {
             diff_dir: OnceLock::new(),
             diff_dir_lock: Mutex::new(()),
             deferred_warnings: Mutex::new(Vec::new()),
+            kept_restored: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -112,8 +115,16 @@ impl Session {
         self.read().editor.clone()
     }
 
-    pub fn next_job_number(&self) -> u64 {
+    /// The next job number, at least `at_least` (one past the jobs the repository keeps), so a
+    /// new job's id never names a kept one.
+    pub fn next_job_number(&self, at_least: u64) -> u64 {
+        self.next_job.fetch_max(at_least, Ordering::Relaxed);
         self.next_job.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Makes the next job number at least `at_least`, without taking one.
+    pub fn skip_job_numbers_below(&self, at_least: u64) {
+        self.next_job.fetch_max(at_least, Ordering::Relaxed);
     }
 
     pub fn insert_job(&self, job: Arc<Job>) {

@@ -1,4 +1,4 @@
-//! `swiss.fixIssue {issue}` → `{job}`: starts a job and answers at once.
+//! `swiss.fixIssue {issue, files?}` → `{job}`: starts a job and answers at once.
 
 use std::sync::Arc;
 
@@ -10,6 +10,6 @@ use crate::lsp::protocol::{FixIssueArgs, FixIssueResult};
 use crate::lsp::session::Session;
 
 pub async fn run(session: &Arc<Session>, args: FixIssueArgs) -> Result<Value> {
-    let job = jobs::start(session, args.issue).await?;
+    let job = jobs::start(session, args.issue, args.files).await?;
     Ok(serde_json::to_value(FixIssueResult { job }).unwrap_or_default())
 }

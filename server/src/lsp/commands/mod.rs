@@ -3,9 +3,11 @@
 
 pub mod apply_candidate;
 pub mod cancel;
+pub mod candidate_text;
 pub mod candidates;
 pub mod dismiss;
 pub mod fix_issue;
+pub mod jobs;
 pub mod show_diff;
 
 use tower_lsp_server::jsonrpc::Error;

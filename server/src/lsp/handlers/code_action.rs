@@ -1,5 +1,5 @@
-//! `textDocument/codeAction`: "Fix issue…" everywhere, "Fix issue #123" on a line that mentions
-//! one, and for each job what can be done with it now (cancel, apply, show a diff, dismiss).
+//! `textDocument/codeAction`: "Fix issue…" everywhere, "Fix issue here…" in a file (the job
+//! then works on that file alone), "Fix issue #123" on a line that mentions one, and for each job what can be done with it now (cancel, apply, show a diff, dismiss).
 //! Actions tied to a Swiss diagnostic in the request are quick fixes; the rest are source
 //! actions.
 
@@ -75,6 +75,23 @@ pub fn handle(session: &Session, params: CodeActionParams) -> Option<CodeActionR
         Vec::new(),
         false,
     ));
+    // The user knows the fix is in this file: the shim asks for the issue, and the job skips
+    // localization.
+    if params
+        .text_document
+        .uri
+        .scheme()
+        .is_some_and(|s| s.as_str() == "file")
+    {
+        actions.push(command_action(
+            "Fix issue here…".to_owned(),
+            CodeActionKind::SOURCE,
+            FIX_ISSUE,
+            Some(json!({ "files": [params.text_document.uri.as_str()] })),
+            Vec::new(),
+            false,
+        ));
+    }
 
     let only = params.context.only.as_deref();
     actions.retain(|action| match action {
@@ -120,6 +137,7 @@ fn job_actions(
             ..
         } => {
             actions.candidates(job, &report.candidates);
+            actions.hunks(job);
             actions.dismiss(job);
         }
         JobState::Done { .. } | JobState::Failed(_) | JobState::Cancelled => actions.dismiss(job),
@@ -177,6 +195,24 @@ impl JobActions<'_> {
                 format!("Show candidate diff ({})", c.id),
                 SHOW_DIFF,
                 json!({ "job": job.id, "candidate": c.id }),
+                false,
+            );
+        }
+    }
+
+    /// One action per winner hunk among the request's diagnostics: that hunk alone.
+    fn hunks(&mut self, job: &Job) {
+        let hunks: Vec<(u32, usize)> = self
+            .related
+            .iter()
+            .filter_map(diagnostic_data)
+            .filter_map(|data| Some((data.candidate?, data.hunk?)))
+            .collect();
+        for (candidate, hunk) in hunks {
+            self.push(
+                format!("Apply only this hunk (hunk {hunk} of candidate {candidate})"),
+                APPLY_CANDIDATE,
+                json!({ "job": job.id, "candidate": candidate, "hunks": [hunk] }),
                 false,
             );
         }

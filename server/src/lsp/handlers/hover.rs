@@ -45,9 +45,14 @@ pub fn handle(session: &Session, params: HoverParams) -> Option<Hover> {
                     markdown
                 }
                 JobState::Running { stage } => format!(
-                    "**Swiss {}** ({}): the model localized this file for “{}”.",
+                    "**Swiss {}** ({}): {} this file for “{}”.",
                     job.id,
                     stage.map_or("starting", |s| s.label()),
+                    if job.files.is_empty() {
+                        "the model localized"
+                    } else {
+                        "you gave"
+                    },
                     job.issue.title
                 ),
                 _ => continue,

@@ -3,16 +3,20 @@
 
 use tower_lsp_server::lsp_types::{ConfigurationItem, MessageType};
 
+use std::sync::Arc;
+
 use crate::lsp::config::SECTION;
+use crate::lsp::kept_jobs;
 use crate::lsp::session::Session;
 
-pub async fn handle(session: &Session) {
+pub async fn handle(session: &Arc<Session>) {
     for warning in session.take_deferred_warnings() {
         session
             .show_message(MessageType::WARNING, format!("Swiss: {warning}"))
             .await;
     }
     pull_configuration(session).await;
+    kept_jobs::restore_once(session).await;
 }
 
 /// Asks the client for the `swiss` section; a client that answers nothing useful leaves the
