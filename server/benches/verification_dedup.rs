@@ -1,7 +1,8 @@
 //! Verification the Swiss way against the SWE-bench-harness way, for 40 samples that hold 8 unique
-//! candidates: one prepared sandbox, a baseline, and the 8 unique candidates tested (2 at a time),
-//! versus the same baseline and then a fresh sandbox and a full test run for each of the 40
-//! samples one by one.
+//! candidates: one prepared sandbox, a baseline, and the 8 unique candidates tested, versus the
+//! same baseline and then a fresh sandbox and a full test run for each of the 40 samples. Each way
+//! runs 1 and 2 at a time, so that what deduplication buys (equal concurrency) reads apart from
+//! what parallelism buys.
 //! Docker is used when the test image is there (SWISS_TEST_IMAGE, default swiss-python:ci),
 //! else the local sandbox. Prints one table; run with `cargo bench --bench verification_dedup`.
 
@@ -82,48 +83,88 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    let image = image.as_deref();
+    let time_swiss = |at_once: usize| {
+        runtime.block_on(swiss_way(&files, image, &plan, &unique, at_once, &cancel))
+    };
+    let time_harness = |at_once: usize| {
+        runtime.block_on(harness_way(&files, image, &plan, &unique, at_once, &cancel))
+    };
+    let (swiss_1, swiss_2) = (time_swiss(1), time_swiss(CONCURRENCY));
+    let (harness_1, harness_2) = (time_harness(1), time_harness(CONCURRENCY));
 
-    let swiss_way = runtime.block_on(async {
-        let start = Instant::now();
-        let sandbox = sandbox(files.clone(), image.as_deref()).await;
-        let baseline = plan.baseline(&*sandbox, &cancel).await.expect("baseline");
-        let semaphore = tokio::sync::Semaphore::new(CONCURRENCY);
-        let runs = unique.iter().map(|files| async {
-            let _permit = semaphore.acquire().await.expect("permit");
-            plan.candidate(&*sandbox, &baseline, None, files, &cancel)
-                .await
-                .expect("candidate")
-        });
-        let results = futures::future::join_all(runs).await;
-        assert!(results.iter().all(|r| r.regression_failures == Some(0)));
-        sandbox.cleanup().await;
-        start.elapsed()
+    let kind = if image.is_some() { "docker" } else { "local" };
+    let s = |d: Duration| d.as_secs_f64();
+    println!("verification of {SAMPLES} samples with {UNIQUE} unique candidates ({kind} sandbox, calc fixture, pytest)");
+    println!("  swiss (prepare once, baseline once, the {UNIQUE} unique only), runs at once:  1: {:>6.2} s   {CONCURRENCY}: {:>6.2} s", s(swiss_1), s(swiss_2));
+    println!("  harness way (baseline, then a fresh sandbox + run for each of {SAMPLES}):     1: {:>6.2} s   {CONCURRENCY}: {:>6.2} s", s(harness_1), s(harness_2));
+    println!(
+        "  swiss at {CONCURRENCY} vs the harness at 1 (as the two are usually run): {:.1}x",
+        s(harness_1) / s(swiss_2)
+    );
+    println!(
+        "  at equal concurrency, what deduplication and the shared preparation buy: {:.1}x at 1, {:.1}x at {CONCURRENCY}",
+        s(harness_1) / s(swiss_1),
+        s(harness_2) / s(swiss_2)
+    );
+    println!(
+        "  what {CONCURRENCY} runs at once buy: swiss {:.2}x, harness way {:.2}x",
+        s(swiss_1) / s(swiss_2),
+        s(harness_1) / s(harness_2)
+    );
+}
+
+/// One prepared sandbox, one baseline, the unique candidates `at_once` at a time.
+async fn swiss_way(
+    files: &[BaseFile],
+    image: Option<&str>,
+    plan: &TestPlan,
+    unique: &[PatchedFiles],
+    at_once: usize,
+    cancel: &CancellationToken,
+) -> Duration {
+    let start = Instant::now();
+    let sandbox = sandbox(files.to_vec(), image).await;
+    let baseline = plan.baseline(&*sandbox, cancel).await.expect("baseline");
+    let semaphore = tokio::sync::Semaphore::new(at_once);
+    let runs = unique.iter().map(|files| async {
+        let _permit = semaphore.acquire().await.expect("permit");
+        plan.candidate(&*sandbox, &baseline, None, files, cancel)
+            .await
+            .expect("candidate")
     });
+    let results = futures::future::join_all(runs).await;
+    assert!(results.iter().all(|r| r.regression_failures == Some(0)));
+    sandbox.cleanup().await;
+    start.elapsed()
+}
 
-    let harness_way = runtime.block_on(async {
-        let start = Instant::now();
-        let first = sandbox(files.clone(), image.as_deref()).await;
-        let baseline = plan.baseline(&*first, &cancel).await.expect("baseline");
-        first.cleanup().await;
-        for i in 0..SAMPLES {
-            let sandbox = sandbox(files.clone(), image.as_deref()).await;
-            plan.candidate(&*sandbox, &baseline, None, &unique[i % UNIQUE], &cancel)
+/// The same baseline, then each of the samples (duplicates included) in a fresh sandbox of its
+/// own, `at_once` at a time.
+async fn harness_way(
+    files: &[BaseFile],
+    image: Option<&str>,
+    plan: &TestPlan,
+    unique: &[PatchedFiles],
+    at_once: usize,
+    cancel: &CancellationToken,
+) -> Duration {
+    let start = Instant::now();
+    let first = sandbox(files.to_vec(), image).await;
+    let baseline = plan.baseline(&*first, cancel).await.expect("baseline");
+    first.cleanup().await;
+    let semaphore = tokio::sync::Semaphore::new(at_once);
+    let runs = (0..SAMPLES).map(|i| {
+        let (semaphore, baseline) = (&semaphore, &baseline);
+        async move {
+            let _permit = semaphore.acquire().await.expect("permit");
+            let sandbox = sandbox(files.to_vec(), image).await;
+            plan.candidate(&*sandbox, baseline, None, &unique[i % UNIQUE], cancel)
                 .await
                 .expect("candidate");
             sandbox.cleanup().await;
         }
-        start.elapsed()
     });
-
-    let kind = if image.is_some() { "docker" } else { "local" };
-    println!("verification of {SAMPLES} samples with {UNIQUE} unique candidates ({kind} sandbox, calc fixture, pytest)");
-    println!("  swiss (prepare once, baseline once, {UNIQUE} unique, {CONCURRENCY} at a time): {:>8.2} s", swiss_way.as_secs_f64());
-    println!(
-        "  harness way (baseline, then a fresh sandbox + run for each of {SAMPLES}):{:>8.2} s",
-        harness_way.as_secs_f64()
-    );
-    println!(
-        "  ratio: {:.1}x",
-        harness_way.as_secs_f64() / swiss_way.as_secs_f64()
-    );
+    futures::future::join_all(runs).await;
+    start.elapsed()
 }

@@ -363,9 +363,16 @@ fn two_instances_at_once_are_solved_graded_and_written() {
     );
     assert_eq!(report["summary"]["resolved"], 1);
     assert_eq!(report["summary"]["graded"], 2);
+    // Both jobs shared the one server: its row counts every sample asked of it.
+    let asked: u64 = backend.requests().iter().filter_map(|r| r.n).sum();
+    let backends = &report["summary"]["backends"];
+    assert_eq!(backends[0]["url"], backend.base_url(), "{report:#}");
+    assert_eq!(backends[0]["samples"], asked);
 
     // The record is the job's: samples, candidates and the verification of each.
     let record = read_json(&out.path().join("records/acme__calc-1.json"));
+    assert_eq!(record["backends"][0]["url"], backend.base_url());
+    assert!(record["backends"][0]["samples"].as_u64().unwrap() >= 3);
     assert_eq!(record["samples"].as_array().unwrap().len(), 3);
     assert!(record["verification"]["test_command"]
         .as_str()

@@ -1,5 +1,6 @@
 //! Integration tests: one binary.
 mod backend;
+mod backend_pool;
 mod cli_support;
 mod config_cli;
 mod confine;

@@ -12,10 +12,12 @@ use reqwest::{StatusCode, Url};
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio_util::sync::CancellationToken;
 
-use super::config::{chat_completions_url, models_url, BackendConfig};
+use super::config::{api_url, chat_completions_url, models_url, BackendConfig};
 use super::context::{max_model_len, parse_overflow, prompt_tokens, room, Overflow};
 use super::error::{excerpt, redact, AttemptError, BackendError};
+use super::ledger::{tokens, EndpointUsage, UsageLedger};
 use super::plan::{Plan, Request};
+use super::pool::Pool;
 use super::retry::{backoff, retry_after_of};
 use super::sse::SseDecoder;
 use super::stream::StreamAssembler;
@@ -66,6 +68,11 @@ struct Endpoint {
     url: Url,
     /// The URL as it appears in logs and errors, credentials removed.
     shown: String,
+    /// The API root as configured, credentials removed: how usage and `swiss doctor` name it.
+    root: String,
+    model: String,
+    /// Sent as a bearer token. Kept out of logs, `Debug` output and error messages.
+    api_key: Option<String>,
     /// Cleared for good once the server refuses a streamed request (an older or strict server
     /// rejecting `stream_options`, a proxy that cannot stream).
     streams: AtomicBool,
@@ -77,6 +84,11 @@ struct Endpoint {
 }
 
 impl Endpoint {
+    /// What the server sent, fit for a message: short, and without the key some proxies echo.
+    fn shown_text(&self, text: &str) -> String {
+        excerpt(&redact(text, self.api_key.as_deref()))
+    }
+
     /// For good: the server refused a streamed request, so the rest of the session asks for
     /// one body.
     fn stop_streaming(&self, refusal: &AttemptError) {
@@ -92,6 +104,14 @@ impl Endpoint {
     }
 }
 
+/// `url` as logs and errors show it.
+fn without_password(url: &Url) -> String {
+    let mut shown = url.clone();
+    // Ignoring the result: it fails only for URLs that cannot hold a password at all.
+    let _ = shown.set_password(None);
+    shown.into()
+}
+
 /// A 400 or 422 that names streaming: an older or strict server rejecting `stream_options`, a
 /// proxy that cannot stream.
 fn refuses_streaming(err: &AttemptError) -> bool {
@@ -104,8 +124,11 @@ fn refuses_streaming(err: &AttemptError) -> bool {
 pub struct BackendClient {
     http: reqwest::Client,
     endpoints: Vec<Endpoint>,
+    /// Free slots, speed and health of `endpoints`, shared by every call.
+    pool: Arc<Pool>,
+    /// Everything every call of this client asked of each endpoint.
+    totals: UsageLedger,
     model: String,
-    api_key: Option<String>,
     request_timeout: Duration,
     max_retries: u32,
     initial_backoff: Duration,
@@ -131,30 +154,40 @@ impl fmt::Debug for BackendClient {
 
 impl BackendClient {
     pub fn new(config: BackendConfig) -> Result<Self, BackendError> {
-        if config.base_urls.is_empty() {
+        if config.base_urls.is_empty() && config.endpoints.is_empty() {
             return Err(BackendError::Config("no backend URL given".to_owned()));
         }
         if config.model.trim().is_empty() {
             return Err(BackendError::Config("no model name given".to_owned()));
         }
-        let endpoints = config
-            .base_urls
+        let all = config.all_endpoints();
+        if all.iter().any(|e| e.max_concurrent == Some(0)) {
+            return Err(BackendError::Config(
+                "max_concurrent must be at least 1".to_owned(),
+            ));
+        }
+        let endpoints = all
             .iter()
-            .map(|base| {
-                let url = chat_completions_url(base)?;
-                let mut shown = url.clone();
-                // Ignoring the result: it fails only for URLs that cannot hold a password at all.
-                let _ = shown.set_password(None);
+            .map(|e| {
+                let url = chat_completions_url(&e.url)?;
                 Ok(Endpoint {
+                    shown: without_password(&url),
+                    root: without_password(&api_url(&e.url, "")?)
+                        .trim_end_matches('/')
+                        .to_owned(),
                     url,
-                    shown: shown.into(),
+                    model: e.model.clone().unwrap_or_else(|| config.model.clone()),
+                    api_key: e.api_key.clone().filter(|key| !key.is_empty()),
                     streams: AtomicBool::new(config.stream),
-                    models: models_url(base)?,
+                    models: models_url(&e.url)?,
                     reported_context: tokio::sync::OnceCell::new(),
                     refused_context: AtomicU64::new(0),
                 })
             })
             .collect::<Result<Vec<_>, BackendError>>()?;
+        let limits: Vec<Option<usize>> = all.iter().map(|e| e.max_concurrent).collect();
+        let pool = Arc::new(Pool::new(&limits, config.probe_interval));
+        let totals = UsageLedger::new(endpoints.iter().map(|e| e.root.clone()));
         // No client-wide timeout: a whole answer gets `request_timeout`, a stream may take
         // longer as long as it keeps sending (`attempt`).
         let http = reqwest::Client::builder()
@@ -166,8 +199,9 @@ impl BackendClient {
         Ok(Self {
             http,
             endpoints,
+            pool,
+            totals,
             model: config.model,
-            api_key: config.api_key.filter(|key| !key.is_empty()),
             request_timeout: config.request_timeout,
             max_retries: config.max_retries,
             initial_backoff: config.initial_backoff,
@@ -181,15 +215,18 @@ impl BackendClient {
     /// Samples exactly `n` completions of `messages` and sends each into `tx` as soon as it is
     /// complete; returns the token usage the servers reported.
     ///
-    /// Each endpoint is asked for its share of `n` in one request, so that vLLM and SGLang
-    /// prefill the prompt once; streamed (the default), each choice is handed on when it finishes
-    /// rather than when the slowest of its siblings does. Servers that answer fewer choices than
-    /// asked (llama.cpp, Ollama, some proxies ignore `n`) are topped up with further requests;
-    /// extra choices are dropped. An endpoint that keeps failing hands its share to the others;
-    /// the call fails when none is left. When `cancel` fires, or `tx`'s receiver is dropped, open
-    /// requests are abandoned and the call returns [`BackendError::Cancelled`]; samples already
-    /// sent stay sent.
-    #[tracing::instrument(name = "backend.sample", skip_all, fields(n = n, model = %self.model))]
+    /// The samples go, one at a time, to the endpoint with the most free slots (its
+    /// `max_concurrent` less what every call holds there) weighted by how fast its slots have
+    /// recently turned over, so a faster server takes more; each endpoint's share is one request,
+    /// so that vLLM and SGLang prefill the prompt once. When every slot is held the call waits
+    /// for one. Streamed (the default), each choice is handed on when it finishes rather than
+    /// when the slowest of its siblings does. Servers that answer fewer choices than asked
+    /// (llama.cpp, Ollama, some proxies ignore `n`) are topped up with further requests; extra
+    /// choices are dropped. An endpoint that fails for good (after the retries) is taken out of
+    /// the pool for every call, its open requests end and their samples go to the others; a
+    /// `GET /v1/models` probe brings it back. The call fails when no endpoint is left. When
+    /// `cancel` fires, or `tx`'s receiver is dropped, open requests are abandoned and the call
+    /// returns [`BackendError::Cancelled`]; samples already sent stay sent.
     pub async fn sample(
         &self,
         messages: &[ChatMessage],
@@ -198,19 +235,37 @@ impl BackendClient {
         tx: UnboundedSender<Sample>,
         cancel: &CancellationToken,
     ) -> Result<Usage, BackendError> {
+        self.sample_recorded(messages, n, params, tx, cancel, None)
+            .await
+    }
+
+    /// [`Self::sample`], adding what each endpoint served to `ledger` as well (a job's own).
+    #[tracing::instrument(name = "backend.sample", skip_all, fields(n = n, model = %self.model))]
+    pub async fn sample_recorded(
+        &self,
+        messages: &[ChatMessage],
+        n: usize,
+        params: &SamplingParams,
+        tx: UnboundedSender<Sample>,
+        cancel: &CancellationToken,
+        ledger: Option<&UsageLedger>,
+    ) -> Result<Usage, BackendError> {
         if cancel.is_cancelled() {
             return Err(BackendError::Cancelled);
         }
         let messages = self.with_system_message(messages);
         let messages = &messages[..];
         let first = self.next_first.fetch_add(1, Ordering::Relaxed);
-        let mut call = Call::new(Plan::new(self.endpoints.len(), n, first));
+        let plan = Plan::new(self.endpoints.len(), n, first);
+        let mut call = Call::new(plan, &self.pool, [Some(&self.totals), ledger]);
+        let mut pool_changes = self.pool.subscribe();
         // Requests report through one channel, so a request's choices are always seen before
         // its end.
         let (events_tx, mut events) = mpsc::unbounded_channel::<(u64, RequestEvent)>();
         let mut in_flight = FuturesUnordered::new();
         let mut complete_at: Option<Instant> = None;
         loop {
+            pool_changes.borrow_and_update();
             for (id, request) in call.start_requests() {
                 in_flight.push(self.request(id, request, messages, params, events_tx.clone()));
             }
@@ -224,22 +279,82 @@ impl BackendClient {
                 if Instant::now() >= deadline {
                     return Ok(call.usage);
                 }
-            } else if call.open.is_empty() {
-                debug_assert!(call.plan.is_stuck());
-                return Err(call.last_error.unwrap_or_else(|| {
+            } else if call.open.is_empty() && call.plan.is_stuck(&self.pool.slots()) {
+                return Err(call.last_error.take().unwrap_or_else(|| {
                     BackendError::Config("no backend endpoint left to ask".to_owned())
                 }));
             }
             let grace = complete_at.map_or(Duration::MAX, |at| at - Instant::now().min(at));
+            let waiting = call.plan.has_unassigned();
             let (id, event) = tokio::select! {
                 biased;
                 () = cancel.cancelled() => return Err(BackendError::Cancelled),
                 Some(event) = events.recv() => event,
                 Some(()) = in_flight.next(), if !in_flight.is_empty() => continue,
+                // Slots given back, or an endpoint back in the pool: look again.
+                Ok(()) = pool_changes.changed(), if waiting => continue,
                 () = tokio::time::sleep(grace), if complete_at.is_some() => return Ok(call.usage),
             };
             call.take(id, event, &tx)?;
+            for endpoint in std::mem::take(&mut call.taken_out) {
+                self.spawn_probe(endpoint);
+            }
         }
+    }
+
+    /// Asks `GET /v1/models` of a server taken out, every probe interval, until it answers (any
+    /// status below 500: a server without a model list is still up) and is put back.
+    fn spawn_probe(&self, index: usize) {
+        let endpoint = &self.endpoints[index];
+        tracing::warn!(url = %endpoint.shown, every_s = self.pool.probe_interval().as_secs_f64(), "backend endpoint taken out of the pool after failing; probing it");
+        let pool = Arc::downgrade(&self.pool);
+        let mut probe = self
+            .http
+            .get(endpoint.models.clone())
+            .timeout(MODELS_TIMEOUT);
+        if let Some(key) = &endpoint.api_key {
+            probe = probe.bearer_auth(key);
+        }
+        let shown = endpoint.shown.clone();
+        tokio::spawn(async move {
+            loop {
+                let Some(interval) = pool.upgrade().map(|p| p.probe_interval()) else {
+                    return;
+                };
+                tokio::time::sleep(interval).await;
+                let Some(pool) = pool.upgrade() else { return };
+                if !pool.is_out(index) {
+                    return;
+                }
+                let Some(request) = probe.try_clone() else {
+                    return;
+                };
+                match request.send().await {
+                    Ok(response) if !response.status().is_server_error() => {
+                        tracing::info!(url = %shown, "backend endpoint answers again; back in the pool");
+                        pool.back(index);
+                        return;
+                    }
+                    Ok(response) => {
+                        tracing::debug!(url = %shown, status = response.status().as_u16(), "backend endpoint still failing")
+                    }
+                    Err(err) => {
+                        tracing::debug!(url = %shown, error = %err.without_url(), "backend endpoint still unreachable")
+                    }
+                }
+            }
+        });
+    }
+
+    /// Every endpoint's usage since the client was made.
+    pub fn usage_by_endpoint(&self) -> Vec<EndpointUsage> {
+        self.totals.snapshot()
+    }
+
+    /// An empty ledger with a row for each endpoint, for a job to pass to
+    /// [`Self::sample_recorded`].
+    pub fn ledger(&self) -> UsageLedger {
+        UsageLedger::new(self.endpoints.iter().map(|e| e.root.clone()))
     }
 
     /// `messages` behind the configured system message, unless they bring their own.
@@ -254,8 +369,8 @@ impl BackendClient {
         }
     }
 
-    /// One request for `request.count` samples, retried with backoff while failures look
-    /// transient; a retry after a stream broke off asks only for the choices still missing.
+    /// One request for `request.count` samples on its endpoint; ends early, as a failure, when
+    /// the endpoint is taken out of the pool meanwhile (another call saw it fail for good).
     async fn request(
         &self,
         id: u64,
@@ -265,16 +380,59 @@ impl BackendClient {
         events: UnboundedSender<(u64, RequestEvent)>,
     ) {
         let endpoint = &self.endpoints[request.endpoint];
+        // A request sent to an endpoint already out is itself the probe: nothing to watch.
+        let taken_out = if self.pool.is_out(request.endpoint) {
+            CancellationToken::new()
+        } else {
+            self.pool.taken_out_signal(request.endpoint)
+        };
+        let mut tally = Tally::default();
+        let end = match self.fit(endpoint, messages, params.max_tokens).await {
+            Err(err) => RequestEvent::Failed(err, tally),
+            Ok(max_tokens) => {
+                let exchanges = self.exchanges(
+                    id, &request, messages, params, max_tokens, &events, &mut tally,
+                );
+                let ended = tokio::select! {
+                    end = exchanges => Some(end),
+                    () = taken_out.cancelled() => None,
+                };
+                ended.unwrap_or_else(|| {
+                    // Whatever exchange was under way is cut short: every one of them failed.
+                    tally.failures = tally.exchanges;
+                    // Another call's request saw the server fail for good: this one reports what
+                    // that one saw (the endpoint is already out).
+                    let err = self.pool.cause(request.endpoint).unwrap_or_else(|| {
+                        BackendError::Unreachable {
+                            url: endpoint.shown.clone(),
+                            attempts: tally.exchanges as u32,
+                            detail: "taken out of the pool".to_owned(),
+                        }
+                    });
+                    RequestEvent::Failed(err, tally)
+                })
+            }
+        };
+        let _ = events.send((id, end));
+    }
+
+    /// The HTTP exchanges of one request, retried with backoff while failures look transient; a
+    /// retry after a stream broke off asks only for the choices still missing.
+    #[allow(clippy::too_many_arguments)]
+    async fn exchanges(
+        &self,
+        id: u64,
+        request: &Request,
+        messages: &[ChatMessage],
+        params: &SamplingParams,
+        mut max_tokens: Option<u32>,
+        events: &UnboundedSender<(u64, RequestEvent)>,
+        tally: &mut Tally,
+    ) -> RequestEvent {
+        let endpoint = &self.endpoints[request.endpoint];
         let mut returned = 0;
         let mut usage = Usage::default();
         let mut attempts = 0;
-        let mut max_tokens = match self.fit(endpoint, messages, params.max_tokens).await {
-            Ok(max_tokens) => max_tokens,
-            Err(err) => {
-                let _ = events.send((id, RequestEvent::Failed(err)));
-                return;
-            }
-        };
         let mut refitted = false;
         let result = loop {
             let missing = request.count.saturating_sub(returned);
@@ -282,15 +440,20 @@ impl BackendClient {
                 break Ok(());
             }
             attempts += 1;
+            tally.exchanges += 1;
             let stream = endpoint.streams.load(Ordering::Relaxed);
-            let body = self.chat_request(messages, missing, params, max_tokens, stream);
+            let body = self.chat_request(endpoint, messages, missing, params, max_tokens, stream);
             tracing::debug!(url = %endpoint.shown, n = missing, attempt = attempts, stream, "requesting completions");
             let mut deliver = |choice: Choice| {
                 returned += 1;
                 // A closed channel means the call is over; its end is not this request's business.
                 let _ = events.send((id, RequestEvent::Choice(choice)));
             };
-            match self.attempt(endpoint, &body, &mut deliver).await {
+            let outcome = self.attempt(endpoint, &body, &mut deliver).await;
+            if outcome.is_err() {
+                tally.failures += 1;
+            }
+            match outcome {
                 Ok(u) => {
                     usage += u;
                     break Ok(());
@@ -326,15 +489,19 @@ impl BackendClient {
                 }
             }
         };
-        let event = result.map_or_else(RequestEvent::Failed, |()| RequestEvent::Finished {
-            returned,
-            usage,
-        });
-        let _ = events.send((id, event));
+        match result {
+            Ok(()) => RequestEvent::Finished {
+                returned,
+                usage,
+                tally: *tally,
+            },
+            Err(err) => RequestEvent::Failed(err, *tally),
+        }
     }
 
     fn chat_request<'a>(
         &'a self,
+        endpoint: &'a Endpoint,
         messages: &'a [ChatMessage],
         n: usize,
         params: &SamplingParams,
@@ -342,7 +509,7 @@ impl BackendClient {
         stream: bool,
     ) -> ChatRequest<'a> {
         ChatRequest {
-            model: &self.model,
+            model: &endpoint.model,
             messages,
             n,
             temperature: params.temperature,
@@ -412,7 +579,7 @@ impl BackendClient {
         deliver: &mut (dyn FnMut(Choice) + Send),
     ) -> Result<Usage, AttemptError> {
         let mut builder = self.http.post(endpoint.url.clone()).json(body);
-        if let Some(key) = &self.api_key {
+        if let Some(key) = &endpoint.api_key {
             builder = builder.bearer_auth(key);
         }
         // A whole answer must come within the timeout; a stream only has to keep moving.
@@ -431,11 +598,11 @@ impl BackendClient {
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.starts_with("text/event-stream"));
         if status.is_success() && event_stream {
-            return self.read_stream(response, deliver).await;
+            return self.read_stream(endpoint, response, deliver).await;
         }
         // Errors, and servers that answer a stream request with one JSON body.
         let bytes = response.bytes().await.map_err(AttemptError::Transport)?;
-        let shown_body = || self.shown(&String::from_utf8_lossy(&bytes));
+        let shown_body = || endpoint.shown_text(&String::from_utf8_lossy(&bytes));
         if !status.is_success() {
             let overflow = (status == StatusCode::BAD_REQUEST)
                 .then(|| parse_overflow(&String::from_utf8_lossy(&bytes)))
@@ -461,12 +628,13 @@ impl BackendClient {
 
     async fn read_stream(
         &self,
+        endpoint: &Endpoint,
         mut response: reqwest::Response,
         deliver: &mut (dyn FnMut(Choice) + Send),
     ) -> Result<Usage, AttemptError> {
         let mut decoder = SseDecoder::default();
         let mut assembler = StreamAssembler::default();
-        let malformed = |detail: String| AttemptError::Malformed(self.shown(&detail));
+        let malformed = |detail: String| AttemptError::Malformed(endpoint.shown_text(&detail));
         loop {
             let chunk = tokio::time::timeout(self.request_timeout, response.chunk())
                 .await
@@ -553,7 +721,7 @@ impl BackendClient {
             .http
             .get(endpoint.models.clone())
             .timeout(self.request_timeout.min(MODELS_TIMEOUT));
-        if let Some(key) = &self.api_key {
+        if let Some(key) = &endpoint.api_key {
             builder = builder.bearer_auth(key);
         }
         let response = match builder.send().await {
@@ -568,47 +736,82 @@ impl BackendClient {
             }
         };
         let models: serde_json::Value = response.json().await.ok()?;
-        let length = max_model_len(&models, &self.model);
+        let length = max_model_len(&models, &endpoint.model);
         tracing::debug!(url = %endpoint.shown, context = ?length, "the server's context length");
         length
-    }
-
-    /// What a server sent, fit for a message: short, and without the key some proxies echo.
-    fn shown(&self, text: &str) -> String {
-        excerpt(&redact(text, self.api_key.as_deref()))
     }
 }
 
 /// One `sample` call's requests: the plan, the requests still open with the choices each has
-/// handed on, and what the finished ones reported.
-struct Call {
+/// handed on, and what the finished ones reported. Slots it holds in the pool are given back as
+/// choices arrive, and all at once when the call ends (a cancelled call included).
+struct Call<'p> {
     plan: Plan,
-    open: HashMap<u64, (Request, usize)>,
+    pool: &'p Pool,
+    /// The client's totals and, for a job, its own.
+    ledgers: [Option<&'p UsageLedger>; 2],
+    open: HashMap<u64, Open>,
     next_id: u64,
     usage: Usage,
     last_error: Option<BackendError>,
+    /// Endpoints this call took out of the pool, for the client to start probing.
+    taken_out: Vec<usize>,
 }
 
-impl Call {
-    fn new(plan: Plan) -> Call {
+struct Open {
+    request: Request,
+    /// Choices handed on.
+    kept: usize,
+    /// Slots given back.
+    released: usize,
+    sent_at: Instant,
+}
+
+/// HTTP exchanges of one request, and how many of them failed.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    exchanges: u64,
+    failures: u64,
+}
+
+impl<'p> Call<'p> {
+    fn new(plan: Plan, pool: &'p Pool, ledgers: [Option<&'p UsageLedger>; 2]) -> Call<'p> {
         Call {
             plan,
+            pool,
+            ledgers,
             open: HashMap::new(),
             next_id: 0,
             usage: Usage::default(),
             last_error: None,
+            taken_out: Vec::new(),
         }
     }
 
-    /// The requests the plan wants sent now, each under a new id and open until it ends.
+    /// The requests the plan wants sent now, given the pool's free slots, each under a new id
+    /// and open until it ends.
     fn start_requests(&mut self) -> Vec<(u64, Request)> {
+        let plan = &mut self.plan;
+        let requests = self.pool.assign(|slots| plan.next_requests(slots));
         let mut started = Vec::new();
-        for request in self.plan.next_requests() {
+        for request in requests {
             self.next_id += 1;
             started.push((self.next_id, request.clone()));
-            self.open.insert(self.next_id, (request, 0));
+            let open = Open {
+                request,
+                kept: 0,
+                released: 0,
+                sent_at: Instant::now(),
+            };
+            self.open.insert(self.next_id, open);
         }
         started
+    }
+
+    fn record(&self, endpoint: usize, delta: &EndpointUsage) {
+        for ledger in self.ledgers.iter().flatten() {
+            ledger.record(endpoint, delta);
+        }
     }
 
     /// Hands a choice on as the next sample, or books a request's end; a closed `tx` cancels.
@@ -618,43 +821,102 @@ impl Call {
         event: RequestEvent,
         tx: &UnboundedSender<Sample>,
     ) -> Result<(), BackendError> {
-        let Some((request, kept)) = self.open.get_mut(&id) else {
+        let Some(open) = self.open.get_mut(&id) else {
             return Ok(());
         };
+        let endpoint = open.request.endpoint;
         match event {
             RequestEvent::Choice(choice) => {
-                let Some(index) = self.plan.take(request, *kept) else {
+                if open.released < open.request.count {
+                    open.released += 1;
+                    self.pool.release(endpoint, 1);
+                    self.pool.record_hold(endpoint, open.sent_at.elapsed());
+                }
+                let Some(index) = self.plan.take(&open.request, open.kept) else {
                     return Ok(());
                 };
-                *kept += 1;
+                open.kept += 1;
                 let sample = Sample {
                     index,
                     finish_reason: choice.finish_reason.clone(),
                     text: Choice::into_text(choice),
                 };
+                self.record(
+                    endpoint,
+                    &EndpointUsage {
+                        samples: 1,
+                        ..Default::default()
+                    },
+                );
                 if tx.send(sample).is_err() {
                     return Err(BackendError::Cancelled);
                 }
             }
-            RequestEvent::Finished { returned, usage } => {
+            RequestEvent::Finished {
+                returned,
+                usage,
+                tally,
+            } => {
+                let open = self.close(id, tally, usage);
                 self.usage += usage;
-                self.plan.finished(request, returned, *kept);
-                self.open.remove(&id);
+                self.plan.finished(&open.request, returned, open.kept);
+                // It answered: whatever took it out is over.
+                self.pool.back(endpoint);
             }
-            RequestEvent::Failed(err) => {
-                tracing::warn!(error = %err, samples = request.count - *kept, "backend endpoint gave up");
-                self.plan.failed(request, *kept);
-                self.open.remove(&id);
+            RequestEvent::Failed(err, tally) => {
+                let open = self.close(id, tally, Usage::default());
+                tracing::warn!(error = %err, samples = open.request.count - open.kept, "backend endpoint gave up");
+                let epoch = self.pool.slots()[endpoint].epoch;
+                self.plan.failed(&open.request, open.kept, epoch);
+                if err.takes_endpoint_out() && self.pool.take_out(endpoint, &err) {
+                    self.record(
+                        endpoint,
+                        &EndpointUsage {
+                            taken_out: 1,
+                            ..Default::default()
+                        },
+                    );
+                    self.taken_out.push(endpoint);
+                }
                 self.last_error = Some(err);
             }
         }
         Ok(())
+    }
+
+    /// Ends an open request: its slots go back and its exchanges are booked.
+    fn close(&mut self, id: u64, tally: Tally, usage: Usage) -> Open {
+        let open = self.open.remove(&id).expect("an open request");
+        self.pool
+            .release(open.request.endpoint, open.request.count - open.released);
+        let delta = EndpointUsage {
+            requests: tally.exchanges,
+            failures: tally.failures,
+            ..tokens(usage)
+        };
+        self.record(open.request.endpoint, &delta);
+        open
+    }
+}
+
+impl Drop for Call<'_> {
+    /// A call that returns with requests still open (cancelled, or done before their usage came)
+    /// abandons them: their slots are free again.
+    fn drop(&mut self) {
+        for open in self.open.values() {
+            self.pool
+                .release(open.request.endpoint, open.request.count - open.released);
+        }
     }
 }
 
 /// What one request reports to the call that sent it.
 enum RequestEvent {
     Choice(Choice),
-    Finished { returned: usize, usage: Usage },
-    Failed(BackendError),
+    Finished {
+        returned: usize,
+        usage: Usage,
+        tally: Tally,
+    },
+    Failed(BackendError, Tally),
 }

@@ -16,6 +16,14 @@ pub struct BackendConfig {
     /// OpenAI-compatible API roots such as `http://127.0.0.1:8000/v1`; requests go to
     /// `{base}/chat/completions`. Several roots spread one call's samples over several servers.
     pub base_urls: Vec<String>,
+    /// Samples each of `base_urls` may be writing at once, over every call and job of the
+    /// client; `None`: no limit.
+    pub max_concurrent: Option<usize>,
+    /// More servers, each with its own limit and, where it differs, key and model name.
+    pub endpoints: Vec<EndpointConfig>,
+    /// How long a server taken out after failing waits before `GET /v1/models` asks whether it
+    /// answers again (and again after each probe it fails).
+    pub probe_interval: Duration,
     pub model: String,
     /// Sent as a bearer token. Kept out of logs, `Debug` output and error messages.
     pub api_key: Option<String>,
@@ -40,6 +48,9 @@ impl Default for BackendConfig {
     fn default() -> Self {
         Self {
             base_urls: vec!["http://127.0.0.1:8000/v1".to_owned()],
+            max_concurrent: None,
+            endpoints: Vec::new(),
+            probe_interval: Duration::from_secs(30),
             model: "SWE-Swiss-32B".to_owned(),
             api_key: None,
             request_timeout: Duration::from_secs(600),
@@ -52,11 +63,58 @@ impl Default for BackendConfig {
     }
 }
 
+/// One server of the pool with settings of its own.
+#[derive(Clone, Default)]
+pub struct EndpointConfig {
+    /// An OpenAI-compatible API root, as in [`BackendConfig::base_urls`].
+    pub url: String,
+    /// `None`: no limit.
+    pub max_concurrent: Option<usize>,
+    /// `None`: the client's key.
+    pub api_key: Option<String>,
+    /// `None`: the client's model name.
+    pub model: Option<String>,
+}
+
+impl fmt::Debug for EndpointConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EndpointConfig")
+            .field("url", &self.url)
+            .field("max_concurrent", &self.max_concurrent)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("model", &self.model)
+            .finish()
+    }
+}
+
+impl BackendConfig {
+    /// Every server, `base_urls` first: each with its limit, key and model filled in.
+    pub fn all_endpoints(&self) -> Vec<EndpointConfig> {
+        self.base_urls
+            .iter()
+            .map(|url| EndpointConfig {
+                url: url.clone(),
+                ..EndpointConfig::default()
+            })
+            .chain(self.endpoints.iter().cloned())
+            .map(|e| EndpointConfig {
+                max_concurrent: e.max_concurrent.or(self.max_concurrent),
+                api_key: e.api_key.or_else(|| self.api_key.clone()),
+                model: e.model.or_else(|| Some(self.model.clone())),
+                url: e.url,
+            })
+            .collect()
+    }
+}
+
 // Hand-written so that `{:?}` in a log line or a panic can never print the key.
 impl fmt::Debug for BackendConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BackendConfig")
             .field("base_urls", &self.base_urls)
+            .field("max_concurrent", &self.max_concurrent)
+            .field("endpoints", &self.endpoints)
+            .field("probe_interval", &self.probe_interval)
             .field("model", &self.model)
             .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
             .field("request_timeout", &self.request_timeout)
@@ -159,9 +217,48 @@ mod tests {
     }
 
     #[test]
+    fn endpoints_take_the_client_wide_values_they_do_not_set() {
+        let config = BackendConfig {
+            base_urls: vec!["http://a/v1".to_owned()],
+            max_concurrent: Some(8),
+            api_key: Some("k".to_owned()),
+            endpoints: vec![EndpointConfig {
+                url: "http://b/v1".to_owned(),
+                max_concurrent: Some(2),
+                api_key: Some("kb".to_owned()),
+                model: Some("small".to_owned()),
+            }],
+            ..Default::default()
+        };
+        let all = config.all_endpoints();
+        assert_eq!(all.len(), 2);
+        assert_eq!(
+            (
+                all[0].max_concurrent,
+                all[0].api_key.as_deref(),
+                all[0].model.as_deref()
+            ),
+            (Some(8), Some("k"), Some("SWE-Swiss-32B"))
+        );
+        assert_eq!(
+            (
+                all[1].max_concurrent,
+                all[1].api_key.as_deref(),
+                all[1].model.as_deref()
+            ),
+            (Some(2), Some("kb"), Some("small"))
+        );
+    }
+
+    #[test]
     fn debug_hides_the_key() {
         let config = BackendConfig {
             api_key: Some("sk-very-secret".to_owned()),
+            endpoints: vec![EndpointConfig {
+                url: "http://b/v1".to_owned(),
+                api_key: Some("sk-very-secret".to_owned()),
+                ..Default::default()
+            }],
             ..Default::default()
         };
         let shown = format!("{config:?}");

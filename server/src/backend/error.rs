@@ -6,7 +6,9 @@ use reqwest::StatusCode;
 ///
 /// Messages name the endpoint but never the API key: the client scrubs it from anything a server
 /// echoes back before it gets here.
-#[derive(Debug, thiserror::Error)]
+// Clone: the error that took an endpoint out of the pool is also the one every request it ends
+// reports.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum BackendError {
     #[error("failed to configure the backend client: {0}")]
     Config(String),
@@ -52,6 +54,24 @@ pub enum BackendError {
 
     #[error("failed to finish sampling: cancelled")]
     Cancelled,
+}
+
+impl BackendError {
+    /// Whether the server itself is in trouble (unreachable, silent, erroring after every retry),
+    /// as opposed to a request it rightly refused: such a server leaves the pool until it
+    /// answers a probe.
+    pub fn takes_endpoint_out(&self) -> bool {
+        match self {
+            BackendError::Unreachable { .. }
+            | BackendError::Timeout { .. }
+            | BackendError::Malformed { .. }
+            | BackendError::EmptyChoices { .. } => true,
+            BackendError::Status { status, .. } => *status == 429 || *status >= 500,
+            BackendError::Config(_)
+            | BackendError::PromptTooLong { .. }
+            | BackendError::Cancelled => false,
+        }
+    }
 }
 
 fn tries(attempts: &u32) -> String {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::args::DoctorArgs;
 use super::exit::Exit;
-use crate::config::{Options, Secret, Settings};
+use crate::config::{Options, Settings};
 use crate::sandbox::confine::{self, ConfineSettings, Confiner, Mechanism};
 use crate::sandbox::docker_endpoint::DockerEndpoint;
 use crate::sandbox::docker_hosts;
@@ -36,8 +36,14 @@ struct ConfinementCheck {
 #[derive(Debug, Serialize)]
 struct BackendCheck {
     url: String,
+    /// It answers `GET /models` and, where it lists models, lists `model`.
     ok: bool,
+    /// The model name requests to it carry.
+    model: String,
     models: Vec<String>,
+    /// `None` when it could not be asked.
+    model_served: Option<bool>,
+    max_concurrent: Option<usize>,
     error: Option<String>,
 }
 
@@ -108,32 +114,46 @@ fn confinement(settings: &Settings) -> ConfinementCheck {
     }
 }
 
-/// `GET /v1/models` on each backend, with the configured key: the cheapest request every
-/// OpenAI-compatible server answers.
+/// `GET /v1/models` on each backend endpoint (`backend.urls`, then `backend.endpoints`), with
+/// its key: the cheapest request every OpenAI-compatible server answers, and the list that says
+/// whether it serves the model the requests will name.
 async fn backends(settings: &Settings) -> Vec<BackendCheck> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build();
     let mut checks = Vec::new();
-    for url in &settings.backend_urls {
+    for endpoint in settings.backend_config().all_endpoints() {
+        let model = endpoint.model.clone().unwrap_or_default();
         let result = match &client {
-            Ok(client) => models(client, url, settings.api_key.as_ref().map(Secret::expose)).await,
+            Ok(client) => models(client, &endpoint.url, endpoint.api_key.as_deref()).await,
             Err(e) => Err(format!("failed to make an HTTP client: {e}")),
         };
-        checks.push(match result {
-            Ok(models) => BackendCheck {
-                url: url.clone(),
-                ok: true,
-                models,
-                error: None,
-            },
-            Err(error) => BackendCheck {
-                url: url.clone(),
-                ok: false,
-                models: Vec::new(),
-                error: Some(error),
-            },
-        });
+        let mut check = BackendCheck {
+            url: endpoint.url.clone(),
+            ok: false,
+            model: model.clone(),
+            models: Vec::new(),
+            model_served: None,
+            max_concurrent: endpoint.max_concurrent,
+            error: None,
+        };
+        match result {
+            // A server that lists no model (some proxies) cannot be held to one.
+            Ok(models) => {
+                let served = models.is_empty() || models.contains(&model);
+                check.ok = served;
+                check.model_served = Some(served);
+                if !served {
+                    check.error = Some(format!(
+                        "it does not serve the model `{model}`: set backend.model (or this endpoint's model) to one of {}",
+                        models.join(", ")
+                    ));
+                }
+                check.models = models;
+            }
+            Err(error) => check.error = Some(error),
+        }
+        checks.push(check);
     }
     checks
 }
@@ -221,9 +241,12 @@ fn human(report: &Report) -> String {
         report.confinement.note
     )];
     for backend in report.backends.iter().flatten() {
+        let limit = backend
+            .max_concurrent
+            .map_or_else(String::new, |max| format!(", {max} samples at once"));
         lines.push(match &backend.error {
             None => format!(
-                "backend {}: ok, serves {}",
+                "backend {}: ok, serves {}{limit}",
                 backend.url,
                 backend.models.join(", ")
             ),

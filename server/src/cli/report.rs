@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use crate::backend::EndpointUsage;
 use crate::job::report::FixReport;
 use crate::job::{regression_test_summary, FixOutcome};
 
@@ -65,7 +66,27 @@ pub fn write_human(
         out,
         "\nTokens: {} prompt, {} completion",
         outcome.usage.prompt_tokens, outcome.usage.completion_tokens
-    )
+    )?;
+    write_backends(out, &outcome.backends)
+}
+
+/// Each endpoint's share, when there is more than one or one failed: one line each.
+fn write_backends(out: &mut impl Write, backends: &[EndpointUsage]) -> io::Result<()> {
+    if backends.len() < 2 && backends.iter().all(|b| b.failures == 0) {
+        return Ok(());
+    }
+    for b in backends {
+        let out_of_pool = match b.taken_out {
+            0 => String::new(),
+            n => format!(", taken out {n}×"),
+        };
+        writeln!(
+            out,
+            "  {}: {} sample(s) in {} request(s), {} prompt + {} completion tokens, {} failure(s){out_of_pool}",
+            b.url, b.samples, b.requests, b.prompt_tokens, b.completion_tokens, b.failures
+        )?;
+    }
+    Ok(())
 }
 
 /// Under the table, why each other candidate is not the winner.

@@ -91,6 +91,8 @@ fn backend_options(s: &Settings) -> BackendOptions {
         // No system message is written "", as a source says it.
         system_message: Some(s.system_message.clone().unwrap_or_default()),
         tokenizer: s.tokenizer.as_ref().map(|path| path.display().to_string()),
+        max_concurrent: s.backend_max_concurrent,
+        endpoints: Some(s.backend_endpoints.clone()),
     }
 }
 

@@ -245,6 +245,32 @@ pub struct BackendOptions {
     /// The model's `tokenizer.json`, to measure prompt budgets in its tokens rather than by
     /// the estimate.
     pub tokenizer: Option<String>,
+    /// Samples each of `urls` may be writing at once, over every job of one Swiss process (set
+    /// it to the server's batch size, e.g. vLLM's `--max-num-seqs`); unset: no limit. Samples
+    /// go to the server with the most free slots, weighted by how fast it has recently been.
+    #[schemars(range(min = 1))]
+    pub max_concurrent: Option<usize>,
+    /// More servers, each `{url, max_concurrent, api_key, model}`; an unset field takes the
+    /// section's value. A server that fails for good is taken out and probed again.
+    pub endpoints: Option<Vec<EndpointOptions>>,
+}
+
+/// One model server of the pool with settings of its own.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointOptions {
+    /// An OpenAI-compatible API root (`…/v1`).
+    pub url: String,
+    /// Samples it may be writing at once; unset: `backend.max_concurrent`.
+    #[serde(default)]
+    #[schemars(range(min = 1))]
+    pub max_concurrent: Option<usize>,
+    /// Its bearer token; unset: `backend.api_key`.
+    #[serde(default)]
+    pub api_key: Option<Secret>,
+    /// The model name it serves; unset: `backend.model`.
+    #[serde(default)]
+    pub model: Option<String>,
 }
 
 /// How the model samples.
@@ -512,6 +538,8 @@ merged_field_by_field! {
         stream,
         system_message,
         tokenizer,
+        max_concurrent,
+        endpoints,
     }
     SamplingOptions { temperature, top_p, max_tokens }
     LocalizeOptions {

@@ -41,6 +41,11 @@ pub fn redact_secrets(values: &mut Value, schema: &Value) {
             if !value.is_null() {
                 *value = Value::String(REDACTED.to_owned());
             }
+        } else if let (Value::Array(items), Some(schema)) = (&mut *value, property.get("items")) {
+            // A list of tables (`backend.endpoints`) holds credentials of its own.
+            for item in items {
+                redact_secrets(item, schema);
+            }
         } else {
             redact_secrets(value, property);
         }
@@ -102,7 +107,11 @@ mod tests {
     #[test]
     fn secrets_are_redacted_wherever_they_are_set() {
         let mut values = serde_json::json!({
-            "backend": { "api_key": "sk-1", "model": "m" },
+            "backend": {
+                "api_key": "sk-1",
+                "model": "m",
+                "endpoints": [{ "url": "http://a/v1", "api_key": "sk-2" }, { "url": "http://b/v1" }],
+            },
             "github": { "token": null },
             "gitlab": { "token": "glpat-1" },
         });
@@ -110,7 +119,11 @@ mod tests {
         assert_eq!(
             values,
             serde_json::json!({
-                "backend": { "api_key": REDACTED, "model": "m" },
+                "backend": {
+                    "api_key": REDACTED,
+                    "model": "m",
+                    "endpoints": [{ "url": "http://a/v1", "api_key": REDACTED }, { "url": "http://b/v1" }],
+                },
                 "github": { "token": null },
                 "gitlab": { "token": REDACTED },
             })

@@ -3,9 +3,9 @@
 use std::time::Duration;
 
 use super::options::{
-    BackendOptions, GithubOptions, GitlabOptions, JobOptions, JobsOptions, LocalizeOptions,
-    Options, RepairOptions, ReproductionOptions, RetrievalOptions, SamplingOptions, SandboxOptions,
-    SelectionOptions, TestOptions,
+    BackendOptions, EndpointOptions, GithubOptions, GitlabOptions, JobOptions, JobsOptions,
+    LocalizeOptions, Options, RepairOptions, ReproductionOptions, RetrievalOptions,
+    SamplingOptions, SandboxOptions, SelectionOptions, TestOptions,
 };
 use super::secret::Secret;
 use crate::backend::BackendConfig;
@@ -20,6 +20,10 @@ pub const DEFAULT_MAX_ISSUE_CHARS: usize = 24_000;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub backend_urls: Vec<String>,
+    /// `None`: no limit.
+    pub backend_max_concurrent: Option<usize>,
+    /// Servers beyond `backend_urls`, each with its own settings, already checked.
+    pub backend_endpoints: Vec<EndpointOptions>,
     pub model: String,
     pub api_key: Option<Secret>,
     pub request_timeout: Duration,
@@ -148,6 +152,8 @@ impl Default for Settings {
         let backend = BackendConfig::default();
         Settings {
             backend_urls: backend.base_urls,
+            backend_max_concurrent: backend.max_concurrent,
+            backend_endpoints: Vec::new(),
             model: backend.model,
             api_key: None,
             request_timeout: backend.request_timeout,
@@ -218,6 +224,17 @@ impl Settings {
     pub fn backend_config(&self) -> BackendConfig {
         BackendConfig {
             base_urls: self.backend_urls.clone(),
+            max_concurrent: self.backend_max_concurrent,
+            endpoints: self
+                .backend_endpoints
+                .iter()
+                .map(|e| crate::backend::EndpointConfig {
+                    url: e.url.clone(),
+                    max_concurrent: e.max_concurrent,
+                    api_key: e.api_key.as_ref().map(|key| key.expose().to_owned()),
+                    model: e.model.clone(),
+                })
+                .collect(),
             model: self.model.clone(),
             api_key: self.api_key.as_ref().map(|key| key.expose().to_owned()),
             request_timeout: self.request_timeout,
@@ -270,30 +287,33 @@ impl Settings {
     }
 
     fn resolve_backend(&mut self, o: &BackendOptions) -> Result<(), SettingsError> {
-        let urls = o
-            .urls
-            .clone()
-            .unwrap_or(std::mem::take(&mut self.backend_urls));
-        if urls.is_empty() {
+        let endpoints = o.endpoints.clone().unwrap_or_default();
+        // Servers named only in `endpoints` replace the default URL rather than join it.
+        let urls = match &o.urls {
+            Some(urls) => urls.clone(),
+            None if !endpoints.is_empty() => Vec::new(),
+            None => std::mem::take(&mut self.backend_urls),
+        };
+        if urls.is_empty() && endpoints.is_empty() {
             return Err(SettingsError {
                 name: "backend.urls",
                 reason: "no backend URL given".into(),
             });
         }
         for url in &urls {
-            let ok = reqwest::Url::parse(url)
-                .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-                .unwrap_or(false);
-            if !ok {
-                return Err(SettingsError {
-                    name: "backend.urls",
-                    reason: format!(
-                        "`{url}` is not an http(s) URL such as http://127.0.0.1:8000/v1"
-                    ),
-                });
+            http_url("backend.urls", url)?;
+        }
+        for endpoint in &endpoints {
+            http_url("backend.endpoints", &endpoint.url)?;
+            if let Some(max) = endpoint.max_concurrent {
+                positive("backend.endpoints", max)?;
             }
         }
         self.backend_urls = urls;
+        self.backend_endpoints = endpoints;
+        if let Some(max) = o.max_concurrent {
+            self.backend_max_concurrent = Some(positive("backend.max_concurrent", max)?);
+        }
         if let Some(model) = &o.model {
             self.model = model.clone();
         }
@@ -504,6 +524,21 @@ impl Settings {
     }
 }
 
+/// An API root the client can use: http(s) with a host.
+fn http_url(name: &'static str, url: &str) -> Result<(), SettingsError> {
+    let ok = reqwest::Url::parse(url)
+        .map(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .unwrap_or(false);
+    if ok {
+        Ok(())
+    } else {
+        Err(SettingsError {
+            name,
+            reason: format!("`{url}` is not an http(s) URL such as http://127.0.0.1:8000/v1"),
+        })
+    }
+}
+
 fn positive(name: &'static str, value: usize) -> Result<usize, SettingsError> {
     if value == 0 {
         Err(SettingsError {
@@ -648,6 +683,71 @@ mod tests {
         );
         o.backend.api_key = Some(Secret::new(" "));
         assert_eq!(Settings::resolve(&o).unwrap().api_key, None);
+    }
+
+    #[test]
+    fn a_pool_of_servers_from_swiss_toml() {
+        let mut warnings = Vec::new();
+        let o = Options::from_toml(
+            "[backend]\nmax_concurrent = 16\napi_key = \"sk-all\"\n\
+             [[backend.endpoints]]\nurl = \"http://gpu-1:8000/v1\"\n\
+             [[backend.endpoints]]\nurl = \"http://gpu-2:8000/v1\"\nmax_concurrent = 64\n\
+             api_key = \"sk-two\"\nmodel = \"swiss-fp8\"\n",
+            "swiss.toml",
+            &mut warnings,
+        );
+        assert_eq!(warnings, Vec::<String>::new());
+        let s = Settings::resolve(&o).unwrap();
+        assert_eq!(
+            s.backend_urls,
+            Vec::<String>::new(),
+            "no default URL beside them"
+        );
+        let all = s.backend_config().all_endpoints();
+        let shown: Vec<_> = all
+            .iter()
+            .map(|e| {
+                (
+                    e.url.as_str(),
+                    e.max_concurrent,
+                    e.api_key.as_deref(),
+                    e.model.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (
+                    "http://gpu-1:8000/v1",
+                    Some(16),
+                    Some("sk-all"),
+                    Some("SWE-Swiss-32B")
+                ),
+                (
+                    "http://gpu-2:8000/v1",
+                    Some(64),
+                    Some("sk-two"),
+                    Some("swiss-fp8")
+                ),
+            ]
+        );
+        assert!(!format!("{s:?}").contains("sk-two"));
+
+        let mut o = Options::default();
+        o.backend.max_concurrent = Some(0);
+        assert_eq!(
+            Settings::resolve(&o).unwrap_err().name,
+            "backend.max_concurrent"
+        );
+        let mut o = Options::default();
+        o.backend.endpoints = Some(vec![EndpointOptions {
+            url: "gpu-3:8000".into(),
+            max_concurrent: None,
+            api_key: None,
+            model: None,
+        }]);
+        assert_eq!(Settings::resolve(&o).unwrap_err().name, "backend.endpoints");
     }
 
     #[test]

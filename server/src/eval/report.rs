@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::grade::Grade;
-use crate::backend::Usage;
+use crate::backend::{EndpointUsage, Usage};
 use crate::job::EarlyStopRecord;
 
 pub const FILE_NAME: &str = "report.json";
@@ -90,6 +90,9 @@ pub struct Summary {
     pub samples_skipped: usize,
     #[serde(default)]
     pub completion_tokens_saved_estimate: u64,
+    /// Each backend endpoint's share of this invocation's requests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backends: Vec<EndpointUsage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -174,6 +177,14 @@ impl EvalReport {
             out,
             "wall time {:.1} s; tokens: {} prompt, {} completion",
             s.wall_seconds, s.usage.prompt_tokens, s.usage.completion_tokens
-        )
+        )?;
+        for b in s.backends.iter().filter(|_| s.backends.len() > 1) {
+            writeln!(
+                out,
+                "  {}: {} sample(s) in {} request(s), {} failure(s), taken out {}×",
+                b.url, b.samples, b.requests, b.failures, b.taken_out
+            )?;
+        }
+        Ok(())
     }
 }

@@ -90,7 +90,8 @@ pub async fn run_eval(
         .iter()
         .filter_map(|i| tally.reports.remove(&i.instance_id))
         .collect();
-    let report = EvalReport::new(ordered, started.elapsed().as_secs_f64());
+    let mut report = EvalReport::new(ordered, started.elapsed().as_secs_f64());
+    report.summary.backends = shared.client.usage_by_endpoint();
     report.write(&output)?;
     match tally.write_error {
         Some(e) => Err(e),

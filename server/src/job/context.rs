@@ -9,7 +9,9 @@ use tokio::sync::{mpsc, Semaphore};
 use super::cancel::JobCancel;
 use super::error::JobError;
 use super::events::JobEvent;
-use crate::backend::{BackendClient, BackendError, ChatMessage, Sample, SamplingParams, Usage};
+use crate::backend::{
+    BackendClient, BackendError, ChatMessage, Sample, SamplingParams, Usage, UsageLedger,
+};
 use crate::config::Settings;
 use crate::engine::issue::Issue;
 use crate::engine::snapshot::RepoSnapshot;
@@ -28,6 +30,8 @@ pub struct JobContext {
     pub prompts: Prompts,
     /// Shared so that many jobs (`swiss eval`) can spread over one set of servers.
     pub client: Arc<BackendClient>,
+    /// What each endpoint served this job, apart from other jobs on the same client.
+    pub ledger: UsageLedger,
     pub events: EventSink,
     pub cancel: JobCancel,
     /// Sandbox runs at once across every job holding this semaphore (`swiss eval --jobs N`);
@@ -52,6 +56,7 @@ impl JobContext {
             issue,
             settings,
             prompts,
+            ledger: client.ledger(),
             client,
             events: Arc::new(|_| {}),
             cancel: JobCancel::new(),
@@ -119,7 +124,14 @@ impl JobContext {
     ) -> Result<Usage, BackendError> {
         let messages = [ChatMessage::user(prompt)];
         self.client
-            .sample(&messages, n, params, tx, self.cancel.token())
+            .sample_recorded(
+                &messages,
+                n,
+                params,
+                tx,
+                self.cancel.token(),
+                Some(&self.ledger),
+            )
             .await
     }
 

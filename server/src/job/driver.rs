@@ -98,6 +98,7 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
         ranking,
         verification,
         usage,
+        backends: ctx.ledger.snapshot(),
         confidence,
         early_stop,
     })

@@ -392,6 +392,7 @@ mod tests {
             ranking: select(&["k"], &|_| verdict, &SelectionConfig::default()),
             verification: None,
             usage: Usage::default(),
+            backends: Vec::new(),
             confidence: None,
             early_stop: None,
         }

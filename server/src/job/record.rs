@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::confidence::Confidence;
 use super::retrieve::RetrievalRecord;
 use super::verify::VerificationReport;
-use crate::backend::Usage;
+use crate::backend::{EndpointUsage, Usage};
 use crate::engine::apply::PatchedFiles;
 use crate::engine::contexts::RepairContext;
 use crate::engine::edits::SearchReplace;
@@ -76,6 +76,9 @@ pub struct FixOutcome {
     /// `None` with `--sandbox none`.
     pub verification: Option<VerificationReport>,
     pub usage: Usage,
+    /// What each backend endpoint served this job.
+    #[serde(default)]
+    pub backends: Vec<EndpointUsage>,
     /// The winner's share of the samples and its band; `None` without a winner.
     pub confidence: Option<Confidence>,
     /// `None` unless `repair.early_stop` stopped the samples: `samples` are those that came.

@@ -12,7 +12,7 @@ use super::events::Stage;
 use super::reasons::{why_not_chosen, Reason};
 use super::record::FixOutcome;
 use super::verify::VerificationReport;
-use crate::backend::Usage;
+use crate::backend::{EndpointUsage, Usage};
 use crate::engine::issue::Issue;
 use crate::engine::selection::RankedCandidate;
 
@@ -163,6 +163,9 @@ pub struct FixReport {
     /// `null` when candidates were not verified (`--sandbox none`, no test command).
     pub verification: Option<VerificationReport>,
     pub usage: Usage,
+    /// Each backend endpoint's share: requests, samples, tokens, failures.
+    #[serde(default)]
+    pub backends: Vec<EndpointUsage>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -237,6 +240,7 @@ impl FixReport {
             },
             verification: outcome.verification.clone(),
             usage: outcome.usage,
+            backends: outcome.backends.clone(),
         }
     }
 

@@ -148,6 +148,8 @@ pub struct Script {
     faults: VecDeque<(Option<PromptKind>, Fault)>,
     max_model_len: Option<u64>,
     context_window: Option<u64>,
+    slots: Option<usize>,
+    models: Vec<String>,
 }
 
 impl Script {
@@ -233,6 +235,21 @@ impl Script {
             .unwrap_or(self.stream_gap)
     }
 
+    /// Serve at most `slots` chat requests at once, as a server with that many places in its
+    /// batch: further requests wait, unanswered, until one ends. The wait and the
+    /// [`Script::latency`] both count as the request's time.
+    pub fn slots(mut self, slots: usize) -> Self {
+        self.slots = Some(slots.max(1));
+        self
+    }
+
+    /// List these model names in `GET /v1/models` (404 otherwise, unless
+    /// [`Script::max_model_len`] is set).
+    pub fn models<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Self {
+        self.models = names.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Report this context length in `GET /v1/models` (`data[0].max_model_len`), as vLLM does.
     pub fn max_model_len(mut self, tokens: u64) -> Self {
         self.max_model_len = Some(tokens);
@@ -314,6 +331,9 @@ struct State {
     /// Streamed answers the client went away from before their end.
     abandoned_streams: usize,
     next_id: u64,
+    /// Samples (`n` of each chat request) being answered now, and the most there ever were.
+    in_service: usize,
+    peak_in_service: usize,
 }
 
 /// A running scripted server. It stops when dropped.
@@ -338,6 +358,39 @@ impl ScriptedBackend {
             backend.stop.subscribe(),
         ));
         backend
+    }
+
+    /// Starts the server again on the address of one that was stopped (a server coming back
+    /// after a restart), with a new script and a fresh log. Waits, up to a few seconds, for the
+    /// old one to let go of the port.
+    pub async fn start_at(addr: SocketAddr, script: Script) -> Self {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let listener = loop {
+            match std::net::TcpListener::bind(addr) {
+                Ok(listener) => break listener,
+                Err(err) if Instant::now() > deadline => {
+                    panic!("failed to bind the scripted backend again at {addr}: {err}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        };
+        listener
+            .set_nonblocking(true)
+            .expect("failed to make the scripted backend's socket non-blocking");
+        let backend = Self::new(script, addr);
+        let listener = TcpListener::from_std(listener)
+            .expect("failed to register the scripted backend's socket");
+        tokio::spawn(serve(
+            listener,
+            backend.state.clone(),
+            backend.stop.subscribe(),
+        ));
+        backend
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// Starts the server on a thread of its own with its own runtime, for synchronous callers
@@ -373,6 +426,8 @@ impl ScriptedBackend {
             models_requests: 0,
             abandoned_streams: 0,
             next_id: 0,
+            in_service: 0,
+            peak_in_service: 0,
         };
         let (stop, _) = watch::channel(false);
         Self {
@@ -391,6 +446,12 @@ impl ScriptedBackend {
     /// Every request received so far, in order of arrival, faulted ones included.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.state).requests.clone()
+    }
+
+    /// The most samples (the `n` of the chat requests answered at once, summed) the server was
+    /// ever writing at the same time.
+    pub fn peak_in_service(&self) -> usize {
+        lock(&self.state).peak_in_service
     }
 
     /// How many `GET /v1/models` requests the server has answered.
@@ -457,6 +518,10 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 }
 
 async fn serve(listener: TcpListener, state: Arc<Mutex<State>>, mut stop: watch::Receiver<bool>) {
+    let slots = lock(&state)
+        .script
+        .slots
+        .map(|n| Arc::new(tokio::sync::Semaphore::new(n)));
     loop {
         let stream = tokio::select! {
             () = stopped(&mut stop) => return,
@@ -467,10 +532,11 @@ async fn serve(listener: TcpListener, state: Arc<Mutex<State>>, mut stop: watch:
         };
         let state = state.clone();
         let mut stop = stop.clone();
+        let slots = slots.clone();
         tokio::spawn(async move {
             tokio::select! {
                 () = stopped(&mut stop) => {}
-                () = handle(stream, &state) => {}
+                () = handle(stream, &state, &slots) => {}
             }
         });
     }
@@ -513,10 +579,55 @@ enum StreamEnd {
     Error(String),
 }
 
-async fn handle(mut stream: TcpStream, state: &Mutex<State>) {
+/// A chat request's place among the samples being answered; given back when dropped.
+struct InService<'a> {
+    state: &'a Mutex<State>,
+    samples: usize,
+}
+
+impl<'a> InService<'a> {
+    fn enter(state: &'a Mutex<State>, samples: usize) -> Self {
+        let mut s = lock(state);
+        s.in_service += samples;
+        s.peak_in_service = s.peak_in_service.max(s.in_service);
+        InService { state, samples }
+    }
+}
+
+impl InService<'_> {
+    fn finished_one(&mut self) {
+        if self.samples > 0 {
+            self.samples -= 1;
+            lock(self.state).in_service -= 1;
+        }
+    }
+}
+
+impl Drop for InService<'_> {
+    fn drop(&mut self) {
+        lock(self.state).in_service -= self.samples;
+    }
+}
+
+async fn handle(
+    mut stream: TcpStream,
+    state: &Mutex<State>,
+    slots: &Option<Arc<tokio::sync::Semaphore>>,
+) {
     let Some(request) = read_request(&mut stream).await else {
         return;
     };
+    let chat = request.path == "/v1/chat/completions";
+    // Held until the answer is written: the server's batch is full meanwhile.
+    let _slot = match slots {
+        Some(slots) if chat => Some(slots.clone().acquire_owned().await),
+        _ => None,
+    };
+    let samples = serde_json::from_slice::<Value>(&request.body)
+        .ok()
+        .and_then(|body| body["n"].as_u64())
+        .unwrap_or(1) as usize;
+    let mut _in_service = chat.then(|| InService::enter(state, samples));
     let (reply, latency) = {
         let mut state = lock(state);
         let latency = state.script.latency;
@@ -541,7 +652,12 @@ async fn handle(mut stream: TcpStream, state: &Mutex<State>) {
         Reply::Drop => {}
         Reply::Stream(streamed) => {
             tokio::time::sleep(streamed.delay).await;
-            if write_stream(&mut stream, streamed).await.is_err() {
+            let mut finished = || {
+                if let Some(in_service) = &mut _in_service {
+                    in_service.finished_one();
+                }
+            };
+            if write_stream(&mut stream, streamed, &mut finished).await.is_err() {
                 lock(state).abandoned_streams += 1;
             }
         }
@@ -622,6 +738,15 @@ fn embeddings(state: &mut State, request: HttpRequest) -> Reply {
 fn decide(state: &mut State, request: HttpRequest) -> Reply {
     if request.path == "/v1/models" && request.method == "GET" {
         state.models_requests += 1;
+        if !state.script.models.is_empty() {
+            let data: Vec<Value> = state
+                .script
+                .models
+                .iter()
+                .map(|id| json!({"id": id, "object": "model", "owned_by": "scripted"}))
+                .collect();
+            return ok(json!({"object": "list", "data": data}).to_string());
+        }
         return match state.script.max_model_len {
             Some(len) => ok(json!({
                 "object": "list",
@@ -983,7 +1108,13 @@ async fn write_response(
 /// Small enough that a typical scripted completion spans several events.
 const STREAM_PIECE_CHARS: usize = 16;
 
-async fn write_stream(stream: &mut TcpStream, reply: Streamed) -> std::io::Result<()> {
+/// `finished` is told of each choice's finishing event as it goes out: that sample's place in the
+/// batch is free from then on, as in vLLM.
+async fn write_stream(
+    stream: &mut TcpStream,
+    reply: Streamed,
+    finished: &mut (dyn FnMut() + Send),
+) -> std::io::Result<()> {
     // Without this, Nagle's algorithm may hold back the small events and merge them, hiding
     // the pacing a test asked for.
     stream.set_nodelay(true)?;
@@ -1034,6 +1165,8 @@ async fn write_stream(stream: &mut TcpStream, reply: Streamed) -> std::io::Resul
     for index in 0..reply.texts.len() {
         tokio::time::sleep(reply.gap).await;
         let finish = json!({"index": index, "delta": {}, "finish_reason": "stop"});
+        // Freed before it is written: the client may answer the event with a new request.
+        finished();
         send(stream, &event(finish)).await?;
         if let StreamEnd::Cut = reply.end {
             return stream.shutdown().await;
