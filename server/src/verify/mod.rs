@@ -3,6 +3,7 @@
 
 pub mod django_log;
 pub mod reproduction;
+pub mod reproduction_program;
 pub mod run_failure;
 pub mod swebench_pytest;
 pub mod sympy_log;

@@ -1197,6 +1197,7 @@ mod tests {
             ("localize.md", PromptKind::Localize),
             ("repair.md", PromptKind::Repair),
             ("reproduce.md", PromptKind::Reproduce),
+            ("reproduce_program.md", PromptKind::Reproduce),
             ("irrelevant_folders.md", PromptKind::IrrelevantFolders),
         ] {
             let text = std::fs::read_to_string(
