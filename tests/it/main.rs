@@ -12,4 +12,5 @@ mod lsp;
 mod lsp_client;
 mod nvim;
 mod sandbox;
+mod toolchains;
 mod verify_cli;
