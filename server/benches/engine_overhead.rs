@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use swiss::backend::{BackendClient, BackendConfig, ChatMessage, SamplingParams};
 use swiss::config::{Options, Settings};
 use swiss::engine::issue::Issue;
-use swiss::engine::localize::{is_source_file, is_test_file, structure_tree};
+use swiss::engine::localize::structure_tree;
 use swiss::engine::snapshot::{RepoSnapshot, DEFAULT_MAX_FILE_BYTES};
 use swiss::job::{run_fix, JobContext};
 use swiss::prompts::Prompts;
@@ -79,11 +79,7 @@ fn bench(c: &mut Criterion) {
     });
     // The two requests a job makes, without the engine: what the loopback backend itself costs.
     let snapshot = RepoSnapshot::open(repo.path(), DEFAULT_MAX_FILE_BYTES).expect("snapshot");
-    let structure = structure_tree(
-        snapshot
-            .paths()
-            .filter(|p| is_source_file(p) && !is_test_file(p)),
-    );
+    let structure = structure_tree(snapshot.paths());
     let localize = [ChatMessage::user(format!(
         "Repository Structure\n{structure}"
     ))];

@@ -519,7 +519,7 @@ async fn grading_follows_the_harness_rule() {
         "{} -m pytest -rA -p no:cacheprovider tests/test_ops.py",
         python.display()
     );
-    let test = swiss::verify::test_command::from_setting(&command, None);
+    let test = swiss::verify::test_command::from_setting(&command, None, None);
     let cancel = tokio_util::sync::CancellationToken::new();
     let grade = |answer: &str| {
         let patch = if answer.is_empty() {

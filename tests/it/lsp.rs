@@ -30,7 +30,7 @@ fn calc_script() -> Script {
 }
 
 /// An editor like VS Code: progress, versioned edits with file creation, showDocument.
-fn full_capabilities() -> Value {
+pub(crate) fn full_capabilities() -> Value {
     json!({
         "window": {"workDoneProgress": true, "showDocument": {"support": true}},
         "workspace": {
@@ -42,7 +42,7 @@ fn full_capabilities() -> Value {
 
 /// Settings as an editor would send them: the scripted backend, few samples, no sandbox (these
 /// tests are about the protocol, not verification), failures reported at once.
-fn options(backend: &ScriptedBackend) -> Value {
+pub(crate) fn options(backend: &ScriptedBackend) -> Value {
     json!({
         "backend": {"urls": [backend.base_url()], "max_retries": 0, "timeout_secs": 10},
         "localize": {"samples": 1},
@@ -57,7 +57,7 @@ fn write_issue(dir: &Path) -> String {
     path.display().to_string()
 }
 
-fn line_of(text: &str, needle: &str) -> u64 {
+pub(crate) fn line_of(text: &str, needle: &str) -> u64 {
     text.lines()
         .position(|l| l == needle)
         .expect("line in text") as u64
@@ -71,7 +71,7 @@ fn progress_of<'a>(notes: &'a [Value], token: &str) -> Vec<&'a Value> {
         .collect()
 }
 
-async fn wait_progress_end(client: &TestClient, token: &str) -> Value {
+pub(crate) async fn wait_progress_end(client: &TestClient, token: &str) -> Value {
     client
         .wait_notification(
             "$/progress",
@@ -82,7 +82,7 @@ async fn wait_progress_end(client: &TestClient, token: &str) -> Value {
         .clone()
 }
 
-fn titles(actions: &Value) -> Vec<String> {
+pub(crate) fn titles(actions: &Value) -> Vec<String> {
     actions
         .as_array()
         .unwrap()
@@ -91,7 +91,12 @@ fn titles(actions: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn code_actions(client: &TestClient, file: &Path, line: u64, diagnostics: Value) -> Value {
+pub(crate) async fn code_actions(
+    client: &TestClient,
+    file: &Path,
+    line: u64,
+    diagnostics: Value,
+) -> Value {
     client
         .request(
             "textDocument/codeAction",
@@ -206,7 +211,10 @@ async fn full_flow_from_code_action_to_applied_edit() {
     assert_eq!(last["diagnostics"].as_array().unwrap().len(), 1, "{last:#}");
     assert_eq!(winner["code"], "winner");
     assert_eq!(winner["severity"], 3);
-    assert_eq!(winner["data"], json!({"job": "job-1", "candidate": 1}));
+    assert_eq!(
+        winner["data"],
+        json!({"job": "job-1", "candidate": 1, "hunk": 0})
+    );
     let bug_line = line_of(calc::OPS, "    return a // b");
     assert_eq!(
         winner["range"]["start"],

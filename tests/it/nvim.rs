@@ -214,6 +214,17 @@ fn nvim_cancel_and_code_actions() {
     run_scenario(&nvim, "code_action", script);
 }
 
+/// A winner with a hunk in calc/fmt.py and one in calc/ops.py: :SwissCompare opens a diff
+/// split of two candidates' calc/fmt.py, and :SwissApply {id} {hunk} applies calc/ops.py's hunk
+/// alone.
+#[test]
+fn nvim_compare_and_apply_one_hunk() {
+    let Some(nvim) = nvim_or_skip("nvim_compare_and_apply_one_hunk") else {
+        return;
+    };
+    run_scenario(&nvim, "parts", calc::two_hunk_script());
+}
+
 /// The plugin's Lua unit tests (editors/nvim/tests/unit.lua), here so that CI runs them.
 #[test]
 fn nvim_lua_unit_tests() {

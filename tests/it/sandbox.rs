@@ -325,6 +325,46 @@ async fn assert_no_process(marker: &str) {
     }
 }
 
+/// Report files written by the command come back, picked by the spec's glob, relative to the
+/// repository root; the root is where the command ran.
+async fn check_reports(sandbox: &dyn Sandbox) {
+    let mut spec = quick(
+        "mkdir -p out/sub && echo '<a/>' > out/a.xml && echo no > out/a.txt \
+         && echo no > out/sub/b.xml && echo '<r/>' > r.xml && pwd",
+    );
+    spec.reports = Some("out/*.xml".to_owned());
+    let out = run(sandbox, spec.clone()).await;
+    assert_eq!(out.exit_code, Some(0), "{out:?}");
+    let reports: Vec<(&str, &str)> = out
+        .reports
+        .iter()
+        .map(|r| (r.path.as_str(), r.text.as_str()))
+        .collect();
+    assert_eq!(reports, [("out/a.xml", "<a/>\n")]);
+    assert_eq!(out.root.as_deref(), Some(out.stdout.trim()));
+
+    spec.reports = Some("*.xml".to_owned());
+    let at_root = run(sandbox, spec.clone()).await;
+    let paths: Vec<&str> = at_root.reports.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["r.xml"]);
+
+    // A folder the run never made holds no report, and that is no error.
+    spec.reports = Some("build/test-results/test/*.xml".to_owned());
+    assert!(run(sandbox, spec).await.reports.is_empty());
+
+    // Reports are read from the run's own copy: the next run does not see them.
+    let mut next = quick("true");
+    next.reports = Some("out/*.xml".to_owned());
+    assert!(run(sandbox, next).await.reports.is_empty());
+}
+
+#[tokio::test]
+async fn local_reads_report_files_back() {
+    let sandbox = local().await;
+    check_reports(&sandbox).await;
+    sandbox.cleanup().await;
+}
+
 // ---- docker ----
 
 /// A prepared Docker sandbox, or `None` (after saying why) where no engine answers and the run
@@ -663,4 +703,28 @@ async fn docker_unavailable_engine_is_a_clear_error() {
     assert!(matches!(err, SandboxError::DockerUnavailable(_)), "{err}");
     assert!(started.elapsed() < Duration::from_secs(12));
     server.abort();
+}
+
+#[tokio::test]
+async fn docker_reads_report_files_back() {
+    let Some(sandbox) = docker("docker_reads_report_files_back").await else {
+        return;
+    };
+    check_reports(&sandbox).await;
+    // pytest's own JUnit XML, read back out of the container and parsed as verification does.
+    let mut junit =
+        quick("python3 -m pytest -q -p no:cacheprovider tests --junitxml=reports/junit.xml");
+    junit.reports = Some("reports/*.xml".to_owned());
+    let out = run(&sandbox, junit).await;
+    let results = swiss::verify::test_results::parse_output(
+        swiss::verify::test_results::OutputFormat::JunitXml,
+        &out,
+    );
+    assert_eq!(
+        results.tests.keys().collect::<Vec<_>>(),
+        ["tests.test_calc::test_add"],
+        "{out:?}"
+    );
+    assert_eq!(out.root.as_deref(), Some("/testbed"));
+    finish(sandbox).await;
 }

@@ -40,17 +40,41 @@ vim.api.nvim_create_user_command('SwissCandidates', function(args)
   swiss().candidates(args.args ~= '' and args.args or nil)
 end, { nargs = '?', complete = complete_jobs, desc = "Swiss: pick a job's candidate and preview its diff" })
 
-vim.api.nvim_create_user_command('SwissApply', function(args)
-  local candidate = nil
-  if args.args ~= '' then
-    candidate = tonumber(args.args)
-    if not candidate then
-      vim.notify('Swiss: :SwissApply takes a candidate number, not ' .. args.args, vim.log.levels.ERROR)
-      return
+--- The command's arguments as numbers, or nil after saying which one is not.
+local function numbers(command, args, what)
+  local out = {}
+  for i, arg in ipairs(args.fargs) do
+    local n = tonumber(arg)
+    if not n or n < 0 or n % 1 ~= 0 then
+      vim.notify(('Swiss: :%s takes %s; %q is not a number'):format(command, what[i] or what[#what], arg),
+        vim.log.levels.ERROR)
+      return nil
     end
+    out[i] = n
   end
-  swiss().apply(candidate)
-end, { nargs = '?', desc = 'Swiss: apply the winning patch, or candidate N' })
+  return out
+end
+
+vim.api.nvim_create_user_command('SwissApply', function(args)
+  local n = numbers('SwissApply', args, { 'a candidate number', 'hunk numbers' })
+  if not n then
+    return
+  end
+  local hunks = #n > 1 and vim.list_slice(n, 2) or nil
+  swiss().apply(n[1], nil, hunks)
+end, { nargs = '*', desc = 'Swiss: apply the winning patch, candidate N, or hunks H… of candidate N' })
+
+vim.api.nvim_create_user_command('SwissCompare', function(args)
+  local n = numbers('SwissCompare', args, { 'two candidate numbers' })
+  if not n then
+    return
+  end
+  if #n ~= 2 then
+    vim.notify('Swiss: :SwissCompare takes two candidate numbers, e.g. :SwissCompare 1 2', vim.log.levels.ERROR)
+    return
+  end
+  swiss().compare(n[1], n[2])
+end, { nargs = '+', desc = "Swiss: diff two candidates' versions of a file they change" })
 
 vim.api.nvim_create_autocmd('LspProgress', {
   group = vim.api.nvim_create_augroup('swiss.progress', {}),

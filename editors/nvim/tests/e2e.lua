@@ -3,6 +3,8 @@
 -- $SWISS_NVIM_TEST names a JSON file with `repo`, `issue` and `scenario`:
 --   command      :SwissFix, diagnostics, hover, :SwissCandidates, :SwissApply, :checkhealth
 --   code_action  :SwissCancel, then the "Fix issue…" and "Apply winning patch" code actions
+--   parts        a winner with hunks in calc/fmt.py and calc/ops.py: :SwissCompare, then
+--                :SwissApply {id} {hunk} on the calc/ops.py hunk alone
 -- Any failed check ends Neovim with exit status 1 and a message on stderr.
 local params = vim.json.decode(table.concat(vim.fn.readfile(vim.env.SWISS_NVIM_TEST), '\n'))
 local swiss = require('swiss')
@@ -311,6 +313,81 @@ function scenarios.code_action()
   })
   local ok, err = pcall(check_applied, buf, before)
   check(ok, '%s (the code actions offered: %s)', tostring(err), table.concat(titles, ', '))
+end
+
+function scenarios.parts()
+  local buf, client = open_ops()
+  local before = lines(buf)
+  local fmt_path = params.repo .. '/calc/fmt.py'
+  local fmt_before = read_file(fmt_path)
+
+  vim.cmd('SwissFix ' .. params.issue)
+  local job, done = wait_job(client, nil)
+  check(done.state == 'succeeded', 'job end %s', vim.inspect(done))
+  local d, data = winner_diagnostic(buf, job)
+  check(data.candidate == done.winner and data.hunk == 1,
+    'the calc/ops.py hunk comes after calc/fmt.py\'s: %s', vim.inspect(data))
+  local answer = client:request_sync('workspace/executeCommand',
+    { command = 'swiss.candidates', arguments = { { job = job } } }, SHORT, buf)
+  local plain
+  for _, c in ipairs(answer.result.candidates) do
+    if not contains(c.patch, 'calc/fmt.py') and contains(c.patch, '+' .. FIX) then
+      plain = c.id
+    end
+  end
+  check(plain, 'the plain fix among %s', vim.inspect(answer.result.candidates))
+
+  -- :SwissCompare: the picker offers both files; calc/fmt.py opens as a diff split.
+  local offered, compared
+  local select = vim.ui.select
+  vim.ui.select = function(items, _, on_choice)
+    offered = items
+    on_choice('calc/fmt.py', 1)
+  end
+  local group = vim.api.nvim_create_augroup('swiss.e2e.compare', {})
+  vim.api.nvim_create_autocmd('User', {
+    group = group,
+    pattern = 'SwissCompare',
+    callback = function(ev)
+      compared = ev.data
+    end,
+  })
+  vim.cmd(('SwissCompare %d %d'):format(done.winner, plain))
+  wait_for('the comparison', SHORT, function()
+    return compared
+  end)
+  vim.ui.select = select
+  check(vim.deep_equal(offered, { 'calc/fmt.py', 'calc/ops.py' }), 'files offered: %s', vim.inspect(offered))
+  local left, right = compared.buffers[1], compared.buffers[2]
+  local left_text = table.concat(lines(left), '\n')
+  local right_text = table.concat(lines(right), '\n')
+  check(contains(left_text, '{value:.3g}'), 'the winner\'s calc/fmt.py:\n%s', left_text)
+  check(right_text .. '\n' == fmt_before, 'the plain fix leaves calc/fmt.py as it was:\n%s', right_text)
+  local wins = vim.api.nvim_tabpage_list_wins(0)
+  check(#wins == 2, 'two windows in the comparison tab, got %d', #wins)
+  check(vim.api.nvim_win_get_buf(wins[1]) == left and vim.api.nvim_win_get_buf(wins[2]) == right,
+    'the first candidate on the left')
+  for _, win in ipairs(wins) do
+    check(vim.wo[win].diff, 'window %d is in diff mode', win)
+  end
+  check(vim.bo[left].filetype == 'python', 'filetype %q', vim.bo[left].filetype)
+  vim.cmd('tabclose')
+  check(vim.api.nvim_get_current_buf() == buf, 'back in calc/ops.py')
+
+  -- :SwissApply {id} {hunk}: calc/ops.py's hunk alone; calc/fmt.py stays as it was.
+  vim.cmd(('SwissApply %d %d'):format(done.winner, data.hunk))
+  check_applied(buf, before)
+  check(read_file(fmt_path) == fmt_before, 'the other hunk is left out:\n%s', read_file(fmt_path))
+  local event = wait_for('the SwissApplied event', SHORT, function()
+    return applied[1]
+  end)
+  check(event.candidate == done.winner, 'applied %s', vim.inspect(event))
+  check(#vim.tbl_filter(function(n)
+    return contains(n.msg, ('applied hunk 1 of candidate %d of %s'):format(done.winner, job))
+  end, notes) == 1, 'a notification names the hunk')
+  vim.cmd('SwissApply 1 x')
+  check(contains(notes[#notes].msg, ':SwissApply takes hunk numbers; "x" is not a number'), 'bad hunk: %s',
+    notes[#notes].msg)
 end
 
 local ok, err = xpcall(function()

@@ -1,7 +1,8 @@
 // End-to-end test in a real VS Code: code-server with the packaged .vsix, driven through
 // Debian's Chromium by playwright-core. It fixes the `calc` fixture's issue from the command
 // palette against a scripted model backend, waits for the diagnostics, screenshots the hover
-// table, applies the winner and checks the file on disk.
+// table, applies the winner and checks the file on disk; then, on a winner with two hunks,
+// compares two candidates and applies one hunk alone.
 //
 // Inputs (environment; .ci/vscode-test.sh sets them):
 //   SWISS_BIN           the `swiss` binary (default: <repo>/target/debug/swiss)
@@ -111,6 +112,21 @@ const REPAIRS = [
   edit('    return a + b', '    return a - b'),
 ];
 
+// The issue of the parts step: the winner changes calc/fmt.py in two places (two hunks), the
+// runner-up in one.
+const PARTS_MARKER = 'show() prints too many digits';
+const FMT = FILES['calc/fmt.py'];
+const fmtEdit = (blocks) =>
+  '```python\n' +
+  blocks.map(([search, replace]) => `### calc/fmt.py\n<<<<<<< SEARCH\n${search}\n=======\n${replace}\n>>>>>>> REPLACE\n`).join('') +
+  '```\n';
+const DOC_BEFORE = '"""Formatting of results."""';
+const DOC_AFTER = '"""Formatting of results, to three significant digits."""';
+const RETURN_BEFORE = '    return f"{value:g}"';
+const RETURN_AFTER = '    return f"{value:.3g}"';
+const TWO_HUNKS = fmtEdit([[DOC_BEFORE, DOC_AFTER], [RETURN_BEFORE, RETURN_AFTER]]);
+const PARTS_REPAIRS = [TWO_HUNKS, fmtEdit([[RETURN_BEFORE, '    return f"{value:.3}"']]), TWO_HUNKS, TWO_HUNKS];
+
 const REPRODUCE =
   '```python\nfrom calc.ops import divide\n\nresult = divide(7, 2)\nif result == 3.5:\n    print("Issue resolved")\n' +
   'elif result == 3:\n    print("Issue reproduced")\nelse:\n    print("Other issues")\n```\n';
@@ -122,6 +138,7 @@ function startBackend() {
   const seen = { localize: 0, repair: 0, reproduce: 0, other: 0 };
   const authorizations = new Set();
   let repairIndex = 0;
+  let partsIndex = 0;
   const server = http.createServer(async (req, res) => {
     const chunks = [];
     for await (const chunk of req) chunks.push(chunk);
@@ -150,6 +167,7 @@ function startBackend() {
     const choices = Array.from({ length: n }, (_, index) => {
       const content =
         kind === 'localize' ? LOCALIZE
+        : kind === 'repair' && prompt.includes(PARTS_MARKER) ? PARTS_REPAIRS[partsIndex++ % PARTS_REPAIRS.length]
         : kind === 'repair' ? REPAIRS[repairIndex++ % REPAIRS.length]
         : kind === 'reproduce' ? REPRODUCE
         : 'I cannot help with that.';
@@ -476,6 +494,7 @@ async function drive(page, port, repo, issueFile, backend) {
   await paletteRun(page, 'Swiss: Cancel');
   await page.locator('.statusbar-item', { hasText: 'job-3 cancelled' }).first().waitFor({ timeout: 10_000 });
   log('job-3 (pasted text) cancelled from the palette');
+  await partsOfACandidate(page, repo);
   log(`backend requests: ${JSON.stringify(backend.seen)}`);
   const auth = [...backend.authorizations];
   if (auth.length !== 1 || auth[0] !== `Bearer ${API_KEY}`) {
@@ -485,6 +504,70 @@ async function drive(page, port, repo, issueFile, backend) {
     throw new Error(`the backend saw no ${backend.seen.localize < 1 ? 'localization' : 'repair'} request`);
   }
   return hoverShot;
+}
+
+async function pickRow(page, text) {
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ timeout: 30_000 });
+  await row.click();
+}
+
+/** 8. A winner with two hunks in calc/fmt.py: Swiss: Compare Candidates… shows the winner and
+ * the runner-up side by side, then Swiss: Apply Hunk on the second hunk applies it alone. */
+async function partsOfACandidate(page, repo) {
+  await paletteRun(page, 'Swiss: Fix Issue');
+  await page.locator('.quick-input-widget .quick-input-message', { hasText: 'the path of an issue file' }).waitFor();
+  await page.keyboard.type(`Formatting: ${PARTS_MARKER}`);
+  await page.keyboard.press('Enter');
+  await page.locator('.statusbar-item', { hasText: 'job-4 winner' }).first().waitFor({ timeout: 120_000 });
+  log('job-4 found a winner with two hunks');
+
+  await paletteRun(page, 'Swiss: Compare Candidates');
+  await pickRow(page, 'job-4');
+  await pickRow(page, '(winner)');
+  await pickRow(page, 'Candidate');
+  const diff = page.locator('.monaco-diff-editor').first();
+  await page.locator('.tab', { hasText: 'calc/fmt.py: candidate' }).first().waitFor({ timeout: 30_000 });
+  await diff.waitFor({ timeout: 30_000 });
+  const sides = diff.locator('.editor.original .view-lines, .editor.modified .view-lines');
+  await page.waitForFunction(
+    () => [...document.querySelectorAll('.monaco-diff-editor .view-lines')].every((v) => v.textContent.includes('return')),
+    null,
+    { timeout: 30_000 },
+  );
+  const [left, right] = (await sides.allInnerTexts()).map((t) => t.replace(/\u00a0/g, ' '));
+  if (!left.includes('three significant digits') || !left.includes('{value:.3g}') || !right.includes('{value:.3}') || right.includes('three')) {
+    throw new Error(`the comparison shows the wrong texts:\n--- left\n${left}\n--- right\n${right}`);
+  }
+  await shot(page, 'compare.png');
+  log('Compare Candidates showed the winner and the runner-up side by side');
+
+  await paletteRun(page, 'View: Close All Editors');
+  await paletteRun(page, 'Go to File');
+  await page.keyboard.type('fmt.py');
+  await pickRow(page, 'fmt.py');
+  await page.locator('.tab.active', { hasText: 'fmt.py' }).waitFor({ timeout: 30_000 });
+  await page.locator('.monaco-editor .squiggly-info').first().waitFor({ timeout: 30_000 });
+  await paletteRun(page, 'Go to Line/Column');
+  await page.keyboard.type('5');
+  await page.keyboard.press('Enter');
+  await paletteRun(page, 'Swiss: Apply Hunk');
+  const toast = page.locator('.notification-toast', { hasText: 'applied hunk 1 of candidate' }).first();
+  await toast.waitFor({ timeout: 30_000 });
+  await toast.locator('.monaco-button', { hasText: 'Save All' }).click();
+  const fmtPath = path.join(repo, 'calc', 'fmt.py');
+  const expected = FMT.replace(RETURN_BEFORE, RETURN_AFTER);
+  const deadline = Date.now() + 30_000;
+  let text = fs.readFileSync(fmtPath, 'utf8');
+  while (text !== expected && Date.now() < deadline) {
+    await page.waitForTimeout(250);
+    text = fs.readFileSync(fmtPath, 'utf8');
+  }
+  if (text !== expected) {
+    throw new Error(`calc/fmt.py on disk should have the second hunk alone:\n${text}`);
+  }
+  await shot(page, 'applied-hunk.png');
+  log('Apply Hunk applied the hunk under the cursor and left the other out');
 }
 
 // ------------------------------------------------------------------ main

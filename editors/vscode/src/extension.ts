@@ -5,7 +5,6 @@
 
 import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   DidChangeConfigurationNotification,
@@ -19,7 +18,9 @@ import {
 
 import { referenceAt } from './issueRefs';
 import { JOB_ENDED, JobEnded, JobInfo, JobTracker, jobOfToken, ProgressValue, statusView } from './jobs';
-import { applyFilePatch, FilePatch, parsePatch } from './patch';
+import { CANDIDATE_SCHEME, candidateUriParts, CandidateFile, comparedFiles, parseCandidateUri } from './compare';
+import { hunksIn } from './hunks';
+import { changedPaths } from './paths';
 import { CandidateReport, candidateItems, JobReport } from './report';
 import { findServer } from './serverPath';
 import {
@@ -37,10 +38,10 @@ const APPLY_CANDIDATE = 'swiss.applyCandidate';
 const CANDIDATES = 'swiss.candidates';
 const SHOW_DIFF = 'swiss.showDiff';
 const DISMISS = 'swiss.dismiss';
+const CANDIDATE_TEXT = 'swiss.candidateText';
 
 /** SecretStorage keys are `swiss.<schema key>`, e.g. `swiss.backend.api_key`. */
 const secretId = (key: string) => `swiss.${key}`;
-const CANDIDATE_SCHEME = 'swiss-candidate';
 
 let client: LanguageClient | undefined;
 /** Settles when the latest start attempt has, so a command run at startup waits for it. */
@@ -50,8 +51,6 @@ let output: vscode.OutputChannel;
 let status: vscode.StatusBarItem;
 const secrets = new Map<string, string | undefined>();
 const tracker = new JobTracker();
-/** Texts of the right-hand (candidate) side of open diff views, by URI. */
-const candidateTexts = new Map<string, string>();
 
 export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
   context = ctx;
@@ -70,6 +69,8 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
   register('swiss.ui.showCandidates', showCandidates);
   register('swiss.ui.applyWinner', applyWinner);
   register('swiss.ui.applyCandidate', applyChosenCandidate);
+  register('swiss.ui.applyHunk', applyHunkAtCursor);
+  register('swiss.ui.compareCandidates', compareCandidates);
   register('swiss.ui.setApiKey', () => setSecret('backend.api_key'));
   register('swiss.ui.setGithubToken', () => setSecret('github.token'));
   register('swiss.ui.setGitlabToken', () => setSecret('gitlab.token'));
@@ -81,7 +82,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
     output,
     status,
     vscode.workspace.registerTextDocumentContentProvider(CANDIDATE_SCHEME, {
-      provideTextDocumentContent: (uri) => candidateTexts.get(uri.toString()) ?? '',
+      provideTextDocumentContent: candidateContent,
     }),
     vscode.workspace.onDidChangeConfiguration(onConfigurationChanged),
     // Also fires when another window stores a secret; every window then restarts with it, since
@@ -289,14 +290,14 @@ async function runServerCommand(
       break;
     case APPLY_CANDIDATE:
       if (job) {
-        reportApply(job, arg?.candidate as number | undefined, result);
+        reportApply(job, arg?.candidate as number | undefined, arg?.hunks as number[] | undefined, result);
       }
       break;
   }
   return result;
 }
 
-function reportApply(job: string, candidate: number | undefined, result: unknown): void {
+function reportApply(job: string, candidate: number | undefined, hunks: number[] | undefined, result: unknown): void {
   const answer = result as { applied?: boolean; failureReason?: string } | undefined;
   if (!answer?.applied) {
     void vscode.window.showErrorMessage(
@@ -305,7 +306,10 @@ function reportApply(job: string, candidate: number | undefined, result: unknown
     return;
   }
   tracker.applied(job, candidate ?? tracker.get(job)?.winner);
-  const which = candidate !== undefined ? `candidate ${candidate}` : 'the winning patch';
+  let which = candidate !== undefined ? `candidate ${candidate}` : 'the winning patch';
+  if (hunks) {
+    which = `hunk ${hunks.join(', ')} of ${which}`;
+  }
   // The edit lands in editor buffers like any refactoring: undoable, and unsaved until saved.
   void vscode.window
     .showInformationMessage(`Swiss: applied ${which} of ${job}; the changed files are not saved yet.`, 'Save All')
@@ -488,79 +492,102 @@ function renderStatus(): void {
   status.tooltip = view.tooltip;
 }
 
-// ---------------------------------------------------------------- diff view
+// ---------------------------------------------------------------- parts and comparisons
 
-/** Patch paths are relative to the git work tree's root, which may lie above the folder. */
-function repositoryRoot(): string | undefined {
-  const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  for (let dir = folder; dir; ) {
-    if (fs.existsSync(path.join(dir, '.git'))) {
-      return dir;
-    }
-    const parent = path.dirname(dir);
-    dir = parent === dir ? undefined : parent;
+async function applyHunkAtCursor(): Promise<void> {
+  const editor = vscode.window.activeTextEditor;
+  const diagnostics = editor ? vscode.languages.getDiagnostics(editor.document.uri) : [];
+  // vscode-languageclient keeps the server's `data` on the diagnostics it converts.
+  const choice = editor && hunksIn(diagnostics as Array<vscode.Diagnostic & { data?: unknown }>, editor.selections);
+  if (!choice) {
+    void vscode.window.showInformationMessage(
+      'Swiss: no hunk of a winning patch under the cursor. Put the cursor on a Swiss diagnostic of a finished job.',
+    );
+    return;
   }
-  return folder;
+  await server(APPLY_CANDIDATE, { job: choice.job, candidate: choice.candidate, hunks: choice.hunks });
 }
 
-async function currentText(uri: vscode.Uri): Promise<string | undefined> {
-  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
-  if (open) {
-    return open.getText();
+function candidateUri(of: CandidateFile): vscode.Uri {
+  return vscode.Uri.from({ scheme: CANDIDATE_SCHEME, ...candidateUriParts(of) });
+}
+
+/** The content provider of `swiss-candidate:` documents: the server's text of that file. */
+async function candidateContent(uri: vscode.Uri): Promise<string> {
+  const of = parseCandidateUri(uri.path, uri.query);
+  if (!of) {
+    return '';
   }
-  try {
-    return Buffer.from(await vscode.workspace.fs.readFile(uri)).toString('utf8');
-  } catch {
-    return undefined;
+  const answer = await server<{ text: string | null; original: string | null }>(CANDIDATE_TEXT, {
+    job: of.job,
+    candidate: of.candidate,
+    path: of.file,
+  });
+  return (of.side === 'original' ? answer?.original : answer?.text) ?? '';
+}
+
+/** One of `files`: the only one without asking, else the user's pick. */
+async function pickFile(files: string[], title: string): Promise<string | undefined> {
+  if (files.length <= 1) {
+    return files[0];
   }
+  const picked = await vscode.window.showQuickPick(
+    files.map((file) => ({ label: file })),
+    { title, placeHolder: 'Which file?' },
+  );
+  return picked?.label;
 }
 
 async function showCandidateDiff(job: string, candidate: CandidateReport): Promise<void> {
-  const root = repositoryRoot();
-  const files = parsePatch(candidate.patch);
-  if (!root || files.length === 0) {
+  const files = changedPaths(candidate.patch);
+  if (files.length === 0) {
     await server(SHOW_DIFF, { job, candidate: candidate.id });
     return;
   }
-  let file: FilePatch | undefined = files[0];
-  if (files.length > 1) {
-    const picked = await vscode.window.showQuickPick(
-      files.map((f) => ({
-        label: f.path,
-        description: f.created ? 'new file' : f.deleted ? 'deleted' : '',
-        file: f,
-      })),
-      { title: `Candidate ${candidate.id} of ${job} changes ${files.length} files`, placeHolder: 'Which file?' },
-    );
-    file = picked?.file;
-  }
+  const file = await pickFile(files, `Candidate ${candidate.id} of ${job} changes ${files.length} files`);
   if (!file) {
     return;
   }
-  const fileUri = vscode.Uri.file(path.join(root, file.path));
-  const original = file.created ? '' : await currentText(fileUri);
-  const patched = original === undefined ? undefined : applyFilePatch(original, file);
-  if (patched === undefined) {
-    // The file moved on since the job read it; the patch itself is still worth a look.
-    void vscode.window.showInformationMessage(
-      `Swiss: candidate ${candidate.id} no longer applies to ${file.path} as it is now; showing the patch instead.`,
-    );
-    await server(SHOW_DIFF, { job, candidate: candidate.id });
+  const at = { job, candidate: candidate.id, file };
+  await vscode.commands.executeCommand(
+    'vscode.diff',
+    candidateUri({ ...at, side: 'original' }),
+    candidateUri({ ...at, side: 'patched' }),
+    `${file} ↔ candidate ${candidate.id} of ${job}`,
+    { preview: true },
+  );
+}
+
+async function compareCandidates(): Promise<void> {
+  const first = await pickCandidate('Swiss: Compare Candidates');
+  if (!first) {
     return;
   }
-  const query = `job=${encodeURIComponent(job)}&candidate=${candidate.id}`;
-  const right = vscode.Uri.from({ scheme: CANDIDATE_SCHEME, path: `/${file.path}`, query });
-  candidateTexts.set(right.toString(), patched);
-  let left = fileUri;
-  if (file.created) {
-    left = vscode.Uri.from({ scheme: CANDIDATE_SCHEME, path: `/${file.path}`, query: `${query}&side=before` });
-    candidateTexts.set(left.toString(), '');
+  const { job, report, candidate: a } = first;
+  const others = { ...report, candidates: report.candidates.filter((c) => c.id !== a.id) };
+  if (others.candidates.length === 0) {
+    void vscode.window.showInformationMessage(`Swiss: ${job} has no other candidate to compare candidate ${a.id} with.`);
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(candidateItems(others), {
+    title: `Swiss: Compare candidate ${a.id} of ${job} with…`,
+    placeHolder: 'The second candidate',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  const b = others.candidates.find((c) => c.id === picked?.candidate);
+  if (!b) {
+    return;
+  }
+  const file = await pickFile(comparedFiles(a, b), `Swiss: candidates ${a.id} and ${b.id} change these files`);
+  if (!file) {
+    return;
   }
   await vscode.commands.executeCommand(
     'vscode.diff',
-    left,
-    right,
-    `${file.path} ↔ candidate ${candidate.id} of ${job}`,
+    candidateUri({ job, candidate: a.id, file, side: 'patched' }),
+    candidateUri({ job, candidate: b.id, file, side: 'patched' }),
+    `${file}: candidate ${a.id} ↔ candidate ${b.id} of ${job}`,
     { preview: true },
   );
 }

@@ -1,7 +1,7 @@
 // The `swiss.candidates` result (the object `swiss fix --json` prints) and how candidates read
 // in a quick pick.
 
-import { changedPaths } from './patch';
+import { changedPaths } from './paths';
 
 export interface CandidateReport {
   id: number;

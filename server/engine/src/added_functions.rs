@@ -1,20 +1,15 @@
-//! Whether a change to a Python file only adds functions, decided as SWE-Swiss's
-//! `is_just_new_function` (`evaluation/agentless/util/postprocess_data.py`) decides it. The
-//! reference keys such a change by its added and removed lines alone, without the context
-//! around them, so that the same new function placed in two spots is one candidate.
+//! Whether a change to a file only adds functions, decided as SWE-Swiss's `is_just_new_function`
+//! (`evaluation/agentless/util/postprocess_data.py`) decides it for Python. The reference keys
+//! such a change by its added and removed lines alone, without the context around them, so that
+//! the same new function placed in two spots is one candidate; Swiss does the same in every
+//! language it parses ([`crate::syntax::NormalizedCode::functions`]).
 
 use std::collections::HashMap;
 
-/// True when `after` keeps every function of `before` unchanged and has at least one more.
-/// Module-level statements may change too: the reference allows that ("modifying global stuff
-/// is okay").
-///
-/// Both sides are normalized lines ([`crate::python_syntax::normalized_lines`]): comments and
-/// docstrings are gone and each line is indented four spaces per block, as the reference's
-/// `ast.unparse` text after `remove_comments_and_docstrings` is.
-pub fn only_adds_functions(before: &[String], after: &[String]) -> bool {
-    let old = functions(before);
-    let new = functions(after);
+/// True when `new` keeps every function of `old` unchanged and has at least one more. Both map
+/// a function's qualified name to its normalized text. Module-level statements may change too:
+/// the reference allows that ("modifying global stuff is okay").
+pub fn only_adds_functions(old: &HashMap<String, String>, new: &HashMap<String, String>) -> bool {
     let all_kept_unchanged = old
         .iter()
         .all(|(name, text)| new.get(name).is_some_and(|other| other == text));
@@ -27,12 +22,16 @@ enum Scope<'a> {
     Other,
 }
 
+/// The functions of Python's normalized lines ([`crate::python_syntax::normalized_lines`]:
+/// comments and docstrings gone, each line indented four spaces per block, as the reference's
+/// `ast.unparse` text after `remove_comments_and_docstrings` is).
+///
 /// Function name → its text (decorators, header, body), named as the reference's
 /// `get_functions` names them: a function outside any class by its bare name (nested ones
 /// included), a function directly in a class body as `Class.name`, and a function elsewhere
 /// inside a class (in a method, under an `if` of the class body) not at all. A later definition
 /// of a name replaces an earlier one, as in the reference's dict.
-fn functions(lines: &[String]) -> HashMap<String, String> {
+pub fn python_functions(lines: &[String]) -> HashMap<String, String> {
     let mut found = HashMap::new();
     let mut scopes: Vec<(usize, Scope<'_>)> = Vec::new();
     for (at, line) in lines.iter().enumerate() {
@@ -105,8 +104,12 @@ mod tests {
         normalized_lines(src).expect("test source parses")
     }
 
+    fn adds(before: &[String], after: &[String]) -> bool {
+        only_adds_functions(&python_functions(before), &python_functions(after))
+    }
+
     fn names(src: &str) -> Vec<String> {
-        let mut names: Vec<String> = functions(&lines(src)).into_keys().collect();
+        let mut names: Vec<String> = python_functions(&lines(src)).into_keys().collect();
         names.sort();
         names
     }
@@ -169,7 +172,7 @@ async def top():
 
     #[test]
     fn a_definition_holds_its_decorators_and_body() {
-        let table = functions(&lines(
+        let table = python_functions(&lines(
             "class A:\n    @staticmethod\n    def f(x):\n        if x:\n            return 1\n        return 2\n\n    def g(self):\n        pass\n",
         ));
         assert_eq!(
@@ -187,10 +190,10 @@ async def top():
         let added_function = lines("X = 1\n\n\ndef f():\n    return X\n\n\ndef g():\n    return 2\n\n\nclass A:\n    def m(self):\n        return 1\n");
         let added_method = lines("X = 1\n\n\ndef f():\n    return X\n\n\nclass A:\n    def m(self):\n        return 1\n\n    def n(self):\n        return 2\n");
         let also_global = lines("X = 2\n\n\ndef f():\n    return X\n\n\ndef g():\n    return 2\n\n\nclass A:\n    def m(self):\n        return 1\n");
-        assert!(only_adds_functions(&before, &added_function));
-        assert!(only_adds_functions(&before, &added_method));
+        assert!(adds(&before, &added_function));
+        assert!(adds(&before, &added_method));
         assert!(
-            only_adds_functions(&before, &also_global),
+            adds(&before, &also_global),
             "module-level changes are allowed alongside"
         );
     }
@@ -204,9 +207,9 @@ async def top():
         let removed_and_added = lines("def f():\n    return 1\n\n\ndef h():\n    return 3\n");
         let changed_only = lines("def f():\n    return 1\n\n\ndef g():\n    return 20\n");
         let global_only = lines("Y = 0\n\n\ndef f():\n    return 1\n\n\ndef g():\n    return 2\n");
-        assert!(!only_adds_functions(&before, &changed_and_added));
-        assert!(!only_adds_functions(&before, &removed_and_added));
-        assert!(!only_adds_functions(&before, &changed_only));
-        assert!(!only_adds_functions(&before, &global_only));
+        assert!(!adds(&before, &changed_and_added));
+        assert!(!adds(&before, &removed_and_added));
+        assert!(!adds(&before, &changed_only));
+        assert!(!adds(&before, &global_only));
     }
 }

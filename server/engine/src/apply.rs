@@ -6,7 +6,8 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::edits::SearchReplace;
-use super::python_syntax;
+use super::languages::language_for;
+use super::syntax;
 
 /// Where edits read the original files from. The repo snapshot implements it; tests use a map.
 pub trait FileSource {
@@ -47,8 +48,11 @@ pub enum EditError {
     EmptySearchOnExistingFile { path: String },
     #[error("SEARCH/REPLACE block for {path}, which does not exist")]
     MissingFile { path: String },
-    #[error("{path} no longer parses as Python after the patch")]
-    PythonSyntax { path: String },
+    #[error("{path} no longer parses as {language} after the patch")]
+    Syntax {
+        path: String,
+        language: &'static str,
+    },
     #[error("the patch only changes blank lines")]
     BlankLinesOnly,
     #[error("the patch changes nothing")]
@@ -138,13 +142,15 @@ pub fn apply_edits(
         return Err(EditError::NoChange);
     }
     for change in &changes {
-        let is_python = change.path.ends_with(".py") || change.path.ends_with(".pyi");
-        if is_python
-            && !python_syntax::parses(&change.after)
-            && change.before.as_deref().is_none_or(python_syntax::parses)
-        {
-            return Err(EditError::PythonSyntax {
+        let Some(language) = language_for(&change.path) else {
+            continue;
+        };
+        let parses = |text: &str| syntax::parses(language, text);
+        // A file that did not parse before is not the patch's fault.
+        if !parses(&change.after) && change.before.as_deref().is_none_or(parses) {
+            return Err(EditError::Syntax {
                 path: change.path.clone(),
+                language: language.name,
             });
         }
     }
@@ -540,8 +546,9 @@ mod tests {
         let err = apply_edits(&src, &[edit("m.py", "def f(x):\n", "def f(x:\n")]);
         assert_eq!(
             err,
-            Err(EditError::PythonSyntax {
-                path: "m.py".into()
+            Err(EditError::Syntax {
+                path: "m.py".into(),
+                language: "Python"
             })
         );
         // An indentation break is a syntax break too.
@@ -555,15 +562,17 @@ mod tests {
         );
         assert_eq!(
             err,
-            Err(EditError::PythonSyntax {
-                path: "m.py".into()
+            Err(EditError::Syntax {
+                path: "m.py".into(),
+                language: "Python"
             })
         );
         let err = apply_edits(&src, &[edit("new.py", "", "def broken(:\n")]);
         assert_eq!(
             err,
-            Err(EditError::PythonSyntax {
-                path: "new.py".into()
+            Err(EditError::Syntax {
+                path: "new.py".into(),
+                language: "Python"
             })
         );
     }

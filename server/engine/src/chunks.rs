@@ -5,7 +5,10 @@
 
 use std::collections::{HashSet, VecDeque};
 
+use crate::definitions::definitions;
+use crate::languages::{language_for, Language, Layout};
 use crate::python_syntax;
+use crate::syntax;
 use crate::tokens::estimate_tokens;
 
 /// The reference's `--chunk_size` (its overlap is 0).
@@ -44,10 +47,11 @@ pub fn file_chunks(path: &str, content: &str, chunk_tokens: usize) -> Vec<Chunk>
 /// reference's `metadata_template` joined by newlines.
 fn metadata_header(path: &str, content: &str) -> String {
     let mut header = format!("### File Name: {path}");
-    let (classes, functions) = if path.ends_with(".py") {
-        outline(content)
-    } else {
-        (Vec::new(), Vec::new())
+    let (classes, functions) = match language_for(path) {
+        // The reference outlines `.py` files only, stubs not included.
+        Some(_) if path.ends_with(".py") => outline(content),
+        Some(language) if language.layout == Layout::Braces => brace_outline(language, content),
+        _ => (Vec::new(), Vec::new()),
     };
     if !classes.is_empty() {
         header.push_str(&format!("\n### Classes: {}", classes.join(", ")));
@@ -113,6 +117,30 @@ pub fn outline(src: &str) -> (Vec<String>, Vec<String>) {
     (classes, functions)
 }
 
+/// The outline of a brace-language file, in the spirit of the Python one: its classes (types,
+/// traits, interfaces: whatever holds methods) and its functions that are not methods, in file
+/// order, each name once. A file that does not parse lists none.
+pub fn brace_outline(language: &'static Language, src: &str) -> (Vec<String>, Vec<String>) {
+    let Some(tree) = syntax::parse(language, src) else {
+        return (Vec::new(), Vec::new());
+    };
+    if tree.root_node().has_error() {
+        return (Vec::new(), Vec::new());
+    }
+    let (mut classes, mut functions) = (Vec::new(), Vec::new());
+    for definition in definitions(language, tree.root_node(), src) {
+        let list = match (definition.is_function, definition.is_method) {
+            (false, _) => &mut classes,
+            (true, false) => &mut functions,
+            (true, true) => continue,
+        };
+        if !list.contains(&definition.name) {
+            list.push(definition.name);
+        }
+    }
+    (classes, functions)
+}
+
 /// Whole lines, as many as fit in `budget` tokens a piece; a line longer than that alone is cut
 /// at character boundaries.
 fn split_lines(content: &str, budget: usize) -> Vec<String> {
@@ -158,6 +186,35 @@ mod tests {
         // out as the reference leaves it out; async functions never count.
         assert_eq!(functions, ["mean", "helper"]);
         assert_eq!(outline("def broken(:\n"), (vec![], vec![]));
+    }
+
+    #[test]
+    fn brace_languages_outline_their_types_and_free_functions() {
+        let go = "package geo\n\ntype Shape struct{ W int }\n\nfunc (s *Shape) Area() int { return s.W }\n\nfunc New() *Shape { return &Shape{} }\n";
+        let ts = "export class Shape {\n  area(): number { return 1; }\n}\nexport interface Sized { size(): number }\nexport function make() { return new Shape(); }\nexport const half = (x: number) => x / 2;\n";
+        let rust = "pub struct Shape;\nimpl Shape {\n    pub fn area(&self) -> u8 { 1 }\n}\npub fn make() -> Shape { Shape }\n";
+        let java = "class Shape {\n    int area() { return 1; }\n    static class Inner {}\n}\n";
+        let header = |path: &str, src: &str| metadata_header(path, src);
+        assert_eq!(
+            header("geo/shape.go", go),
+            "### File Name: geo/shape.go\n### Classes: Shape\n### Functions: New"
+        );
+        assert_eq!(
+            header("src/shape.ts", ts),
+            "### File Name: src/shape.ts\n### Classes: Shape, Sized\n### Functions: make, half"
+        );
+        assert_eq!(
+            header("src/shape.rs", rust),
+            "### File Name: src/shape.rs\n### Classes: Shape\n### Functions: make"
+        );
+        assert_eq!(
+            header("src/Shape.java", java),
+            "### File Name: src/Shape.java\n### Classes: Shape, Inner"
+        );
+        assert_eq!(
+            header("src/broken.ts", "function (\n"),
+            "### File Name: src/broken.ts"
+        );
     }
 
     #[test]

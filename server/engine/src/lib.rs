@@ -3,10 +3,16 @@
 pub mod added_functions;
 pub mod apply;
 pub mod base_file;
+pub mod brace_printer;
 pub mod chunks;
 pub mod contexts;
+pub mod definitions;
 pub mod edits;
+pub mod hunks;
 pub mod issue;
+#[cfg(test)]
+mod language_keys_tests;
+pub mod languages;
 pub mod localize;
 pub mod normalize;
 pub mod python_syntax;
@@ -16,6 +22,7 @@ pub mod selection;
 pub mod similarity;
 pub mod snapshot;
 pub mod structure_fit;
+pub mod syntax;
 pub mod tokens;
 pub mod unified_diff;
 pub mod write_back;

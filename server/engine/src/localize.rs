@@ -13,9 +13,36 @@ const SOURCE_EXTENSIONS: &[&str] = &[
     "dart", "jl", "r",
 ];
 
-/// Directory names whose contents are tests in every ecosystem we know of. `testing` is left
-/// out on purpose: packages such as `numpy.testing` ship it as library code.
-const TEST_DIRECTORIES: &[&str] = &["test", "tests", "__tests__"];
+/// Directory names whose contents are tests in every ecosystem we know of (Maven's
+/// `src/test/java`, Rust's `tests/`, Jest's `__tests__`, Go's `testdata` fixtures). `testing` is
+/// left out on purpose: packages such as `numpy.testing` ship it as library code.
+const TEST_DIRECTORIES: &[&str] = &["test", "tests", "__tests__", "testdata"];
+
+/// Directories of other projects' code (npm's `node_modules`, Go's and Composer's `vendor`).
+const VENDORED_DIRECTORIES: &[&str] = &["node_modules", "vendor"];
+
+/// Directories that build tools write into (Cargo's and Maven's `target`, bundlers' `dist`,
+/// Gradle's and setuptools' `build`): generated, never the place of a fix.
+const GENERATED_DIRECTORIES: &[&str] = &["target", "dist", "build"];
+
+/// Whether localization shows a path: a source file that is not a test and does not lie in a
+/// vendored or generated directory.
+pub fn is_listed_source(path: &str) -> bool {
+    is_source_file(path) && !is_test_file(path) && !is_vendored_or_generated(path)
+}
+
+/// Whether a path lies in a vendored or generated directory. A generated directory's name right
+/// under `src/` is a package of that name (`src/build/` of the `build` package), not output.
+pub fn is_vendored_or_generated(path: &str) -> bool {
+    let components: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    let Some((_, directories)) = components.split_last() else {
+        return false;
+    };
+    directories.iter().enumerate().any(|(at, dir)| {
+        let under_src = at > 0 && directories[at - 1] == "src";
+        VENDORED_DIRECTORIES.contains(dir) || (GENERATED_DIRECTORIES.contains(dir) && !under_src)
+    })
+}
 
 /// Whether a path names a source file by its extension. SWE-Swiss keeps only `.py`; other
 /// languages' sources are admitted so the tool works beyond Python repositories.
@@ -71,7 +98,8 @@ struct Directory<'a> {
     files: Vec<&'a str>,
 }
 
-/// The non-test source files among `paths` as an indented tree, laid out as SWE-Swiss prints its
+/// The listed source files among `paths` ([`is_listed_source`]: tests, vendored and generated
+/// directories left out) as an indented tree, laid out as SWE-Swiss prints its
 /// structure (`show_project_structure`): 4 spaces a level, directories followed by `/`, one
 /// entry a line, and in each directory its files, then its subdirectories (the reference's tree
 /// is built by a top-down walk, which adds a directory's files before it meets the directories
@@ -79,7 +107,7 @@ struct Directory<'a> {
 pub fn structure_tree<'a>(paths: impl IntoIterator<Item = &'a str>) -> String {
     let mut root = Directory::default();
     for path in paths {
-        if !is_source_file(path) || is_test_file(path) {
+        if !is_listed_source(path) {
             continue;
         }
         let mut components: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
@@ -299,6 +327,68 @@ pkg/
         deep.py
 ";
         assert_eq!(structure_tree(paths), want);
+    }
+
+    #[test]
+    fn structure_tree_of_a_multi_language_tree_leaves_out_tests_and_vendored_code() {
+        let paths = [
+            // Go: tests beside the code, fixtures in testdata, a vendored module.
+            "go.mod",
+            "cmd/app/main.go",
+            "internal/calc/calc.go",
+            "internal/calc/calc_test.go",
+            "internal/calc/testdata/cases.go",
+            "vendor/github.com/pkg/errors/errors.go",
+            // TypeScript: tests by suffix and in __tests__, installed and built code.
+            "web/src/app.ts",
+            "web/src/view.tsx",
+            "web/src/app.test.ts",
+            "web/src/view.spec.tsx",
+            "web/src/__tests__/app.ts",
+            "web/node_modules/vitest/index.js",
+            "web/dist/app.js",
+            // Java: Maven's layout and its output.
+            "java/src/main/java/calc/Geometry.java",
+            "java/src/test/java/calc/GeometryTest.java",
+            "java/target/classes/calc/Gen.java",
+            // Rust: integration tests, benches' output.
+            "rs/src/lib.rs",
+            "rs/tests/it.rs",
+            "rs/target/debug/build/out.rs",
+            // Python: a package named after a generated folder is still a package.
+            "py/src/build/__init__.py",
+            "py/build/lib/build/__init__.py",
+        ];
+        let want = "\
+cmd/
+    app/
+        main.go
+internal/
+    calc/
+        calc.go
+java/
+    src/
+        main/
+            java/
+                calc/
+                    Geometry.java
+py/
+    src/
+        build/
+            __init__.py
+rs/
+    src/
+        lib.rs
+web/
+    src/
+        app.ts
+        view.tsx
+";
+        assert_eq!(structure_tree(paths), want);
+        assert!(is_vendored_or_generated("a/node_modules/b/c.js"));
+        assert!(!is_vendored_or_generated("vendor.go"));
+        assert!(!is_listed_source("web/src/app.test.ts"));
+        assert!(is_listed_source("web/src/app.ts"));
     }
 
     #[test]

@@ -3,9 +3,12 @@
 
 use similar::{Algorithm, DiffTag};
 
+use std::collections::HashMap;
+
 use super::added_functions::only_adds_functions;
 use super::apply::{EditError, FileChange, PatchedFiles};
-use super::python_syntax;
+use super::languages::language_for;
+use super::syntax;
 
 /// Unchanged lines kept around each hunk of a key, as many as `git diff` shows.
 const CONTEXT: usize = 3;
@@ -17,7 +20,10 @@ const CONTEXT: usize = 3;
 /// places apart (two functions that share a line), as the `git diff` context of Agentless's
 /// normalized patches does.
 ///
-/// A Python file whose change only adds functions is keyed by its `-`/`+` lines alone, with
+/// A file in a language Swiss parses ([`crate::languages`]) is re-printed from its syntax tree;
+/// other text has its whitespace runs folded.
+///
+/// A parsed file whose change only adds functions is keyed by its `-`/`+` lines alone, with
 /// neither context nor `@@`, as SWE-Swiss's `normalize_patch` keeps only the lines of such a
 /// diff that start with `-` or `+` (`evaluation/agentless/util/postprocess_data.py`): the same
 /// new function put in two places is one candidate.
@@ -34,12 +40,10 @@ pub fn normalized_key(files: &PatchedFiles) -> Result<String, EditError> {
     for change in &changes {
         let before = normalize(&change.path, change.before.as_deref().unwrap_or(""));
         let after = normalize(&change.path, &change.after);
-        let shape =
-            if before.python && after.python && only_adds_functions(&before.lines, &after.lines) {
-                Shape::ChangedLinesOnly
-            } else {
-                Shape::Hunks
-            };
+        let shape = match (&before.functions, &after.functions) {
+            (Some(old), Some(new)) if only_adds_functions(old, new) => Shape::ChangedLinesOnly,
+            _ => Shape::Hunks,
+        };
         push_changed_lines(&mut key, &change.path, &before.lines, &after.lines, shape);
     }
     if key.is_empty() {
@@ -59,21 +63,18 @@ enum Shape {
 
 struct Normalized {
     lines: Vec<String>,
-    /// Re-printed from Python's syntax tree, not folded as plain text.
-    python: bool,
+    /// The file's functions when it was re-printed from its syntax tree, not folded as text.
+    functions: Option<HashMap<String, String>>,
 }
 
-/// The normalized lines of one file: Python re-printed from its tokens, other text (and Python
+/// The normalized lines of one file: code re-printed from its tokens, other text (and code
 /// that does not parse) with whitespace runs folded and blank lines dropped.
 fn normalize(path: &str, text: &str) -> Normalized {
-    let is_python = path.ends_with(".py") || path.ends_with(".pyi");
-    if is_python {
-        if let Some(lines) = python_syntax::normalized_lines(text) {
-            return Normalized {
-                lines,
-                python: true,
-            };
-        }
+    if let Some(code) = language_for(path).and_then(|language| syntax::normalized(language, text)) {
+        return Normalized {
+            lines: code.lines,
+            functions: Some(code.functions),
+        };
     }
     let lines = text
         .lines()
@@ -82,7 +83,7 @@ fn normalize(path: &str, text: &str) -> Normalized {
         .collect();
     Normalized {
         lines,
-        python: false,
+        functions: None,
     }
 }
 

@@ -1,36 +1,12 @@
 //! Python through tree-sitter: does a file parse, and its code re-printed without formatting,
 //! comments or docstrings (the normalized key of DESIGN 3.3 is built from the latter).
 
-use std::cell::RefCell;
+use tree_sitter::{Node, Tree};
 
-use tree_sitter::{Node, Parser, Tree};
-
-thread_local! {
-    // A Parser is not Sync and costs an allocation plus language setup; one per thread is enough
-    // because parsing never re-enters itself.
-    static PARSER: RefCell<Option<Parser>> = const { RefCell::new(None) };
-}
+use crate::languages::PYTHON;
 
 pub(crate) fn parse(src: &str) -> Option<Tree> {
-    PARSER.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let parser = match slot.as_mut() {
-            Some(parser) => parser,
-            None => {
-                let mut parser = Parser::new();
-                parser
-                    .set_language(&tree_sitter_python::LANGUAGE.into())
-                    .ok()?;
-                slot.insert(parser)
-            }
-        };
-        let tree = parser.parse(src, None);
-        if tree.is_none() {
-            // A failed parse can leave state behind that would leak into the next call.
-            parser.reset();
-        }
-        tree
-    })
+    crate::syntax::parse(&PYTHON, src)
 }
 
 /// Whether `src` is Python that tree-sitter parses without ERROR or MISSING nodes, and whose
@@ -255,16 +231,16 @@ impl<'s> Printer<'s> {
     /// Handles one node on the way down; returns whether to walk into its children.
     fn visit(&mut self, node: Node<'_>, block_depth: usize, docstrings: &mut Vec<usize>) -> bool {
         let kind = node.kind();
-        if kind == "comment" || docstrings.contains(&node.id()) {
+        if PYTHON.comments.contains(&kind) || docstrings.contains(&node.id()) {
             return false;
         }
-        if matches!(kind, "function_definition" | "class_definition") {
+        if PYTHON.functions.contains(&kind) || PYTHON.containers.contains(&kind) {
             if let Some(body) = node.child_by_field_name("body") {
                 docstrings.extend(docstring_of(body, self.src).map(|doc| doc.id()));
             }
         }
         // A string's inner pieces carry its exact spelling, which is code; keep it whole.
-        if kind == "string" {
+        if PYTHON.atoms.contains(&kind) {
             self.token(node, block_depth, false);
             return false;
         }

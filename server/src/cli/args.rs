@@ -126,6 +126,10 @@ pub struct FixArgs {
     /// The test command, run with `sh -c` from the repository root. [default: detected]
     #[arg(long = "test-cmd", value_name = "COMMAND")]
     pub test_cmd: Option<String>,
+    /// How to read the test output (test.format): pytest, cargo-test, go-test-json, jest-json,
+    /// vitest-json, junit-xml, exit-code… [default: inferred from the command]
+    #[arg(long = "test-format", value_name = "FORMAT")]
+    pub test_format: Option<String>,
     #[arg(long, value_name = "SECS", help = with_default(
         "Seconds one test run may take.",
         "test.timeout_secs"
@@ -187,6 +191,7 @@ impl FixArgs {
         o.sandbox.kind = self.sandbox.clone();
         o.sandbox.image = self.image.clone();
         o.test.command = self.test_cmd.clone();
+        o.test.format = self.test_format.clone();
         o.test.timeout_secs = self.test_timeout;
         o.job.timeout_secs = self.timeout;
         o.selection.compat = self.selection_compat.clone();

@@ -111,6 +111,7 @@ fn test_options(s: &Settings) -> TestOptions {
     TestOptions {
         command: s.test_command.clone(),
         format: s.test_format.as_ref().map(serde_name),
+        junit_xml: s.test_junit_xml.clone(),
         timeout_secs: Some(s.test_timeout.as_secs()),
         python: Some(s.python.clone()),
         env: Some(s.test_env.iter().cloned().collect()),

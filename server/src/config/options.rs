@@ -143,11 +143,15 @@ pub struct SandboxOptions {
 pub struct TestOptions {
     /// The test command, run with `sh -c` from the repository root; detected when unset.
     pub command: Option<String>,
-    /// How to read the test output: `pytest`, `cargo-test`, `exit-code`, `django`, `sympy`,
-    /// `unittest`, or one of the `swebench-*` readings of pytest; inferred from the command when
-    /// unset.
+    /// How to read the test output: `pytest`, `cargo-test`, `go-test-json`, `jest-json`,
+    /// `vitest-json`, `junit-xml`, `exit-code`, `django`, `sympy`, `unittest`, or one of the
+    /// `swebench-*` readings of pytest; inferred from the runner the command names when unset.
     #[schemars(schema_with = "format_schema")]
     pub format: Option<String>,
+    /// JUnit XML report files to read once the test command has run, as a glob relative to the
+    /// repository root (`target/surefire-reports/*.xml`); setting it reads the results from
+    /// them (`junit-xml`) unless test.format says otherwise.
+    pub junit_xml: Option<String>,
     /// Timeout of one test run, in seconds.
     #[schemars(range(min = 1))]
     pub timeout_secs: Option<u64>,
@@ -512,7 +516,7 @@ merged_field_by_field! {
         pass_env,
         allow_unconfined,
     }
-    TestOptions { command, format, timeout_secs, python, env }
+    TestOptions { command, format, junit_xml, timeout_secs, python, env }
     ReproductionOptions { enabled, samples, command, file }
     VerificationOptions { exclude_tests }
     SelectionOptions { compat }

@@ -10,6 +10,7 @@ use super::options::{
 use super::secret::Secret;
 use crate::backend::BackendConfig;
 use crate::engine::selection::Compat;
+use crate::sandbox::reports::ReportGlob;
 use crate::verify::test_results::OutputFormat;
 
 /// The default issue size budget in characters: roughly 6,000 tokens, a fraction of the repair
@@ -54,6 +55,8 @@ pub struct Settings {
     pub allow_unconfined: bool,
     pub test_command: Option<String>,
     pub test_format: Option<OutputFormat>,
+    /// `test.junit_xml`: the report glob, checked when read.
+    pub test_junit_xml: Option<String>,
     pub test_timeout: Duration,
     pub python: String,
     pub test_env: Vec<(String, String)>,
@@ -178,6 +181,7 @@ impl Default for Settings {
             allow_unconfined: false,
             test_command: None,
             test_format: None,
+            test_junit_xml: None,
             test_timeout: Duration::from_secs(900),
             python: "python3".to_owned(),
             test_env: Vec::new(),
@@ -425,6 +429,13 @@ impl Settings {
                 ),
             })?);
         }
+        if let Some(glob) = o.junit_xml.as_ref().filter(|g| !g.trim().is_empty()) {
+            ReportGlob::new(glob).map_err(|reason| SettingsError {
+                name: "test.junit_xml",
+                reason,
+            })?;
+            self.test_junit_xml = Some(glob.clone());
+        }
         self.test_timeout = Duration::from_secs(positive(
             "test.timeout_secs",
             o.timeout_secs.unwrap_or(self.test_timeout.as_secs()) as usize,
@@ -664,6 +675,27 @@ mod tests {
             let err = Settings::resolve(&o).unwrap_err();
             assert_eq!(err.name, "reproduction.file", "{outside}");
         }
+    }
+
+    #[test]
+    fn the_junit_report_glob_is_checked_when_read() {
+        let mut o = Options::default();
+        o.test.junit_xml = Some("target/surefire-reports/*.xml".into());
+        o.test.format = Some("go-test-json".into());
+        let s = Settings::resolve(&o).unwrap();
+        assert_eq!(
+            s.test_junit_xml.as_deref(),
+            Some("target/surefire-reports/*.xml")
+        );
+        assert_eq!(s.test_format, Some(OutputFormat::GoTestJson));
+        for bad in ["../reports/*.xml", "/abs/*.xml", "reports/[x"] {
+            o.test.junit_xml = Some(bad.into());
+            let err = Settings::resolve(&o).unwrap_err();
+            assert_eq!(err.name, "test.junit_xml", "{bad}");
+            assert!(err.to_string().contains(bad), "{err}");
+        }
+        o.test.junit_xml = Some(" ".into());
+        assert_eq!(Settings::resolve(&o).unwrap().test_junit_xml, None);
     }
 
     #[test]

@@ -125,7 +125,7 @@ fn with_directives(test: &TestCommand, directives: &[String]) -> TestCommand {
     }
     TestCommand {
         command,
-        format: test.format,
+        ..test.clone()
     }
 }
 
@@ -201,6 +201,7 @@ mod tests {
         let test = TestCommand {
             command: "pytest -rA".into(),
             format: OutputFormat::Pytest,
+            junit_xml: None,
         };
         let with = with_directives(&test, &["tests/test_a.py".into(), "it's.py".into()]);
         assert_eq!(with.command, "pytest -rA tests/test_a.py 'it'\\''s.py'");

@@ -283,7 +283,11 @@ pub async fn verify_unverified(
         .await
         .map_err(|e| e.to_string())?;
     let plan = TestPlan {
-        test: crate::verify::test_command::from_setting(&command, settings.test_format),
+        test: crate::verify::test_command::from_setting(
+            &command,
+            settings.test_format,
+            settings.test_junit_xml.as_deref(),
+        ),
         timeout: settings.test_timeout,
         python: settings.python.clone(),
         env: settings.test_env.clone(),

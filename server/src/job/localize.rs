@@ -9,7 +9,7 @@ use super::record::{IrrelevantFolders, LocalizationRecord};
 use super::retrieve::retrieve;
 use crate::backend::{BackendError, Sample, Usage};
 use crate::engine::contexts::{combine, is_irrelevant, parse_irrelevant_folders, repair_contexts};
-use crate::engine::localize::{is_source_file, is_test_file, parse_localization, vote_files};
+use crate::engine::localize::{is_listed_source, is_source_file, parse_localization, vote_files};
 use crate::engine::structure_fit::fit_structure;
 use crate::prompts::PromptKind;
 
@@ -20,7 +20,7 @@ pub(super) async fn localize(
     let sources: Vec<&str> = ctx
         .snapshot
         .paths()
-        .filter(|p| is_source_file(p) && !is_test_file(p))
+        .filter(|p| is_listed_source(p))
         .collect();
     let (prompt, irrelevant_prompt) = prompts(ctx, &sources);
     let total = ctx.settings.localize_samples;

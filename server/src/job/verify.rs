@@ -17,6 +17,7 @@ use super::regression_tests::{apply, select_excluded, Exclusion};
 use super::reproduce::{reproduction_test, ReproductionReport, ReproductionSetup};
 use super::sandbox_choice::create_sandbox;
 use crate::config::{SandboxChoice, Settings};
+use crate::engine::apply::FileSource;
 use crate::engine::apply::PatchedFiles;
 use crate::engine::snapshot::RepoSnapshot;
 use crate::sandbox::{Sandbox, SandboxError};
@@ -91,10 +92,19 @@ pub(super) fn planned_test(ctx: &JobContext) -> Result<Option<TestCommand>, Veri
 /// runs with `test.python`, so the tests see the project's venv like the reproduction scripts do.
 pub fn test_command(settings: &Settings, snapshot: &RepoSnapshot) -> Option<TestCommand> {
     match &settings.test_command {
-        Some(command) => Some(from_setting(command, settings.test_format)),
+        Some(command) => Some(from_setting(
+            command,
+            settings.test_format,
+            settings.test_junit_xml.as_deref(),
+        )),
         None => {
-            let paths: Vec<&str> = snapshot.paths().collect();
-            detect(&paths).map(|test| with_interpreter(test, DETECTED_PYTHON, &settings.python))
+            let read = |path: &str| snapshot.read(path).map(|text| text.to_string());
+            let mut test = detect(snapshot.paths(), read)?;
+            // A glob of the user's names where the detected build writes its reports.
+            if let Some(glob) = &settings.test_junit_xml {
+                test.junit_xml = Some(glob.clone());
+            }
+            Some(with_interpreter(test, DETECTED_PYTHON, &settings.python))
         }
     }
 }

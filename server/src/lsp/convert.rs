@@ -2,11 +2,9 @@
 //! stay "convert in, one engine call, convert out" and the engine never sees a protocol type.
 
 use std::collections::HashMap;
-use std::ops::Range as ByteRange;
 use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
-use similar::TextDiff;
 use tower_lsp_server::lsp_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeDescription, Command, CreateFile,
     CreateFileOptions, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity,
@@ -18,6 +16,7 @@ use tower_lsp_server::UriExt;
 
 use super::protocol::{DiagnosticData, CODE_LOCALIZED, CODE_WINNER, DIAGNOSTIC_SOURCE};
 use crate::engine::apply::FileChange;
+use crate::engine::hunks::{file_hunks, Hunk};
 use crate::engine::issue::Issue;
 use crate::job::confidence::Confidence;
 use crate::job::report::FixReport;
@@ -140,40 +139,7 @@ pub fn file_uri(root: &Path, relative: &str) -> Option<Uri> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Hunks: the changed regions of one file, in the coordinates of its text before the patch.
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Hunk {
-    /// Whole lines of the text before the patch; empty for a pure insertion.
-    pub old: ByteRange<usize>,
-    pub old_text: String,
-    pub new_text: String,
-}
-
-/// Line-level hunks without context: the smallest edits an editor can apply and undo, and the
-/// regions a winner's diagnostics cover.
-pub fn hunks(before: &str, after: &str) -> Vec<Hunk> {
-    let diff = TextDiff::from_lines(before, after);
-    let old_lines = LineIndex::new(before);
-    let new_lines = LineIndex::new(after);
-    diff.grouped_ops(0)
-        .into_iter()
-        .filter_map(|group| {
-            let first = group.first()?;
-            let last = group.last()?;
-            let old = old_lines.line_start(first.old_range().start)
-                ..old_lines.line_start(last.old_range().end);
-            let new = new_lines.line_start(first.new_range().start)
-                ..new_lines.line_start(last.new_range().end);
-            Some(Hunk {
-                old_text: before[old.clone()].to_owned(),
-                new_text: after[new].to_owned(),
-                old,
-            })
-        })
-        .filter(|h| h.old_text != h.new_text)
-        .collect()
-}
+// Hunks (the engine cuts them: crate::engine::hunks) as ranges of the text before the patch.
 
 /// The range a hunk's diagnostic covers: its old lines, or for an insertion the line it goes
 /// before (the last line when it goes at the end), so there is always something to hover.
@@ -239,7 +205,7 @@ pub fn workspace_edit(
     let edits_of = |target: &EditTarget<'_>| -> Vec<TextEdit> {
         let before = target.change.before.as_deref().unwrap_or("");
         let index = LineIndex::new(before);
-        hunks(before, &target.change.after)
+        file_hunks(target.change)
             .into_iter()
             .map(|h| {
                 TextEdit::new(
@@ -351,27 +317,44 @@ pub fn localized_diagnostic(job: &str, link: &IssueLink, rank: usize, total: usi
         DiagnosticData {
             job: job.to_owned(),
             candidate: None,
+            hunk: None,
         },
     )
 }
 
-/// One diagnostic per hunk of the winning patch in `change`.
+/// One diagnostic per hunk of the winning patch in `change`; `first_hunk` is the number of its
+/// first hunk among the candidate's (crate::engine::hunks), which `data.hunk` carries.
+/// What every hunk diagnostic of a job's winner says about it.
+pub struct WinnerLabel<'a> {
+    pub job: &'a str,
+    pub link: &'a IssueLink,
+    pub candidate: u32,
+    pub score: f64,
+    pub votes: usize,
+    pub confidence: Option<&'a Confidence>,
+}
+
 pub fn winner_diagnostics(
-    job: &str,
-    link: &IssueLink,
-    candidate: u32,
-    score: f64,
-    votes: usize,
-    confidence: Option<&Confidence>,
+    label: &WinnerLabel<'_>,
     change: &FileChange,
+    first_hunk: usize,
 ) -> Vec<Diagnostic> {
+    let WinnerLabel {
+        job,
+        link,
+        candidate,
+        score,
+        votes,
+        confidence,
+    } = *label;
     let confidence = confidence
         .map(|c| format!("; {}", c.short()))
         .unwrap_or_default();
     let before = change.before.as_deref().unwrap_or("");
-    hunks(before, &change.after)
+    file_hunks(change)
         .iter()
-        .map(|hunk| {
+        .enumerate()
+        .map(|(i, hunk)| {
             swiss_diagnostic(
                 hunk_range(before, hunk),
                 CODE_WINNER,
@@ -383,6 +366,7 @@ pub fn winner_diagnostics(
                 DiagnosticData {
                     job: job.to_owned(),
                     candidate: Some(candidate),
+                    hunk: Some(first_hunk + i),
                 },
             )
         })
@@ -404,7 +388,7 @@ pub fn diagnostic_covers(diagnostic: &Diagnostic, position: Position) -> bool {
 /// The hunk of `change` whose diagnostic covers `position`.
 pub fn hunk_at(change: &FileChange, position: Position) -> Option<Hunk> {
     let before = change.before.as_deref().unwrap_or("");
-    hunks(before, &change.after)
+    file_hunks(change)
         .into_iter()
         .find(|hunk| contains(&hunk_range(before, hunk), position))
 }
@@ -686,15 +670,14 @@ mod tests {
     }
 
     #[test]
-    fn hunks_are_whole_lines_without_context() {
+    fn a_hunk_diagnostic_covers_its_lines_and_an_insertion_the_line_before() {
         let before = "a\nb\nc\nd\n";
-        let after = "a\nB\nc\nd\ne\n";
-        let hunks = hunks(before, after);
+        let hunks = file_hunks(&FileChange {
+            path: "m.py".into(),
+            before: Some(Arc::from(before)),
+            after: "a\nB\nc\nd\ne\n".into(),
+        });
         assert_eq!(hunks.len(), 2);
-        assert_eq!(
-            (hunks[0].old_text.as_str(), hunks[0].new_text.as_str()),
-            ("b\n", "B\n")
-        );
         assert_eq!(hunks[1].old, before.len()..before.len());
         assert_eq!(
             hunk_range(before, &hunks[0]),

@@ -18,6 +18,7 @@ use super::jobs::{Job, JobState};
 use super::progress::JobProgress;
 use super::protocol::Ending;
 use super::session::Session;
+use crate::engine::hunks::file_hunks;
 use crate::job::confidence::Confidence;
 use crate::job::report::FixReport;
 use crate::job::{
@@ -190,16 +191,25 @@ fn winner_diagnostics(
     ranked: (f64, usize),
     confidence: Option<&Confidence>,
 ) -> HashMap<Uri, Vec<Diagnostic>> {
+    let label = convert::WinnerLabel {
+        job: &job.id,
+        link: &job.link,
+        candidate: winner.id,
+        score: ranked.0,
+        votes: ranked.1,
+        confidence,
+    };
     let mut by_file: HashMap<Uri, Vec<_>> = HashMap::new();
+    // Hunks are numbered across the files, in the order the engine cuts them.
+    let mut first_hunk = 0;
     for change in &winner.files.changes {
         if let Some(uri) = convert::file_uri(&job.root, &change.path) {
             by_file
                 .entry(uri)
                 .or_default()
-                .extend(convert::winner_diagnostics(
-                    &job.id, &job.link, winner.id, ranked.0, ranked.1, confidence, change,
-                ));
+                .extend(convert::winner_diagnostics(&label, change, first_hunk));
         }
+        first_hunk += file_hunks(change).len();
     }
     by_file
 }

@@ -16,14 +16,16 @@ pub const APPLY_CANDIDATE: &str = "swiss.applyCandidate";
 pub const CANDIDATES: &str = "swiss.candidates";
 pub const SHOW_DIFF: &str = "swiss.showDiff";
 pub const DISMISS: &str = "swiss.dismiss";
+pub const CANDIDATE_TEXT: &str = "swiss.candidateText";
 
-pub const COMMANDS: [&str; 6] = [
+pub const COMMANDS: [&str; 7] = [
     FIX_ISSUE,
     CANCEL,
     APPLY_CANDIDATE,
     CANDIDATES,
     SHOW_DIFF,
     DISMISS,
+    CANDIDATE_TEXT,
 ];
 
 /// Standard since LSP 3.15, but tower-lsp-server has no handler for it, so it is registered as a
@@ -122,6 +124,36 @@ pub struct CandidateArgs {
     pub candidate: Option<u32>,
 }
 
+/// `swiss.applyCandidate`: the winner when `candidate` is left out, and only the hunks numbered
+/// in `hunks` (crate::engine::hunks's order) when it is given.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyArgs {
+    pub job: String,
+    pub candidate: Option<u32>,
+    pub hunks: Option<Vec<usize>>,
+}
+
+/// `swiss.candidateText`: one file as a candidate leaves it, by repository-relative path.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CandidateTextArgs {
+    pub job: String,
+    pub candidate: u32,
+    pub path: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CandidateTextResult {
+    pub path: String,
+    /// The file with the candidate applied; `null` when it does not exist then.
+    pub text: Option<String>,
+    /// The file as the job read it; `null` when it did not exist.
+    pub original: Option<String>,
+    /// Whether the candidate changes this file.
+    pub changed: bool,
+}
+
 #[derive(Debug, Serialize)]
 pub struct ShowDiffResult {
     pub uri: String,
@@ -135,6 +167,9 @@ pub struct DiagnosticData {
     /// Set on the hunks of a winner.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidate: Option<u32>,
+    /// Set on the hunks of a winner: the hunk's number, for `swiss.applyCandidate {hunks}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hunk: Option<usize>,
 }
 
 /// Reads the single argument object of a command, naming the command and the expected shape

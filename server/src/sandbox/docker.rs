@@ -23,8 +23,8 @@ use bollard::errors::Error as DockerError;
 use bollard::models::{ContainerConfig, ContainerCreateBody, HostConfig, HostConfigLogConfig};
 use bollard::query_parameters::{
     AttachContainerOptionsBuilder, CommitContainerOptionsBuilder, CreateContainerOptions,
-    RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder, UploadToContainerOptionsBuilder,
-    WaitContainerOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+    UploadToContainerOptionsBuilder, WaitContainerOptionsBuilder,
 };
 use bollard::{body_full, Docker};
 use futures::future::BoxFuture;
@@ -32,6 +32,7 @@ use futures::{FutureExt, StreamExt};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::reports::{collect_tar, ReportFile, ReportGlob};
 use super::{
     relative_path, BaseFile, Capture, RunOutput, RunSpec, Sandbox, SandboxError,
     DEFAULT_OUTPUT_LIMIT,
@@ -340,14 +341,57 @@ impl DockerSandbox {
                 .await;
         }
         let (stdout, stderr, truncated) = reader.finish().await;
+        let (reports, reports_truncated) = self.read_reports(id, spec).await?;
         Ok(RunOutput {
             exit_code,
             timed_out,
             stdout,
             stderr,
-            truncated,
+            truncated: truncated || reports_truncated,
             duration,
+            root: Some(self.limits.workdir.clone()),
+            reports,
         })
+    }
+
+    /// The report files the spec asks for, copied out of the stopped container (the engine
+    /// sends a folder as a tar archive) before it is removed. A folder the run never made holds
+    /// no report.
+    async fn read_reports(
+        &self,
+        id: &str,
+        spec: &RunSpec,
+    ) -> Result<(Vec<ReportFile>, bool), SandboxError> {
+        let Some(glob) = &spec.reports else {
+            return Ok((Vec::new(), false));
+        };
+        let glob = ReportGlob::new(glob).map_err(SandboxError::Run)?;
+        let workdir = self.limits.workdir.trim_end_matches('/');
+        let folder = match glob.base() {
+            "" => workdir.to_owned(),
+            base => format!("{workdir}/{base}"),
+        };
+        let options = DownloadFromContainerOptionsBuilder::default()
+            .path(&folder)
+            .build();
+        let mut stream = self.docker.download_from_container(id, Some(options));
+        // The archive holds whatever else the folder has: bounded apart from the reports' cap.
+        let mut archive = Capture::new(self.limits.output_limit.saturating_mul(4));
+        while let Some(chunk) = stream.next().await {
+            match chunk {
+                Ok(bytes) => archive.push(&bytes),
+                Err(DockerError::DockerResponseServerError {
+                    status_code: 404, ..
+                }) => return Ok((Vec::new(), false)),
+                Err(e) => {
+                    return Err(SandboxError::Run(format!(
+                        "failed to copy the report files out of the run container: {e}"
+                    )))
+                }
+            }
+        }
+        let (reports, truncated) = collect_tar(archive.bytes(), &glob, self.limits.output_limit);
+        Ok((reports, truncated || archive.truncated()))
     }
 
     async fn remove_job_image(&self) {

@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::confine::{ConfineSettings, Confinement, Confiner, RunGuard, RunPaths};
+use super::reports::{collect_local, ReportFile, ReportGlob};
 use super::run_marker;
 use super::{
     relative_path, BaseFile, Capture, RunOutput, RunSpec, Sandbox, SandboxError,
@@ -303,17 +304,38 @@ impl LocalSandbox {
         let (stderr, stderr_truncated) = stderr.finish().await;
         // Removing the run's cgroup waits for its last processes to be reaped: off the workers.
         let _ = tokio::task::spawn_blocking(move || drop(guard)).await;
-        match ending {
-            Ending::Cancelled => Err(SandboxError::Cancelled),
-            _ => Ok(RunOutput {
-                exit_code,
-                timed_out: matches!(ending, Ending::TimedOut),
-                stdout,
-                stderr,
-                truncated: stdout_truncated || stderr_truncated,
-                duration,
-            }),
+        if matches!(ending, Ending::Cancelled) {
+            return Err(SandboxError::Cancelled);
         }
+        let (reports, reports_truncated) = self.read_reports(&paths.run, spec).await?;
+        Ok(RunOutput {
+            exit_code,
+            timed_out: matches!(ending, Ending::TimedOut),
+            stdout,
+            stderr,
+            truncated: stdout_truncated || stderr_truncated || reports_truncated,
+            duration,
+            root: Some(paths.run.to_string_lossy().into_owned()),
+            reports,
+        })
+    }
+}
+
+impl LocalSandbox {
+    /// The report files the spec asks for, read from the run's copy before it is removed.
+    async fn read_reports(
+        &self,
+        run: &Path,
+        spec: &RunSpec,
+    ) -> Result<(Vec<ReportFile>, bool), SandboxError> {
+        let Some(glob) = &spec.reports else {
+            return Ok((Vec::new(), false));
+        };
+        let glob = ReportGlob::new(glob).map_err(SandboxError::Run)?;
+        let (run, limit) = (run.to_path_buf(), self.output_limit);
+        tokio::task::spawn_blocking(move || collect_local(&run, &glob, limit))
+            .await
+            .map_err(|e| SandboxError::Run(format!("failed to read the report files: {e}")))
     }
 }
 

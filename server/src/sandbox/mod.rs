@@ -6,6 +6,7 @@ pub mod confine;
 pub mod docker;
 pub mod leftovers;
 pub mod local;
+pub mod reports;
 pub mod run_marker;
 
 use std::path::{Component, Path, PathBuf};
@@ -26,6 +27,9 @@ pub struct RunSpec {
     pub files: Vec<(String, Option<Arc<str>>)>,
     pub env: Vec<(String, String)>,
     pub timeout: Duration,
+    /// Report files to read from the run's copy once the command has ended: a glob relative to
+    /// the repository root (`reports::ReportGlob`).
+    pub reports: Option<String>,
 }
 
 /// How a run ended. Output is capped (`output_limit` bytes each); `truncated` says so.
@@ -39,6 +43,14 @@ pub struct RunOutput {
     pub truncated: bool,
     #[serde(with = "duration_secs")]
     pub duration: Duration,
+    /// The repository root as the command saw it (the run's copy): runners that print absolute
+    /// paths are read relative to it.
+    #[serde(skip)]
+    pub root: Option<String>,
+    /// The files `RunSpec::reports` matched, within the output cap; `truncated` says when one
+    /// was left out.
+    #[serde(skip)]
+    pub reports: Vec<reports::ReportFile>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +136,10 @@ impl Capture {
 
     pub(crate) fn truncated(&self) -> bool {
         self.truncated
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 
     /// Lossy: a test may print anything, and the cap may cut a character in two.

@@ -2,6 +2,9 @@
 //! set, model-written reproduction tests, and each unique candidate's test results.
 
 pub mod django_log;
+pub mod go_test_json;
+pub mod jest_json;
+pub mod junit_xml;
 pub mod reproduction;
 pub mod reproduction_program;
 pub mod run_failure;

@@ -101,6 +101,11 @@ fn runner_failure(
     lines: &[&str],
 ) -> Option<(String, String)> {
     let pytest = format.is_pytest();
+    let quoted = telling_line(lines).map_or(String::new(), |l| format!(": {l}"));
+    let ended = |code: Option<i32>| match code {
+        Some(code) => format!("exited with status {code}"),
+        None => "was killed".to_owned(),
+    };
     match (format, code) {
         (_, Some(PYTEST_USAGE_ERROR)) if pytest => Some((
             format!(
@@ -124,18 +129,18 @@ fn runner_failure(
             | OutputFormat::SwebenchPytestOptions
             | OutputFormat::SwebenchPytestV2
             | OutputFormat::SwebenchMatplotlib
-            | OutputFormat::SwebenchSeaborn,
+            | OutputFormat::SwebenchSeaborn
+            | OutputFormat::GoTestJson
+            | OutputFormat::JestJson
+            | OutputFormat::VitestJson,
             _,
         ) => Some((
-            format!(
-                "the test command {} and reported no test result{}",
-                match code {
-                    Some(code) => format!("exited with status {code}"),
-                    None => "was killed".to_owned(),
-                },
-                telling_line(lines).map_or(String::new(), |l| format!(": {l}"))
-            ),
+            format!("the test command {} and reported no test result{quoted}", ended(code)),
             "check that test.command runs the project's tests (verification.baseline.output_tail in --json shows its output)".to_owned(),
+        )),
+        (OutputFormat::JunitXml, _) => Some((
+            format!("the test command {} and left no JUnit XML report with a test case{quoted}", ended(code)),
+            "check that test.junit_xml matches the report files the command writes, relative to the repository root".to_owned(),
         )),
         // An exit-code runner reports nothing but its status: a plain failure is a failing suite.
         (OutputFormat::ExitCode, _) => None,
@@ -267,6 +272,8 @@ mod tests {
             stderr: stderr.to_owned(),
             truncated: false,
             duration: Duration::ZERO,
+            root: None,
+            reports: Vec::new(),
         }
     }
 

@@ -10,70 +10,175 @@ pub const PYTEST_COMMAND: &str = "python3 -m pytest -rA -v -p no:cacheprovider";
 /// `--no-fail-fast`: one failing test binary must not hide the results of the others.
 pub const CARGO_COMMAND: &str = "cargo test --no-fail-fast";
 
+/// `-json`: one event a line, read per test (go_test_json.rs).
+pub const GO_COMMAND: &str = "go test -json ./...";
+
+/// The runners a repository installs under `node_modules`: no `npx`, which would try the
+/// network for a runner that is missing.
+pub const JEST_COMMAND: &str = "node_modules/.bin/jest --json";
+pub const VITEST_COMMAND: &str = "node_modules/.bin/vitest run --reporter=json";
+
+pub const MAVEN_COMMAND: &str = "mvn -q test";
+/// Surefire's reports of one module, and of every module of a multi-module build.
+pub const SUREFIRE_REPORTS: &str = "target/surefire-reports/*.xml";
+pub const SUREFIRE_REPORTS_ALL: &str = "**/target/surefire-reports/*.xml";
+
+/// `--continue`: one failing project must not hide the results of the others.
+pub const GRADLE_COMMAND: &str = "gradle test --continue";
+pub const GRADLE_WRAPPER_COMMAND: &str = "./gradlew test --continue";
+pub const GRADLE_REPORTS: &str = "build/test-results/test/*.xml";
+pub const GRADLE_REPORTS_ALL: &str = "**/build/test-results/test/*.xml";
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TestCommand {
     /// Run with `sh -c` from the repository root.
     pub command: String,
     pub format: OutputFormat,
+    /// The JUnit XML reports to read after the command, a glob relative to the repository root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub junit_xml: Option<String>,
 }
 
-/// Guesses the test command from the repository's tracked paths (relative, `/`-separated).
-///
-/// Python wins outright only when it is plainly a pytest project: test files and a pytest
-/// configuration or `conftest.py` at the root. Otherwise a root `Cargo.toml` means cargo, since
-/// Rust projects often carry Python helper scripts; then any Python file with one pytest signal
-/// (a config file at the root, a `conftest.py`, a `test_*.py` or `*_test.py`) means pytest.
-pub fn detect<I, S>(paths: I) -> Option<TestCommand>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<str>,
-{
-    let mut python = false;
-    let mut python_tests = false;
-    let mut root_pytest_signal = false;
-    let mut cargo = false;
-    for path in paths {
-        let path = path.as_ref();
-        let path = path.strip_prefix("./").unwrap_or(path);
-        let (dir, file) = match path.rsplit_once('/') {
-            Some((dir, file)) => (Some(dir), file),
-            None => (None, path),
-        };
-        let at_root = dir.is_none();
-        if file.ends_with(".py") {
-            python = true;
-        }
-        if is_python_test_file(file) {
-            python_tests = true;
-        }
-        if at_root
-            && matches!(
-                file,
-                "pytest.ini" | "pyproject.toml" | "setup.cfg" | "tox.ini" | "conftest.py"
-            )
-        {
-            root_pytest_signal = true;
-        }
-        if at_root && file == "Cargo.toml" {
-            cargo = true;
+impl TestCommand {
+    fn new(command: &str, format: OutputFormat) -> TestCommand {
+        TestCommand {
+            command: command.to_owned(),
+            format,
+            junit_xml: None,
         }
     }
-    let pytest = TestCommand {
-        command: PYTEST_COMMAND.to_owned(),
-        format: OutputFormat::Pytest,
-    };
-    if python_tests && root_pytest_signal {
-        Some(pytest)
-    } else if cargo {
-        Some(TestCommand {
-            command: CARGO_COMMAND.to_owned(),
-            format: OutputFormat::CargoTest,
-        })
-    } else if python && (python_tests || root_pytest_signal) {
-        Some(pytest)
+
+    fn with_reports(command: &str, reports: &str) -> TestCommand {
+        TestCommand {
+            junit_xml: Some(reports.to_owned()),
+            ..TestCommand::new(command, OutputFormat::JunitXml)
+        }
+    }
+}
+
+/// What the tracked paths say about the repository's test runners.
+#[derive(Default)]
+struct Signals {
+    python: bool,
+    python_tests: bool,
+    root_pytest_signal: bool,
+    cargo: bool,
+    go: bool,
+    package_json: bool,
+    maven: bool,
+    maven_modules: bool,
+    gradle: bool,
+    gradle_projects: bool,
+    gradle_wrapper: bool,
+}
+
+impl Signals {
+    fn read<S: AsRef<str>>(paths: impl IntoIterator<Item = S>) -> Signals {
+        let mut signals = Signals::default();
+        for path in paths {
+            let path = path.as_ref();
+            let path = path.strip_prefix("./").unwrap_or(path);
+            let (dir, file) = match path.rsplit_once('/') {
+                Some((dir, file)) => (Some(dir), file),
+                None => (None, path),
+            };
+            signals.python |= file.ends_with(".py");
+            signals.python_tests |= is_python_test_file(file);
+            let gradle_build = matches!(file, "build.gradle" | "build.gradle.kts");
+            if dir.is_some() {
+                signals.maven_modules |= file == "pom.xml";
+                signals.gradle_projects |= gradle_build;
+                continue;
+            }
+            signals.root_pytest_signal |= matches!(
+                file,
+                "pytest.ini" | "pyproject.toml" | "setup.cfg" | "tox.ini" | "conftest.py"
+            );
+            signals.cargo |= file == "Cargo.toml";
+            signals.go |= file == "go.mod";
+            signals.package_json |= file == "package.json";
+            signals.maven |= file == "pom.xml";
+            signals.gradle |= gradle_build;
+            signals.gradle_wrapper |= file == "gradlew";
+        }
+        signals
+    }
+}
+
+/// Guesses the test command from the repository's tracked paths (relative, `/`-separated) and,
+/// for `package.json`, its text (`read` gives a tracked file's text).
+///
+/// Python wins outright only when it is plainly a pytest project: test files and a pytest
+/// configuration or `conftest.py` at the root. Otherwise a root manifest decides, in this order,
+/// since projects often carry helper scripts in other languages: `Cargo.toml` (cargo), `go.mod`
+/// (`go test -json`), a `package.json` whose test script runs jest or vitest (that runner with
+/// its JSON report), `pom.xml` (Maven, Surefire's reports), `build.gradle(.kts)` (Gradle, its
+/// reports). Then any Python file with one pytest signal (a config file at the root, a
+/// `conftest.py`, a `test_*.py` or `*_test.py`) means pytest.
+pub fn detect<S: AsRef<str>>(
+    paths: impl IntoIterator<Item = S>,
+    read: impl Fn(&str) -> Option<String>,
+) -> Option<TestCommand> {
+    let s = Signals::read(paths);
+    let pytest = || TestCommand::new(PYTEST_COMMAND, OutputFormat::Pytest);
+    if s.python_tests && s.root_pytest_signal {
+        return Some(pytest());
+    }
+    if s.cargo {
+        return Some(TestCommand::new(CARGO_COMMAND, OutputFormat::CargoTest));
+    }
+    if s.go {
+        return Some(TestCommand::new(GO_COMMAND, OutputFormat::GoTestJson));
+    }
+    if let Some(node) = s
+        .package_json
+        .then(|| read("package.json"))
+        .flatten()
+        .and_then(|text| node_runner(&text))
+    {
+        return Some(node);
+    }
+    if s.maven {
+        let reports = if s.maven_modules {
+            SUREFIRE_REPORTS_ALL
+        } else {
+            SUREFIRE_REPORTS
+        };
+        return Some(TestCommand::with_reports(MAVEN_COMMAND, reports));
+    }
+    if s.gradle {
+        let command = if s.gradle_wrapper {
+            GRADLE_WRAPPER_COMMAND
+        } else {
+            GRADLE_COMMAND
+        };
+        let reports = if s.gradle_projects {
+            GRADLE_REPORTS_ALL
+        } else {
+            GRADLE_REPORTS
+        };
+        return Some(TestCommand::with_reports(command, reports));
+    }
+    (s.python && (s.python_tests || s.root_pytest_signal)).then(pytest)
+}
+
+/// The runner `package.json`'s test script names, run with its JSON report.
+fn node_runner(package_json: &str) -> Option<TestCommand> {
+    let manifest: serde_json::Value = serde_json::from_str(package_json).ok()?;
+    let script = manifest.get("scripts")?.get("test")?.as_str()?;
+    let programs: Vec<&str> = script.split_whitespace().map(program).collect();
+    if programs.contains(&"vitest") {
+        Some(TestCommand::new(VITEST_COMMAND, OutputFormat::VitestJson))
+    } else if programs.contains(&"jest") {
+        Some(TestCommand::new(JEST_COMMAND, OutputFormat::JestJson))
     } else {
         None
     }
+}
+
+/// A command word's program name: `node_modules/.bin/vitest` → `vitest`.
+fn program(word: &str) -> &str {
+    word.rsplit('/').next().unwrap_or(word)
 }
 
 /// `conftest.py` holds fixtures rather than tests, but only a pytest suite has one.
@@ -83,19 +188,48 @@ fn is_python_test_file(file: &str) -> bool {
         || (file.ends_with("_test.py") && file.len() > "_test.py".len())
 }
 
-/// The test command the user configured; without an explicit format, the format is read off
-/// the command.
-pub fn from_setting(command: &str, format: Option<OutputFormat>) -> TestCommand {
+/// The test command the user configured. Without an explicit format, a `test.junit_xml` glob
+/// means JUnit XML, else the format is read off the command; a Maven or Gradle command read as
+/// JUnit XML without a glob reads the build tool's own report folder.
+pub fn from_setting(
+    command: &str,
+    format: Option<OutputFormat>,
+    junit_xml: Option<&str>,
+) -> TestCommand {
+    let format = match (format, junit_xml) {
+        (Some(format), _) => format,
+        (None, Some(_)) => OutputFormat::JunitXml,
+        (None, None) => infer_format(command),
+    };
+    let junit_xml = junit_xml
+        .map(str::to_owned)
+        .or_else(|| (format == OutputFormat::JunitXml).then(|| default_reports(command))?);
     TestCommand {
         command: command.to_owned(),
-        format: format.unwrap_or_else(|| infer_format(command)),
+        format,
+        junit_xml,
+    }
+}
+
+/// Where the build tool a command runs writes its JUnit XML reports, in any module.
+fn default_reports(command: &str) -> Option<String> {
+    let programs: Vec<&str> = command.split_whitespace().map(program).collect();
+    if programs.iter().any(|p| matches!(*p, "mvn" | "mvnw")) {
+        Some(SUREFIRE_REPORTS_ALL.to_owned())
+    } else if programs.iter().any(|p| matches!(*p, "gradle" | "gradlew")) {
+        Some(GRADLE_REPORTS_ALL.to_owned())
+    } else {
+        None
     }
 }
 
 /// `pytest` anywhere (`pytest`, `python -m pytest`, `.venv/bin/pytest`, `py.test`) → pytest;
-/// cargo running `test`, `t` or `nextest`, with or without a `+toolchain` → cargo; Django's
+/// cargo running `test`, `t` or `nextest`, with or without a `+toolchain` → cargo; `go test` with
+/// `-json` → go-test-json; `jest` with `--json` → jest-json; `vitest` with a json reporter →
+/// vitest-json; Maven or Gradle (`mvn`, `mvnw`, `gradle`, `gradlew`) → junit-xml; Django's
 /// `tests/runtests.py` → django; sympy's `bin/test` → sympy; `python -m unittest` → unittest;
-/// anything else is judged by its exit code.
+/// anything else is judged by its exit code. The runner may be named anywhere in the command,
+/// by any path (`ln -sfn /deps node_modules && node_modules/.bin/vitest run --reporter=json`).
 pub fn infer_format(command: &str) -> OutputFormat {
     if command.contains("pytest") || command.contains("py.test") {
         return OutputFormat::Pytest;
@@ -115,17 +249,49 @@ pub fn infer_format(command: &str) -> OutputFormat {
     if words.windows(2).any(|pair| pair == ["-m", "unittest"]) {
         return OutputFormat::Unittest;
     }
+    if let Some(format) = js_or_go_format(&words) {
+        return format;
+    }
     for (i, word) in words.iter().enumerate() {
-        let program = word.rsplit('/').next().unwrap_or(word);
-        if program != "cargo" {
-            continue;
-        }
-        let subcommand = words[i + 1..].iter().find(|w| !w.starts_with('+'));
-        if matches!(subcommand, Some(&("test" | "t" | "nextest"))) {
-            return OutputFormat::CargoTest;
+        match program(word) {
+            "mvn" | "mvnw" | "gradle" | "gradlew" => return OutputFormat::JunitXml,
+            "cargo" => {
+                let subcommand = words[i + 1..].iter().find(|w| !w.starts_with('+'));
+                if matches!(subcommand, Some(&("test" | "t" | "nextest"))) {
+                    return OutputFormat::CargoTest;
+                }
+            }
+            _ => {}
         }
     }
     OutputFormat::ExitCode
+}
+
+/// The JSON-reporting runners, each with the option that makes it report JSON after it (up to
+/// the end of its command in a `&&`/`;` chain).
+fn js_or_go_format(words: &[&str]) -> Option<OutputFormat> {
+    for (i, word) in words.iter().enumerate() {
+        let rest = &words[i + 1..];
+        let rest = &rest[..rest
+            .iter()
+            .position(|w| matches!(*w, "&&" | "||" | ";" | "|"))
+            .unwrap_or(rest.len())];
+        let has = |flag: &str| rest.contains(&flag);
+        match program(word) {
+            "go" if rest.first() == Some(&"test") && has("-json") => {
+                return Some(OutputFormat::GoTestJson)
+            }
+            "jest" if has("--json") => return Some(OutputFormat::JestJson),
+            "vitest"
+                if has("--reporter=json")
+                    || rest.windows(2).any(|pair| pair == ["--reporter", "json"]) =>
+            {
+                return Some(OutputFormat::VitestJson)
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -133,7 +299,7 @@ mod tests {
     use super::*;
 
     fn detected(paths: &[&str]) -> Option<(String, OutputFormat)> {
-        detect(paths).map(|c| (c.command, c.format))
+        detect(paths, |_| None).map(|c| (c.command, c.format))
     }
 
     fn pytest() -> Option<(String, OutputFormat)> {
@@ -232,10 +398,10 @@ mod tests {
     #[test]
     fn detect_takes_owned_and_borrowed_paths() {
         let owned = vec!["Cargo.toml".to_owned()];
-        assert!(detect(&owned).is_some());
-        assert!(detect(owned).is_some());
+        assert!(detect(&owned, |_| None).is_some());
+        assert!(detect(owned, |_| None).is_some());
         let borrowed: Vec<&str> = vec!["Cargo.toml"];
-        assert!(detect(&borrowed).is_some());
+        assert!(detect(&borrowed, |_| None).is_some());
     }
 
     #[test]
@@ -274,13 +440,30 @@ mod tests {
             ("make test", OutputFormat::ExitCode),
             ("tox -e py311", OutputFormat::ExitCode),
             ("cargo", OutputFormat::ExitCode),
+            ("go test -json ./...", OutputFormat::GoTestJson),
+            ("cd api && go test -v -json -count=1 ./pkg/...", OutputFormat::GoTestJson),
+            ("/usr/local/go/bin/go test -json", OutputFormat::GoTestJson),
+            ("go test ./...", OutputFormat::ExitCode),
+            ("go vet ./... && go test ./... -json", OutputFormat::GoTestJson),
+            ("go build -json && go test ./...", OutputFormat::ExitCode),
+            ("npx jest --json", OutputFormat::JestJson),
+            ("yarn jest --ci --json --runInBand", OutputFormat::JestJson),
+            ("node_modules/.bin/jest", OutputFormat::ExitCode),
+            (
+                "ln -sfn /deps/node_modules node_modules && node_modules/.bin/vitest run --reporter=json",
+                OutputFormat::VitestJson,
+            ),
+            ("npx vitest run --reporter json", OutputFormat::VitestJson),
+            ("npx vitest run --reporter=verbose", OutputFormat::ExitCode),
+            ("npm test -- --json", OutputFormat::ExitCode),
         ];
         for (command, format) in cases {
             assert_eq!(
-                from_setting(command, None),
+                from_setting(command, None, None),
                 TestCommand {
                     command: command.to_owned(),
-                    format
+                    format,
+                    junit_xml: None,
                 },
                 "{command}"
             );
@@ -288,12 +471,122 @@ mod tests {
     }
 
     #[test]
+    fn build_tools_read_their_junit_reports() {
+        let maven = from_setting("mvn -q -B test", None, None);
+        assert_eq!(maven.format, OutputFormat::JunitXml);
+        assert_eq!(maven.junit_xml.as_deref(), Some(SUREFIRE_REPORTS_ALL));
+        let gradle = from_setting("./gradlew test --offline", None, None);
+        assert_eq!(gradle.format, OutputFormat::JunitXml);
+        assert_eq!(gradle.junit_xml.as_deref(), Some(GRADLE_REPORTS_ALL));
+        // A glob of the user's wins, and makes any command's results JUnit XML.
+        let pytest = from_setting("pytest --junitxml=out/r.xml", None, Some("out/*.xml"));
+        assert_eq!(pytest.format, OutputFormat::JunitXml);
+        assert_eq!(pytest.junit_xml.as_deref(), Some("out/*.xml"));
+        let mvn = from_setting("mvn test", None, Some("core/target/surefire-reports/*.xml"));
+        assert_eq!(
+            mvn.junit_xml.as_deref(),
+            Some("core/target/surefire-reports/*.xml")
+        );
+        // junit-xml asked for by name on a command of no known build tool has no glob to read.
+        let named = from_setting("./ci/test.sh", Some(OutputFormat::JunitXml), None);
+        assert_eq!(named.junit_xml, None);
+    }
+
+    fn detected_in(paths: &[&str], package_json: &str) -> Option<TestCommand> {
+        detect(paths, |path| {
+            (path == "package.json").then(|| package_json.to_owned())
+        })
+    }
+
+    #[test]
+    fn go_node_maven_and_gradle_projects_get_their_runner() {
+        assert_eq!(
+            detected(&["go.mod", "go.sum", "calc/calc.go", "calc/calc_test.go"]),
+            Some((GO_COMMAND.to_owned(), OutputFormat::GoTestJson))
+        );
+        let node = ["package.json", "src/a.ts", "src/a.test.ts"];
+        let vitest = detected_in(&node, r#"{"scripts": {"test": "vitest run --coverage"}}"#);
+        assert_eq!(
+            vitest,
+            Some(TestCommand::new(VITEST_COMMAND, OutputFormat::VitestJson))
+        );
+        let jest = detected_in(
+            &node,
+            r#"{"scripts": {"test": "NODE_ENV=test ./node_modules/.bin/jest"}}"#,
+        );
+        assert_eq!(
+            jest,
+            Some(TestCommand::new(JEST_COMMAND, OutputFormat::JestJson))
+        );
+        for other in [
+            r#"{"scripts": {"test": "mocha"}}"#,
+            r#"{"name": "x"}"#,
+            "not json",
+        ] {
+            assert_eq!(detected_in(&node, other), None, "{other}");
+        }
+        assert_eq!(
+            detect(["pom.xml", "src/main/java/A.java"], |_| None),
+            Some(TestCommand::with_reports(MAVEN_COMMAND, SUREFIRE_REPORTS))
+        );
+        assert_eq!(
+            detect(
+                ["pom.xml", "core/pom.xml", "core/src/main/java/A.java"],
+                |_| None
+            ),
+            Some(TestCommand::with_reports(
+                MAVEN_COMMAND,
+                SUREFIRE_REPORTS_ALL
+            ))
+        );
+        assert_eq!(
+            detect(["build.gradle.kts", "src/main/kotlin/A.kt"], |_| None),
+            Some(TestCommand::with_reports(GRADLE_COMMAND, GRADLE_REPORTS))
+        );
+        assert_eq!(
+            detect(
+                [
+                    "build.gradle",
+                    "gradlew",
+                    "settings.gradle",
+                    "app/build.gradle"
+                ],
+                |_| None
+            ),
+            Some(TestCommand::with_reports(
+                GRADLE_WRAPPER_COMMAND,
+                GRADLE_REPORTS_ALL
+            ))
+        );
+        // Only at the root: a nested manifest is some other project's.
+        assert_eq!(detected(&["tools/go.mod", "tools/main.go"]), None);
+    }
+
+    #[test]
+    fn a_project_s_helper_scripts_do_not_decide_its_runner() {
+        assert_eq!(
+            detected(&["go.mod", "main.go", "scripts/test_release.py"]),
+            Some((GO_COMMAND.to_owned(), OutputFormat::GoTestJson))
+        );
+        let web = ["package.json", "index.ts", "tools/conftest.py"];
+        assert_eq!(
+            detected_in(&web, r#"{"scripts": {"test": "jest"}}"#).map(|c| c.format),
+            Some(OutputFormat::JestJson)
+        );
+        // A plain pytest suite still wins.
+        assert_eq!(
+            detected(&["go.mod", "pytest.ini", "tests/test_api.py"]),
+            pytest()
+        );
+    }
+
+    #[test]
     fn an_explicit_format_wins() {
-        let command = from_setting("./ci/test.sh", Some(OutputFormat::Pytest));
+        let command = from_setting("./ci/test.sh", Some(OutputFormat::Pytest), None);
         assert_eq!(command.format, OutputFormat::Pytest);
         assert_eq!(command.command, "./ci/test.sh");
         assert_eq!(
-            from_setting("pytest", Some(OutputFormat::ExitCode)).format,
+            from_setting("pytest", Some(OutputFormat::ExitCode), None).format,
             OutputFormat::ExitCode
         );
     }

@@ -13,6 +13,8 @@
 //! - cargo nextest: `<binary-id> <test>` as nextest prints it, `crate::it module::name`.
 //! - unittest (`-v`): `test_x (module.Class)` or, from Python 3.11, `test_x (module.Class.test_x)`
 //!   (unittest_log.rs).
+//! - `go test -json`, Jest and Vitest JSON, JUnit XML: see go_test_json.rs, jest_json.rs,
+//!   junit_xml.rs. Their repeated names keep the worst outcome, as pytest's do.
 //! - Django's and sympy's runners, and the `swebench-*` pytest formats: the names SWE-bench's
 //!   harness gives, so that an instance's FAIL_TO_PASS and PASS_TO_PASS lists can be looked up
 //!   (django_log.rs, sympy_log.rs, swebench_pytest.rs).
@@ -24,6 +26,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::swebench_pytest::{self, Flavor};
+use crate::sandbox::RunOutput;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum TestStatus {
@@ -43,6 +46,11 @@ impl TestStatus {
             TestStatus::Error => 2,
             TestStatus::Failed => 3,
         }
+    }
+
+    /// Whether this report of a test outweighs `other` (see `severity`).
+    pub(super) fn severity_over(self, other: TestStatus) -> bool {
+        self.severity() > other.severity()
     }
 }
 
@@ -108,6 +116,14 @@ pub enum OutputFormat {
     SwebenchMatplotlib,
     /// Passes and failures only (`parse_log_seaborn`).
     SwebenchSeaborn,
+    /// `go test -json` (go_test_json.rs).
+    GoTestJson,
+    /// Jest's `--json` report (jest_json.rs).
+    JestJson,
+    /// Vitest's `--reporter=json`, Jest's shape with absolute file names (jest_json.rs).
+    VitestJson,
+    /// JUnit XML report files named by `test.junit_xml` (junit_xml.rs).
+    JunitXml,
 }
 
 impl OutputFormat {
@@ -137,11 +153,36 @@ impl OutputFormat {
         "swebench-pytest-v2",
         "swebench-matplotlib",
         "swebench-seaborn",
+        "go-test-json",
+        "jest-json",
+        "vitest-json",
+        "junit-xml",
     ];
 }
 
+/// A run's results in `format`: its output, and for runners that name files by absolute path or
+/// write report files, the root of its copy of the repository and the reports it left.
+pub fn parse_output(format: OutputFormat, output: &RunOutput) -> TestResults {
+    match format {
+        OutputFormat::JestJson | OutputFormat::VitestJson => {
+            super::jest_json::parse(&output.stdout, &output.stderr, output.root.as_deref())
+        }
+        OutputFormat::JunitXml => {
+            super::junit_xml::parse(output.reports.iter().map(|r| r.text.as_str()))
+        }
+        _ => parse(format, &output.stdout, &output.stderr),
+    }
+}
+
+/// A run's results read from its output alone: file names stay as the runner printed them, and
+/// `junit-xml` has no report to read.
 pub fn parse(format: OutputFormat, stdout: &str, stderr: &str) -> TestResults {
     match format {
+        OutputFormat::GoTestJson => super::go_test_json::parse(stdout, stderr),
+        OutputFormat::JestJson | OutputFormat::VitestJson => {
+            super::jest_json::parse(stdout, stderr, None)
+        }
+        OutputFormat::JunitXml => TestResults::default(),
         OutputFormat::Pytest => {
             let mut results = TestResults::default();
             // Streams apart: a section header seen in one says nothing about the other.
@@ -1309,6 +1350,10 @@ error: test run failed\n";
                 OutputFormat::SwebenchPytestV2,
                 OutputFormat::SwebenchMatplotlib,
                 OutputFormat::SwebenchSeaborn,
+                OutputFormat::GoTestJson,
+                OutputFormat::JestJson,
+                OutputFormat::VitestJson,
+                OutputFormat::JunitXml,
             ]
         );
         for (format, name) in names.iter().zip(OutputFormat::NAMES) {

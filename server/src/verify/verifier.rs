@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::reproduction::{read_verdict, ScriptVerdict, SCRIPT_PATH};
 use super::run_failure::baseline_error;
 use super::test_command::TestCommand;
-use super::test_results::{parse, OutputFormat, TestResults, TestStatus};
+use super::test_results::{parse_output, OutputFormat, TestResults, TestStatus};
 use crate::engine::apply::PatchedFiles;
 use crate::sandbox::{RunOutput, RunSpec, Sandbox, SandboxError};
 
@@ -86,13 +86,22 @@ impl TestPlan {
             files,
             env: self.env.clone(),
             timeout: self.timeout,
+            reports: None,
+        }
+    }
+
+    /// The test command's run, reading back the report files it writes.
+    fn test_spec(&self, files: Vec<(String, Option<Arc<str>>)>) -> RunSpec {
+        RunSpec {
+            reports: self.test.junit_xml.clone(),
+            ..self.spec(&self.test.command, files)
         }
     }
 
     /// A baseline whose output names no test makes the exit status its only regression test;
     /// a candidate's exit status is then always recorded, even if its output names tests.
     fn results(&self, output: &RunOutput, always_exit_status: bool) -> TestResults {
-        let parsed = parse(self.test.format, &output.stdout, &output.stderr);
+        let parsed = parse_output(self.test.format, output);
         self.with_exit_status(parsed, output, always_exit_status)
     }
 
@@ -122,9 +131,9 @@ impl TestPlan {
         cancel: &CancellationToken,
     ) -> Result<Baseline, SandboxError> {
         let output = sandbox
-            .run(self.spec(&self.test.command, Vec::new()), cancel.clone())
+            .run(self.test_spec(Vec::new()), cancel.clone())
             .await?;
-        let parsed = parse(self.test.format, &output.stdout, &output.stderr);
+        let parsed = parse_output(self.test.format, &output);
         let error = baseline_error(self.test.format, &output, &parsed, &self.python);
         // The exit status of a command that never ran tests is no regression test.
         let results = match error {
@@ -206,10 +215,7 @@ impl TestPlan {
         let tests = async {
             if regression_checked {
                 sandbox
-                    .run(
-                        self.spec(&self.test.command, candidate_files(files)),
-                        cancel.clone(),
-                    )
+                    .run(self.test_spec(candidate_files(files)), cancel.clone())
                     .await
                     .map(Some)
             } else {
@@ -282,8 +288,14 @@ mod tests {
     use futures::FutureExt;
     use std::sync::Mutex;
 
-    /// Answers runs with canned outputs, in order.
-    struct Canned(Mutex<Vec<RunOutput>>);
+    /// Answers runs with canned outputs, in order, and keeps the report glob each run asked for.
+    struct Canned(Mutex<Vec<RunOutput>>, Mutex<Vec<Option<String>>>);
+
+    impl Canned {
+        fn new(outputs: Vec<RunOutput>) -> Canned {
+            Canned(Mutex::new(outputs), Mutex::default())
+        }
+    }
 
     impl Sandbox for Canned {
         fn kind(&self) -> &'static str {
@@ -291,9 +303,10 @@ mod tests {
         }
         fn run(
             &self,
-            _: RunSpec,
+            spec: RunSpec,
             _: CancellationToken,
         ) -> BoxFuture<'_, Result<RunOutput, SandboxError>> {
+            self.1.lock().unwrap().push(spec.reports);
             let next = self.0.lock().unwrap().remove(0);
             async move { Ok(next) }.boxed()
         }
@@ -310,19 +323,21 @@ mod tests {
             stderr: String::new(),
             truncated: false,
             duration: Duration::ZERO,
+            root: None,
+            reports: Vec::new(),
         }
     }
 
     #[tokio::test]
     async fn a_passing_candidate_whose_output_names_tests_keeps_the_exit_status_test() {
         let plan = TestPlan {
-            test: from_setting("python3 -m pytest -q", None),
+            test: from_setting("python3 -m pytest -q", None, None),
             timeout: Duration::from_secs(5),
             python: "python3".to_owned(),
             env: Vec::new(),
             script: None,
         };
-        let sandbox = Canned(Mutex::new(vec![
+        let sandbox = Canned::new(vec![
             // pytest -q on the baseline: dots only, no test names.
             output(0, "..\n2 passed in 0.01s\n"),
             output(
@@ -333,7 +348,7 @@ mod tests {
                 1,
                 "tests/test_a.py::test_a FAILED [ 50%]\ntests/test_a.py::test_b PASSED [100%]\n",
             ),
-        ]));
+        ]);
         let cancel = CancellationToken::new();
         let baseline = plan.baseline(&sandbox, &cancel).await.unwrap();
         assert_eq!(
@@ -362,7 +377,7 @@ mod tests {
     #[tokio::test]
     async fn a_baseline_that_ran_no_test_leaves_candidates_unjudged_and_untested() {
         let plan = TestPlan {
-            test: from_setting("python3 -m pytest -rA", None),
+            test: from_setting("python3 -m pytest -rA", None, None),
             timeout: Duration::from_secs(5),
             python: "python3".to_owned(),
             env: Vec::new(),
@@ -371,7 +386,7 @@ mod tests {
         let mut missing = output(1, "");
         missing.stderr = "/usr/bin/python3: No module named pytest\n".to_owned();
         // One canned output only: a candidate that ran the test command would find none.
-        let sandbox = Canned(Mutex::new(vec![missing]));
+        let sandbox = Canned::new(vec![missing]);
         let cancel = CancellationToken::new();
         let baseline = plan.baseline(&sandbox, &cancel).await.unwrap();
         assert!(baseline.error.as_deref().unwrap().starts_with(
@@ -392,5 +407,58 @@ mod tests {
             .unwrap();
         assert_eq!(tests.regression_failures, None);
         assert!(sandbox.0.lock().unwrap().is_empty());
+    }
+
+    fn junit(cases: &str) -> RunOutput {
+        RunOutput {
+            reports: vec![crate::sandbox::reports::ReportFile {
+                path: "target/surefire-reports/TEST-c.xml".to_owned(),
+                text: format!("<testsuite>{cases}</testsuite>"),
+            }],
+            ..output(1, "")
+        }
+    }
+
+    #[tokio::test]
+    async fn junit_reports_the_test_runs_left_are_read_per_test() {
+        let plan = TestPlan {
+            test: from_setting("mvn -q test", None, Some("target/surefire-reports/*.xml")),
+            timeout: Duration::from_secs(5),
+            python: "python3".to_owned(),
+            env: Vec::new(),
+            script: None,
+        };
+        let sandbox = Canned::new(vec![
+            junit(
+                r#"<testcase classname="C" name="a"/><testcase classname="C" name="b"><failure/></testcase>"#,
+            ),
+            junit(
+                r#"<testcase classname="C" name="a"><error/></testcase><testcase classname="C" name="b"/>"#,
+            ),
+            output(0, "Issue resolved\n"),
+        ]);
+        let cancel = CancellationToken::new();
+        let baseline = plan.baseline(&sandbox, &cancel).await.unwrap();
+        assert_eq!(baseline.error, None);
+        assert_eq!(baseline.regression_set.iter().collect::<Vec<_>>(), ["C::a"]);
+        assert_eq!((baseline.passed, baseline.failed), (1, 1));
+        let files = PatchedFiles {
+            changes: vec![FileChange {
+                path: "A.java".into(),
+                before: None,
+                after: "class A {}\n".into(),
+            }],
+        };
+        let tests = plan
+            .candidate(&sandbox, &baseline, Some("print(1)"), &files, &cancel)
+            .await
+            .unwrap();
+        assert_eq!(tests.regression_failures, Some(1));
+        assert_eq!(tests.broken, ["C::a"]);
+        // The test command's runs read the reports; the reproduction script's run does not.
+        let globs = sandbox.1.lock().unwrap().clone();
+        let glob = Some("target/surefire-reports/*.xml".to_owned());
+        assert_eq!(globs.iter().filter(|g| **g == glob).count(), 2, "{globs:?}");
+        assert_eq!(globs.iter().filter(|g| g.is_none()).count(), 1, "{globs:?}");
     }
 }

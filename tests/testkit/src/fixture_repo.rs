@@ -146,6 +146,18 @@ pub mod calc {
             )
     }
 
+    /// The model of the partial-apply and compare tests: the winner is the fix plus a change of
+    /// `calc/fmt.py` (two hunks in two files, `calc/fmt.py`'s first), and the plain fix comes
+    /// second.
+    pub fn two_hunk_script() -> Script {
+        Script::new()
+            .answer(PromptKind::Localize, [LOCALIZE_ANSWER])
+            .answer(
+                PromptKind::Repair,
+                [FIX_TWO_FILES, FIX_A, FIX_TWO_FILES, WRONG_ADD],
+            )
+    }
+
     pub const OPS: &str = r#""""Arithmetic helpers."""
 
 
@@ -227,6 +239,8 @@ if __name__ == "__main__":
 
     /// The right fix, three ways that differ only in formatting and comments.
     pub const FIX_A: &str = "```python\n### calc/ops.py\n<<<<<<< SEARCH\n    return a // b\n=======\n    return a / b\n>>>>>>> REPLACE\n```\n";
+    /// The fix and a change of how results print, one block each: two hunks in two files.
+    pub const FIX_TWO_FILES: &str = "```python\n### calc/ops.py\n<<<<<<< SEARCH\n    return a // b\n=======\n    return a / b\n>>>>>>> REPLACE\n### calc/fmt.py\n<<<<<<< SEARCH\n    return f\"{value:g}\"\n=======\n    return f\"{value:.3g}\"\n>>>>>>> REPLACE\n```\n";
     pub const FIX_B: &str = "Use true division.\n```python\n### calc/ops.py\n<<<<<<< SEARCH\n    return a // b\n=======\n    return a/b  # true division\n>>>>>>> REPLACE\n```\n";
     pub const FIX_C: &str = "```python\n### calc/ops.py\n<<<<<<< SEARCH\n    \"\"\"Return a divided by b.\"\"\"\n    if b == 0:\n        raise ZeroDivisionError(\"cannot divide by zero\")\n    return a // b\n=======\n    \"\"\"Return a divided by b, as a float.\"\"\"\n    if b == 0:\n        raise ZeroDivisionError(\"cannot divide by zero\")\n    return a / b\n>>>>>>> REPLACE\n```\n";
 

@@ -1,6 +1,8 @@
 //! Test support for Swiss: the scripted OpenAI-compatible backend and fixture repositories.
 
 pub mod fixture_repo;
+pub mod go_calc;
+pub mod js_calc;
 pub mod median;
 pub mod pytest_venv;
 pub mod scripted_backend;

@@ -278,12 +278,14 @@ function M.candidates(job)
   end)
 end
 
---- Applies a candidate (the winner by default) of the last job. The server sends
+--- Applies a candidate (the winner by default) of the last job, or only some of its hunks
+--- (numbered from 0 as the server numbers them: docs/lsp.md). The server sends
 --- `workspace/applyEdit`, which Neovim applies to the buffers itself: one undoable change per
 --- buffer, not yet written.
 --- @param candidate? integer
 --- @param job? string
-function M.apply(candidate, job)
+--- @param hunks? integer[]
+function M.apply(candidate, job, hunks)
   local bufnr = vim.api.nvim_get_current_buf()
   local preview = vim.b[bufnr].swiss_candidate
   if candidate == nil and job == nil and type(preview) == 'table' then
@@ -298,13 +300,17 @@ function M.apply(candidate, job)
   if candidate ~= nil then
     argument.candidate = candidate
   end
+  if hunks ~= nil then
+    argument.hunks = hunks
+  end
   execute(client, 'swiss.applyCandidate', argument, nil, function(result)
     if type(result) == 'table' and result.applied == true then
       record(client.id, job, { state = 'applied' })
-      notify(('applied %s of %s; :wall writes it, u undoes it'):format(
-        candidate and ('candidate ' .. candidate) or 'the winning patch',
-        job
-      ))
+      local which = candidate and ('candidate ' .. candidate) or 'the winning patch'
+      if hunks then
+        which = ('hunk %s of %s'):format(table.concat(hunks, ', '), which)
+      end
+      notify(('applied %s of %s; :wall writes it, u undoes it'):format(which, job))
       vim.api.nvim_exec_autocmds('User', {
         pattern = 'SwissApplied',
         modeline = false,
@@ -317,6 +323,108 @@ function M.apply(candidate, job)
         levels.WARN
       )
     end
+  end)
+end
+
+--- A scratch buffer holding one side of a comparison.
+local function compare_buffer(client_id, job, candidate, path, text)
+  local name = ('swiss://%s/candidate-%s/%s'):format(job, tostring(candidate), path)
+  local buf
+  for _, b in ipairs(vim.api.nvim_list_bufs()) do
+    if vim.api.nvim_buf_get_name(b) == name then
+      buf = b
+    end
+  end
+  if not buf then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(buf, name)
+  end
+  vim.bo[buf].modifiable = true
+  local body = (text or ''):gsub('\n$', '')
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, text and vim.split(body, '\n', { plain = true }) or {})
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].bufhidden = 'wipe'
+  vim.bo[buf].filetype = vim.filetype.match({ filename = path }) or ''
+  vim.b[buf].swiss_candidate = { client_id = client_id, job = job, candidate = candidate }
+  return buf
+end
+
+--- Opens a new tab with `path` as candidates `a` and `b` leave it, side by side in diff mode.
+--- The texts come from the server (`swiss.candidateText`), so nothing here applies a patch.
+function M.compare_file(client, job, a, b, path)
+  local texts = {}
+  local function show()
+    vim.cmd('tabnew')
+    local left = compare_buffer(client.id, job, a, path, texts[a])
+    vim.api.nvim_win_set_buf(0, left)
+    vim.cmd('diffthis')
+    vim.cmd('rightbelow vsplit')
+    local right = compare_buffer(client.id, job, b, path, texts[b])
+    vim.api.nvim_win_set_buf(0, right)
+    vim.cmd('diffthis')
+    vim.api.nvim_exec_autocmds('User', {
+      pattern = 'SwissCompare',
+      modeline = false,
+      data = { client_id = client.id, job = job, candidates = { a, b }, path = path, buffers = { left, right } },
+    })
+  end
+  for _, candidate in ipairs({ a, b }) do
+    local argument = { job = job, candidate = candidate, path = path }
+    execute(client, 'swiss.candidateText', argument, nil, function(result)
+      texts[candidate] = type(result) == 'table' and type(result.text) == 'string' and result.text or false
+      if texts[a] ~= nil and texts[b] ~= nil then
+        show()
+      end
+    end)
+  end
+end
+
+--- Compares candidates `a` and `b` of a job (the last one by default): picks a file either of
+--- them changes (asking when there are several), then opens a diff split of the two versions.
+--- @param a integer
+--- @param b integer
+--- @param job? string
+function M.compare(a, b, job)
+  local client = need_client()
+  job = client and need_job(client, job)
+  if not job then
+    return
+  end
+  execute(client, 'swiss.candidates', { job = job }, nil, function(result)
+    local by_id = {}
+    for _, c in ipairs(type(result) == 'table' and result.candidates or {}) do
+      by_id[c.id] = c
+    end
+    for _, id in ipairs({ a, b }) do
+      if not by_id[id] then
+        notify(('%s has no candidate %s'):format(job, tostring(id)), levels.ERROR)
+        return
+      end
+    end
+    local paths, seen = {}, {}
+    for _, id in ipairs({ a, b }) do
+      for _, path in ipairs(format.files(by_id[id].patch)) do
+        if not seen[path] then
+          seen[path] = true
+          table.insert(paths, path)
+        end
+      end
+    end
+    table.sort(paths)
+    if #paths <= 1 then
+      if paths[1] then
+        M.compare_file(client, job, a, b, paths[1])
+      end
+      return
+    end
+    vim.ui.select(paths, {
+      prompt = ('Swiss %s: compare candidates %d and %d in'):format(job, a, b),
+      kind = 'swiss.file',
+    }, function(path)
+      if path then
+        M.compare_file(client, job, a, b, path)
+      end
+    end)
   end)
 end
 

@@ -1,5 +1,6 @@
-//! `swiss.applyCandidate {job, candidate?}` → the client's `workspace/applyEdit` answer. The
-//! winner when no candidate is named; refused when a file changed since the job read it.
+//! `swiss.applyCandidate {job, candidate?, hunks?}` → the client's `workspace/applyEdit` answer.
+//! The winner when no candidate is named, only the named hunks when `hunks` is given; refused
+//! when a file changed since the job read it.
 
 use std::sync::Arc;
 
@@ -8,14 +9,15 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::lsp_types::{MessageActionItem, MessageType};
 
 use super::pick;
+use crate::engine::hunks::select_hunks;
 use crate::lsp::jobs::{self, Finished, Job, JobState};
-use crate::lsp::protocol::{request_failed, CandidateArgs};
+use crate::lsp::protocol::{invalid_params, request_failed, ApplyArgs};
 use crate::lsp::session::Session;
 use crate::lsp::{apply, diagnostics};
 
 const RERUN: &str = "Re-run Swiss";
 
-pub async fn run(session: &Arc<Session>, args: CandidateArgs) -> Result<Value> {
+pub async fn run(session: &Arc<Session>, args: ApplyArgs) -> Result<Value> {
     let job = session.job(&args.job)?;
     // One apply at a time per job: a second one waits, then finds the job applied.
     let _applying = job.apply_lock.lock().await;
@@ -37,13 +39,21 @@ pub async fn run(session: &Arc<Session>, args: CandidateArgs) -> Result<Value> {
             "this editor does not accept workspace/applyEdit; swiss.showDiff shows the patch, and `swiss fix --apply` writes it",
         ));
     }
-    let edit = match apply::build_edit(
-        &job,
-        candidate.id,
-        &candidate.files,
-        &session.documents,
-        support.edits,
-    ) {
+    let part;
+    let files = match &args.hunks {
+        None => &candidate.files,
+        Some(hunks) => {
+            part = select_hunks(&candidate.files, hunks).map_err(|e| {
+                invalid_params(format!(
+                    "failed to pick hunks {hunks:?} of candidate {} of {}: {e}",
+                    candidate.id, job.id
+                ))
+            })?;
+            &part
+        }
+    };
+    let edit = match apply::build_edit(&job, candidate.id, files, &session.documents, support.edits)
+    {
         Ok(edit) => edit,
         Err(error) => {
             offer_rerun(session, &job, &error);

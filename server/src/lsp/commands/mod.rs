@@ -3,6 +3,7 @@
 
 pub mod apply_candidate;
 pub mod cancel;
+pub mod candidate_text;
 pub mod candidates;
 pub mod dismiss;
 pub mod fix_issue;

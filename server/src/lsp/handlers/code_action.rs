@@ -120,6 +120,7 @@ fn job_actions(
             ..
         } => {
             actions.candidates(job, &report.candidates);
+            actions.hunks(job);
             actions.dismiss(job);
         }
         JobState::Done { .. } | JobState::Failed(_) | JobState::Cancelled => actions.dismiss(job),
@@ -177,6 +178,24 @@ impl JobActions<'_> {
                 format!("Show candidate diff ({})", c.id),
                 SHOW_DIFF,
                 json!({ "job": job.id, "candidate": c.id }),
+                false,
+            );
+        }
+    }
+
+    /// One action per winner hunk among the request's diagnostics: that hunk alone.
+    fn hunks(&mut self, job: &Job) {
+        let hunks: Vec<(u32, usize)> = self
+            .related
+            .iter()
+            .filter_map(diagnostic_data)
+            .filter_map(|data| Some((data.candidate?, data.hunk?)))
+            .collect();
+        for (candidate, hunk) in hunks {
+            self.push(
+                format!("Apply only this hunk (hunk {hunk} of candidate {candidate})"),
+                APPLY_CANDIDATE,
+                json!({ "job": job.id, "candidate": candidate, "hunks": [hunk] }),
                 false,
             );
         }

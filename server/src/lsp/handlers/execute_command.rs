@@ -8,13 +8,15 @@ use tower_lsp_server::lsp_types::ExecuteCommandParams;
 
 use crate::lsp::commands;
 use crate::lsp::protocol::{
-    invalid_params, single_argument, APPLY_CANDIDATE, CANCEL, CANDIDATES, COMMANDS, DISMISS,
-    FIX_ISSUE, SHOW_DIFF,
+    invalid_params, single_argument, APPLY_CANDIDATE, CANCEL, CANDIDATES, CANDIDATE_TEXT, COMMANDS,
+    DISMISS, FIX_ISSUE, SHOW_DIFF,
 };
 use crate::lsp::session::Session;
 
 const JOB_SHAPE: &str = "{job: string}";
 const CANDIDATE_SHAPE: &str = "{job: string, candidate?: number}";
+const APPLY_SHAPE: &str = "{job: string, candidate?: number, hunks?: number[]}";
+const TEXT_SHAPE: &str = "{job: string, candidate: number, path: string}";
 
 pub async fn handle(session: &Arc<Session>, params: ExecuteCommandParams) -> Result<Option<Value>> {
     let args = params.arguments;
@@ -25,7 +27,7 @@ pub async fn handle(session: &Arc<Session>, params: ExecuteCommandParams) -> Res
         }
         CANCEL => commands::cancel::run(session, single_argument(CANCEL, args, JOB_SHAPE)?)?,
         APPLY_CANDIDATE => {
-            let args = single_argument(APPLY_CANDIDATE, args, CANDIDATE_SHAPE)?;
+            let args = single_argument(APPLY_CANDIDATE, args, APPLY_SHAPE)?;
             commands::apply_candidate::run(session, args).await?
         }
         CANDIDATES => {
@@ -34,6 +36,10 @@ pub async fn handle(session: &Arc<Session>, params: ExecuteCommandParams) -> Res
         SHOW_DIFF => {
             let args = single_argument(SHOW_DIFF, args, CANDIDATE_SHAPE)?;
             commands::show_diff::run(session, args).await?
+        }
+        CANDIDATE_TEXT => {
+            let args = single_argument(CANDIDATE_TEXT, args, TEXT_SHAPE)?;
+            commands::candidate_text::run(session, args)?
         }
         DISMISS => {
             commands::dismiss::run(session, single_argument(DISMISS, args, JOB_SHAPE)?).await?
