@@ -6,6 +6,7 @@ mod confine;
 mod docker_env;
 mod eval;
 mod fix_cli;
+mod go_fix;
 mod go_verify;
 mod issue_sources;
 mod languages_cli;
