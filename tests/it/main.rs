@@ -17,4 +17,5 @@ mod lsp_parts;
 mod nvim;
 mod sandbox;
 mod toolchains;
+mod ts_fix;
 mod verify_cli;

@@ -7,6 +7,7 @@ pub mod median;
 pub mod pytest_venv;
 pub mod scripted_backend;
 pub mod still_answers;
+pub mod ts_calc;
 
 pub use fixture_repo::{calc, FixtureRepo};
 pub use median::median;
