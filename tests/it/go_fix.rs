@@ -5,9 +5,12 @@
 //! merge with their twins, and a candidate that breaks the syntax is invalid.
 
 use serde_json::Value;
+use swiss_testkit::language_fixture::{self, Answers};
 use swiss_testkit::{go_calc, FixtureRepo, PromptKind, Script, ScriptedBackend};
 
-use crate::cli_support::{stderr, stdout_json, swiss_fix, write_issue};
+use crate::fixture_checks::{
+    assert_reproduction_prompt, assert_right_fix_wins, candidate_with, fix_json, Expected,
+};
 
 /// The breaker again, spelled differently (a comment, no spaces around `/`): the same candidate.
 const BREAKS_TEST_VARIANT: &str = "```go\n### calc/calc.go\n<<<<<<< SEARCH\n\tif b == 0 {\n\t\treturn 0, errors.New(\"cannot divide by zero\")\n\t}\n\treturn float64(a / b), nil\n=======\n\t_ = errors.New // keep the import\n\treturn float64(a)/float64(b), nil\n>>>>>>> REPLACE\n```\n";
@@ -49,21 +52,16 @@ func main() {
 const SETTINGS: &str = "[reproduction]\nsamples = 2\ncommand = \"go run ./{file}\"\nfile = \"swiss_reproduce/main.go\"\n";
 
 fn script() -> Script {
-    Script::new()
-        .answer(PromptKind::Localize, [go_calc::LOCALIZE_ANSWER])
-        .answer(
-            PromptKind::Repair,
-            [
-                go_calc::BREAKS_TEST,
-                go_calc::FIX,
-                BREAKS_TEST_VARIANT,
-                WRONG,
-                WRONG_VARIANT,
-                SYNTAX_BREAK,
-                go_calc::BREAKS_TEST,
-            ],
-        )
-        .answer(PromptKind::Reproduce, [REPRODUCTION])
+    language_fixture::script(Answers {
+        localize: go_calc::LOCALIZE_ANSWER.to_owned(),
+        fix: go_calc::FIX.to_owned(),
+        breaks_test: go_calc::BREAKS_TEST.to_owned(),
+        breaks_test_variant: BREAKS_TEST_VARIANT.to_owned(),
+        wrong: WRONG.to_owned(),
+        wrong_variant: WRONG_VARIANT.to_owned(),
+        syntax_break: SYNTAX_BREAK.to_owned(),
+        reproduction: REPRODUCTION.to_owned(),
+    })
 }
 
 fn repo(settings: Option<&str>) -> FixtureRepo {
@@ -73,31 +71,7 @@ fn repo(settings: Option<&str>) -> FixtureRepo {
 }
 
 fn fix(repo: &FixtureRepo, backend: &ScriptedBackend) -> (Option<i32>, Value, String) {
-    let issues = tempfile::tempdir().unwrap();
-    let issue = write_issue(issues.path(), go_calc::ISSUE);
-    let url = backend.base_url();
-    let args = [
-        "--issue",
-        &issue,
-        "--backend-url",
-        &url,
-        "--samples",
-        "7",
-        "--sandbox",
-        "local",
-        "--json",
-    ];
-    let output = swiss_fix(repo.path(), &args).output().unwrap();
-    (output.status.code(), stdout_json(&output), stderr(&output))
-}
-
-fn candidate_with<'a>(json: &'a Value, patch_line: &str) -> &'a Value {
-    json["candidates"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["patch"].as_str().unwrap().contains(patch_line))
-        .unwrap_or_else(|| panic!("no candidate adds {patch_line:?}: {json:#}"))
+    fix_json(repo, go_calc::ISSUE, backend, &["--samples", "7"])
 }
 
 #[test]
@@ -111,14 +85,6 @@ fn go_fix_is_chosen_by_its_tests_and_a_go_reproduction_program() {
     let (code, json, stderr) = fix(&repo, &backend);
     assert_eq!(code, Some(0), "{stderr}\n{json:#}");
 
-    let samples = &json["samples"];
-    assert_eq!(samples["valid"], 6, "{json:#}");
-    assert_eq!(
-        samples["invalid_reasons"]["calc/calc.go no longer parses as Go after the patch"], 1,
-        "{json:#}"
-    );
-    assert_eq!(json["candidates"].as_array().unwrap().len(), 3, "{json:#}");
-
     let reproduction = &json["verification"]["reproduction"];
     assert_eq!(
         reproduction["chosen_script"],
@@ -127,51 +93,28 @@ fn go_fix_is_chosen_by_its_tests_and_a_go_reproduction_program() {
             .trim_end_matches("```\n"),
         "{reproduction:#}"
     );
-    let breaks = candidate_with(&json, "+\t_ = errors.New\n");
-    assert_eq!(
-        breaks["sample_indices"],
-        serde_json::json!([0, 2, 6]),
-        "{json:#}"
+    let broken = assert_right_fix_wins(
+        &json,
+        &Expected {
+            breaker: "+\t_ = errors.New\n",
+            wrong: "+\tq := a / b\n",
+            right: "+\treturn float64(a) / float64(b), nil\n",
+            invalid_reason: "calc/calc.go no longer parses as Go after the patch",
+        },
     );
-    assert_eq!(breaks["regression_failures"], 1, "{json:#}");
-    assert_eq!(breaks["reproduced"], false, "it does divide as floats");
-    assert_eq!(breaks["filtered_out"], true);
-    let wrong = candidate_with(&json, "+\tq := a / b\n");
     assert_eq!(
-        wrong["sample_indices"],
-        serde_json::json!([3, 4]),
-        "{json:#}"
+        broken,
+        serde_json::json!(["example.com/gocalc/calc::TestDivideByZero"])
     );
-    assert_eq!(wrong["regression_failures"], 0, "{json:#}");
-    assert_eq!(
-        wrong["reproduced"], true,
-        "the program still prints Issue reproduced"
+    assert_reproduction_prompt(
+        &backend,
+        &[
+            "standalone Go program",
+            "`swiss_reproduce/main.go`",
+            "`go run ./swiss_reproduce/main.go`",
+            "Wrap the complete program in ```go...```.",
+        ],
     );
-    assert_eq!(wrong["filtered_out"], true);
-    let right = candidate_with(&json, "+\treturn float64(a) / float64(b), nil\n");
-    assert_eq!(right["votes"], 1);
-    assert_eq!(right["regression_failures"], 0);
-    assert_eq!(right["reproduced"], false);
-    assert_eq!(json["winner"], right["id"], "{json:#}");
-
-    // The reproduction prompt asked for Go and said how the program runs.
-    let prompt = backend
-        .requests()
-        .into_iter()
-        .map(|r| r.prompt().to_owned())
-        .find(|p| PromptKind::classify(p) == PromptKind::Reproduce)
-        .expect("a reproduction prompt");
-    for phrase in [
-        "standalone Go program",
-        "`swiss_reproduce/main.go`",
-        "`go run ./swiss_reproduce/main.go`",
-        "Wrap the complete program in ```go...```.",
-    ] {
-        assert!(
-            prompt.contains(phrase),
-            "{phrase:?} missing from:\n{prompt}"
-        );
-    }
     assert_eq!(
         repo.read("calc/calc.go"),
         go_calc::CALC,

@@ -4,7 +4,8 @@
 //! TypeScript reproduction program.
 
 use crate::fixture_repo::FixtureRepo;
-use crate::scripted_backend::{PromptKind, Script};
+use crate::language_fixture::{self, Answers};
+use crate::scripted_backend::Script;
 
 pub const CALC: &str = r#"// Arithmetic helpers.
 export function add(a: number, b: number): number {
@@ -126,21 +127,16 @@ try {
 ```
 "#;
 
-/// Seven samples: breaker, fix, breaker's twin, wrong, wrong's twin, syntax break, breaker.
+/// The fixture's answers in the order `language_fixture::script` gives them.
 pub fn script() -> Script {
-    Script::new()
-        .answer(PromptKind::Localize, [LOCALIZE_ANSWER])
-        .answer(
-            PromptKind::Repair,
-            [
-                breaks_test(),
-                fix(),
-                breaks_test_variant(),
-                wrong(),
-                wrong_variant(),
-                syntax_break(),
-                breaks_test(),
-            ],
-        )
-        .answer(PromptKind::Reproduce, [REPRODUCTION])
+    language_fixture::script(Answers {
+        localize: LOCALIZE_ANSWER.to_owned(),
+        fix: fix(),
+        breaks_test: breaks_test(),
+        breaks_test_variant: breaks_test_variant(),
+        wrong: wrong(),
+        wrong_variant: wrong_variant(),
+        syntax_break: syntax_break(),
+        reproduction: REPRODUCTION.to_owned(),
+    })
 }
