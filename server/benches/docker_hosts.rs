@@ -85,6 +85,7 @@ fn main() {
         timeout: Duration::from_secs(300),
         python: "python3".to_owned(),
         env: Vec::new(),
+        script: None,
     };
     let unique = candidates();
     let second = SecondEngine::start(&image);

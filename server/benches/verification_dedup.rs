@@ -76,6 +76,7 @@ fn main() {
         timeout: Duration::from_secs(300),
         python,
         env: Vec::new(),
+        script: None,
     };
     let unique = candidates();
     let cancel = CancellationToken::new();

@@ -512,3 +512,73 @@ async fn limits_bind() {
     );
     sandbox.cleanup().await;
 }
+
+/// Toolchains outside Python run confined: `go test` builds (its build cache is the run's own,
+/// since HOME is read-only) and `node` runs a script, both found from PATH with the allow-listed
+/// environment. The user's GOCACHE is not passed: pointing Go at a read-only cache would fail.
+#[tokio::test]
+async fn go_and_node_run_confined() {
+    if !confinement_here()
+        || !crate::toolchains::available(
+            "go",
+            "install Go (Debian's golang-go)",
+            "go_and_node_run_confined",
+        )
+        || !crate::toolchains::available(
+            "node",
+            "install Node.js (Debian's nodejs)",
+            "go_and_node_run_confined",
+        )
+    {
+        return;
+    }
+    let files = [
+        ("go.mod", "module example.com/confined\n\ngo 1.19\n"),
+        ("calc/calc.go", "package calc\n\nfunc Add(a, b int) int { return a + b }\n"),
+        (
+            "calc/calc_test.go",
+            "package calc\n\nimport \"testing\"\n\nfunc TestAdd(t *testing.T) {\n\tif Add(2, 3) != 5 {\n\t\tt.Fatal(\"Add(2, 3) != 5\")\n\t}\n}\n",
+        ),
+        ("check.js", "const os = require('os');\nconsole.log('node ' + process.versions.node.split('.')[0] + ' ' + (os.tmpdir() === process.env.TMPDIR));\n"),
+    ];
+    let base = files
+        .iter()
+        .map(|(path, text)| swiss::sandbox::BaseFile {
+            path: (*path).to_owned(),
+            bytes: Arc::from(text.as_bytes()),
+            executable: false,
+        })
+        .collect();
+    let sandbox = LocalSandbox::prepare(base, LocalLimits::default())
+        .await
+        .unwrap();
+    let run = |command: &str| {
+        sandbox.run(
+            RunSpec {
+                command: command.to_owned(),
+                timeout: Duration::from_secs(300),
+                ..RunSpec::default()
+            },
+            CancellationToken::new(),
+        )
+    };
+    let go = run("go env GOCACHE && go test -json ./...").await.unwrap();
+    assert_eq!(go.exit_code, Some(0), "{go:?}");
+    let cache = go.stdout.lines().next().unwrap();
+    assert!(
+        cache.contains("swiss-tmp-") && cache.ends_with("/.cache/go-build"),
+        "the build cache is the run's own: {cache}"
+    );
+    assert!(
+        go.stdout
+            .contains(r#""Action":"pass","Package":"example.com/confined/calc","Test":"TestAdd""#),
+        "{go:?}"
+    );
+    let node = run("node check.js").await.unwrap();
+    assert_eq!(node.exit_code, Some(0), "{node:?}");
+    assert!(
+        node.stdout.starts_with("node ") && node.stdout.ends_with(" true\n"),
+        "{node:?}"
+    );
+    sandbox.cleanup().await;
+}

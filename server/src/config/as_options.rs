@@ -50,6 +50,8 @@ impl From<&Settings> for Options {
             reproduction: ReproductionOptions {
                 enabled: Some(s.reproduction),
                 samples: Some(s.reproduction_samples),
+                command: s.reproduction_command.clone(),
+                file: s.reproduction_file.clone(),
             },
             verification: VerificationOptions {
                 exclude_tests: Some(s.exclude_tests),

@@ -195,6 +195,13 @@ pub struct ReproductionOptions {
     /// Reproduction scripts sampled per job.
     #[schemars(range(min = 1))]
     pub samples: Option<usize>,
+    /// How a reproduction program runs, `{file}` standing for `reproduction.file`, e.g.
+    /// `go run ./{file}`; unset: `test.python {file}` for Python, `node {file}` for JavaScript,
+    /// `npx tsx {file}` for TypeScript, and no reproduction test for other languages.
+    pub command: Option<String>,
+    /// Where the program goes in the repository's copy, e.g. `swiss_reproduce/main.go`; unset:
+    /// `swiss_reproduce_issue` with the language's extension.
+    pub file: Option<String>,
 }
 
 /// How candidates are judged against the project's own tests.
@@ -352,8 +359,8 @@ pub struct RepairOptions {
 #[serde(default, deny_unknown_fields)]
 pub struct PromptOptions {
     /// A folder, relative to the repository root, whose `localize.md`, `repair.md`,
-    /// `reproduce.md`, `select_regression.md` or `irrelevant_folders.md` replace the built-in
-    /// templates.
+    /// `reproduce.md`, `reproduce_program.md`, `select_regression.md` or
+    /// `irrelevant_folders.md` replace the built-in templates.
     pub dir: Option<String>,
 }
 
@@ -568,7 +575,7 @@ merged_field_by_field! {
         allow_unconfined,
     }
     TestOptions { command, format, junit_xml, timeout_secs, python, env }
-    ReproductionOptions { enabled, samples }
+    ReproductionOptions { enabled, samples, command, file }
     VerificationOptions { exclude_tests }
     SelectionOptions { compat }
     GithubOptions { api_url, token }

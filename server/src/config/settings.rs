@@ -71,6 +71,10 @@ pub struct Settings {
     pub test_env: Vec<(String, String)>,
     pub reproduction: bool,
     pub reproduction_samples: usize,
+    /// `reproduction.command`: how a reproduction program runs, `{file}` its path.
+    pub reproduction_command: Option<String>,
+    /// `reproduction.file`: where the program goes.
+    pub reproduction_file: Option<String>,
     /// Ask the model which passing tests the fix may change, and leave them out of the
     /// regression set.
     pub exclude_tests: bool,
@@ -200,6 +204,8 @@ impl Default for Settings {
             test_env: Vec::new(),
             reproduction: true,
             reproduction_samples: 40,
+            reproduction_command: None,
+            reproduction_file: None,
             exclude_tests: true,
             selection_compat: Compat::Swiss,
             github: GithubSettings {
@@ -493,6 +499,12 @@ impl Settings {
             "reproduction.samples",
             o.samples.unwrap_or(self.reproduction_samples),
         )?;
+        if let Some(command) = &o.command {
+            self.reproduction_command = Some(command.clone()).filter(|c| !c.trim().is_empty());
+        }
+        if let Some(file) = &o.file {
+            self.reproduction_file = relative_path("reproduction.file", file)?;
+        }
         Ok(())
     }
 
@@ -535,6 +547,27 @@ fn http_url(name: &'static str, url: &str) -> Result<(), SettingsError> {
         Err(SettingsError {
             name,
             reason: format!("`{url}` is not an http(s) URL such as http://127.0.0.1:8000/v1"),
+        })
+    }
+}
+
+/// A path inside the repository's copy: relative, and never climbing out of it with `..`.
+/// Empty means unset.
+fn relative_path(name: &'static str, value: &str) -> Result<Option<String>, SettingsError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let path = std::path::Path::new(value);
+    let inside = path
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if inside {
+        Ok(Some(value.to_owned()))
+    } else {
+        Err(SettingsError {
+            name,
+            reason: format!("`{value}` is not a relative path inside the repository"),
         })
     }
 }
@@ -759,6 +792,24 @@ mod tests {
         o.backend.urls = Some(vec!["localhost:8000".into()]);
         let err = Settings::resolve(&o).unwrap_err();
         assert!(err.to_string().contains("localhost:8000"), "{err}");
+    }
+
+    #[test]
+    fn the_reproduction_file_stays_inside_the_repository() {
+        let mut o = Options::default();
+        o.reproduction.command = Some("go run ./{file}".into());
+        o.reproduction.file = Some("swiss_reproduce/main.go".into());
+        let s = Settings::resolve(&o).unwrap();
+        assert_eq!(s.reproduction_command.as_deref(), Some("go run ./{file}"));
+        assert_eq!(
+            s.reproduction_file.as_deref(),
+            Some("swiss_reproduce/main.go")
+        );
+        for outside in ["../main.go", "/tmp/main.go", "a/../../b.go"] {
+            o.reproduction.file = Some(outside.into());
+            let err = Settings::resolve(&o).unwrap_err();
+            assert_eq!(err.name, "reproduction.file", "{outside}");
+        }
     }
 
     #[test]

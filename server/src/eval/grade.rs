@@ -72,6 +72,7 @@ pub async fn grade(
         timeout: settings.test_timeout,
         python: settings.python.clone(),
         env: settings.test_env.clone(),
+        script: None,
     };
     let run = plan.baseline(&*sandbox, cancel).await;
     sandbox.cleanup().await;

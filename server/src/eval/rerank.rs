@@ -291,6 +291,7 @@ pub async fn verify_unverified(
         timeout: settings.test_timeout,
         python: settings.python.clone(),
         env: settings.test_env.clone(),
+        script: None,
     };
     let result = async {
         let baseline = plan

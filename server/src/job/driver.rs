@@ -16,6 +16,7 @@ use super::events::{JobEvent, Stage};
 use super::localize::localize;
 use super::record::{FixOutcome, LocalizationRecord};
 use super::repair::{sample_contexts, Candidates, RepairPrompt};
+use super::reproduce::ReproductionSetup;
 use super::select::rank;
 use super::verify::{planned_test, prepare, CandidateRun, Ready, VerificationError, VerifyQueue};
 use crate::backend::{BackendError, Sample, Usage};
@@ -160,15 +161,13 @@ impl<'a> Repairing<'a> {
         // The reference writes its reproduction tests from the first context's files
         // (`generate_reproduction_tests.py --loc_file file_level_combined_1`); the first context
         // holds the first answer.
-        let reproduce_prompt = (test.is_some() && ctx.settings.reproduction)
-            .then(|| prompts.first())
-            .flatten()
-            .map(|first| {
-                ctx.render(
-                    crate::prompts::PromptKind::Reproduce,
-                    &[("issue", &ctx.issue_text), ("files", &first.files)],
-                )
-            });
+        let reproduction = ReproductionSetup::new(
+            ctx,
+            test.is_some(),
+            prompts
+                .first()
+                .map(|first| (first.included.as_slice(), first.files.as_str())),
+        );
         let total = ctx.settings.repair_samples;
         ctx.emit(JobEvent::StageStarted {
             stage: Stage::Repair,
@@ -185,7 +184,7 @@ impl<'a> Repairing<'a> {
         let preparing = async {
             match test {
                 Some(test) => Some(
-                    prepare(ctx, test, reproduce_prompt)
+                    prepare(ctx, test, reproduction)
                         .instrument(tracing::info_span!("stage", name = "verify_prepare"))
                         .await,
                 ),

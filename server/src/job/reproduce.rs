@@ -10,12 +10,68 @@ use tokio::sync::Semaphore;
 
 use super::context::JobContext;
 use crate::backend::Usage;
+use crate::prompts::PromptKind;
 use crate::sandbox::{Sandbox, SandboxError};
 use crate::verify::reproduction::{
     choose, extract_script, normalized_script, read_verdict, ScriptVerdict,
 };
-use crate::verify::run_failure::reproduction_import_error;
+use crate::verify::reproduction_program::{is_es_module, ReproductionProgram, ScriptLanguage};
+use crate::verify::run_failure::{reproduction_import_error, reproduction_run_error};
 use crate::verify::verifier::TestPlan;
+
+/// What the job does about reproduction tests, decided once the localized files are known.
+#[derive(Debug, Clone)]
+pub(super) enum ReproductionSetup {
+    /// `reproduction.enabled = false`, or the job does not verify.
+    Off,
+    /// No program can run for this repository: the one line that says why and what to set.
+    Impossible(String),
+    Write {
+        prompt: String,
+        program: ReproductionProgram,
+    },
+}
+
+impl ReproductionSetup {
+    /// The program's language follows the files the prompt shows (the first context's, as the
+    /// reference writes its tests from); Python gets the reference's prompt byte for byte, the
+    /// other languages Swiss's `reproduce_program.md`.
+    pub fn new(ctx: &JobContext, verifying: bool, first: Option<(&[String], &str)>) -> Self {
+        let Some((paths, files)) = first.filter(|_| verifying && ctx.settings.reproduction) else {
+            return ReproductionSetup::Off;
+        };
+        let language = ScriptLanguage::detect(paths, ctx.snapshot.paths());
+        let es_module = is_es_module(
+            crate::engine::apply::FileSource::read(&*ctx.snapshot, "package.json").as_deref(),
+        );
+        let program = match ReproductionProgram::new(language, &ctx.settings, es_module) {
+            Ok(program) => program,
+            Err(why) => return ReproductionSetup::Impossible(why),
+        };
+        let issue = ("issue", ctx.issue_text.as_str());
+        let prompt = match program.language {
+            ScriptLanguage::Python => ctx.render(PromptKind::Reproduce, &[issue, ("files", files)]),
+            language => ctx.render(
+                PromptKind::ReproduceProgram,
+                &[
+                    issue,
+                    ("files", files),
+                    ("language", language.name()),
+                    ("fence", language.fence()),
+                    ("how_it_runs", &program.how_it_runs(&ctx.settings.python)),
+                ],
+            ),
+        };
+        ReproductionSetup::Write { prompt, program }
+    }
+
+    pub fn program(&self) -> Option<&ReproductionProgram> {
+        match self {
+            ReproductionSetup::Write { program, .. } => Some(program),
+            _ => None,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReproductionReport {
@@ -40,21 +96,24 @@ impl ReproductionReport {
     }
 }
 
-/// Writes the scripts (no prompt: reproduction tests are off), runs each on the baseline and
-/// chooses one. Only a cancelled run is an error: a script that cannot run is left out.
+/// Writes the scripts, runs each on the baseline and chooses one. Only a cancelled run is an
+/// error: a script that cannot run is left out.
 pub(super) async fn reproduction_test(
     ctx: &JobContext,
-    prompt: Option<String>,
+    setup: ReproductionSetup,
     sandbox: &Arc<dyn Sandbox>,
     plan: &TestPlan,
     semaphore: &Semaphore,
 ) -> Result<(ReproductionReport, Usage), SandboxError> {
-    let Some(prompt) = prompt else {
-        let report = ReproductionReport {
-            note: Some("reproduction tests are turned off".to_owned()),
-            ..ReproductionReport::default()
-        };
-        return Ok((report, Usage::default()));
+    let (prompt, program) = match setup {
+        ReproductionSetup::Write { prompt, program } => (prompt, program),
+        ReproductionSetup::Off => {
+            return Ok(without("reproduction tests are turned off".to_owned()))
+        }
+        ReproductionSetup::Impossible(why) => {
+            ctx.warn(why.clone());
+            return Ok(without(why));
+        }
     };
     let (scripts, usage, note) = generate_scripts(ctx, prompt).await;
     let distinct = distinct_scripts(&scripts);
@@ -91,7 +150,12 @@ pub(super) async fn reproduction_test(
         }
     }
     report.baseline_verdicts.sort_by_key(|(index, _)| *index);
-    if let Some(error) = reproduction_import_error(&outputs, &plan.python) {
+    let error = match (program.language, &plan.script) {
+        (ScriptLanguage::Python, None) => reproduction_import_error(&outputs, &plan.python),
+        (_, Some(run)) => reproduction_run_error(&outputs, &run.command),
+        (_, None) => None,
+    };
+    if let Some(error) = error {
         ctx.warn(error.clone());
         report.note = Some(error);
     }
@@ -114,6 +178,14 @@ pub(super) async fn reproduction_test(
         ));
     }
     Ok((report, usage))
+}
+
+fn without(note: String) -> (ReproductionReport, Usage) {
+    let report = ReproductionReport {
+        note: Some(note),
+        ..ReproductionReport::default()
+    };
+    (report, Usage::default())
 }
 
 /// 40 samples often hold a handful of distinct scripts (by normalized text): each runs once, and

@@ -15,15 +15,16 @@ use tokio_util::sync::CancellationToken;
 use super::context::JobContext;
 use super::events::JobEvent;
 use super::regression_tests::{apply, select_excluded, Exclusion};
-use super::reproduce::{reproduction_test, ReproductionReport};
+use super::reproduce::{reproduction_test, ReproductionReport, ReproductionSetup};
 use super::sandbox_choice::create_sandbox;
 use crate::config::{SandboxChoice, Settings};
 use crate::engine::apply::FileSource;
 use crate::engine::apply::PatchedFiles;
 use crate::engine::snapshot::RepoSnapshot;
 use crate::sandbox::{Sandbox, SandboxError};
+use crate::verify::reproduction_program::shell_word;
 use crate::verify::test_command::{detect, from_setting, TestCommand};
-use crate::verify::verifier::{Baseline, CandidateTests, TestPlan};
+use crate::verify::verifier::{Baseline, CandidateTests, ScriptRun, TestPlan};
 
 /// What verification found, for the report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -132,17 +133,6 @@ fn local_interpreter(root: &std::path::Path, python: &str) -> String {
     }
 }
 
-fn shell_word(word: &str) -> String {
-    if word
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || "/._-+:@%".contains(c))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
 /// Everything a candidate's test run needs, once the baseline is in.
 pub(super) struct Ready {
     pub sandbox: Arc<dyn Sandbox>,
@@ -202,11 +192,18 @@ impl Ready {
 pub(super) async fn prepare(
     ctx: &JobContext,
     test: TestCommand,
-    reproduce_prompt: Option<String>,
+    reproduction: ReproductionSetup,
 ) -> Result<(Ready, crate::backend::Usage), VerificationError> {
     let started = Instant::now();
     let settings = &ctx.settings;
-    let (sandbox, image, plan) = sandbox_and_plan(ctx, test).await?;
+    let script = reproduction.program().and_then(|program| {
+        let command = program.command.clone()?;
+        Some(ScriptRun {
+            file: program.file.clone(),
+            command,
+        })
+    });
+    let (sandbox, image, plan) = sandbox_and_plan(ctx, test, script).await?;
     let semaphore = ctx.sandbox_permits.clone().unwrap_or_else(|| {
         Arc::new(Semaphore::new(
             sandbox.capacity().unwrap_or(settings.concurrency),
@@ -223,7 +220,7 @@ pub(super) async fn prepare(
         let exclusion = select_excluded(ctx, &baseline).await?;
         Ok::<_, SandboxError>((baseline, exclusion))
     };
-    let reproduction = reproduction_test(ctx, reproduce_prompt, &sandbox, &plan, &semaphore);
+    let reproduction = reproduction_test(ctx, reproduction, &sandbox, &plan, &semaphore);
     let (baseline, reproduction) = tokio::join!(baseline, reproduction);
     let ((mut baseline, exclusion), (reproduction, mut usage)) = match (baseline, reproduction) {
         (Ok(baseline), Ok(reproduction)) => (baseline, reproduction),
@@ -255,6 +252,7 @@ pub(super) async fn prepare(
 async fn sandbox_and_plan(
     ctx: &JobContext,
     test: TestCommand,
+    script: Option<ScriptRun>,
 ) -> Result<(Arc<dyn Sandbox>, Option<String>, Arc<TestPlan>), VerificationError> {
     let settings = &ctx.settings;
     let snapshot = ctx.snapshot.clone();
@@ -275,6 +273,7 @@ async fn sandbox_and_plan(
         timeout: settings.test_timeout,
         python,
         env: settings.test_env.clone(),
+        script,
     });
     if let Some(confinement) = sandbox.confinement() {
         ctx.emit(JobEvent::Confinement(confinement.summary()));

@@ -23,6 +23,10 @@ pub enum PromptKind {
     Repair,
     /// `{{issue}}`, `{{files}}`, as for repair.
     Reproduce,
+    /// The reproduction test in a language other than Python (not in the reference, which
+    /// writes Python only): `{{issue}}`, `{{files}}`, and `{{language}}`, `{{fence}}` and
+    /// `{{how_it_runs}}` from `verify::reproduction_program`.
+    ReproduceProgram,
     /// `{{issue}}`, `{{tests}}` (the passing tests, one a line): see [`RegressionSelection`].
     SelectRegression,
     /// SWE-Swiss's question before retrieval: which folders the fix will not touch.
@@ -30,10 +34,11 @@ pub enum PromptKind {
 }
 
 impl PromptKind {
-    pub const ALL: [PromptKind; 5] = [
+    pub const ALL: [PromptKind; 6] = [
         PromptKind::Localize,
         PromptKind::Repair,
         PromptKind::Reproduce,
+        PromptKind::ReproduceProgram,
         PromptKind::SelectRegression,
         PromptKind::IrrelevantFolders,
     ];
@@ -43,6 +48,7 @@ impl PromptKind {
             PromptKind::Localize => "localize.md",
             PromptKind::Repair => "repair.md",
             PromptKind::Reproduce => "reproduce.md",
+            PromptKind::ReproduceProgram => "reproduce_program.md",
             PromptKind::SelectRegression => "select_regression.md",
             PromptKind::IrrelevantFolders => "irrelevant_folders.md",
         }
@@ -53,6 +59,7 @@ impl PromptKind {
             PromptKind::Localize => include_str!("../../../prompts/localize.md"),
             PromptKind::Repair => include_str!("../../../prompts/repair.md"),
             PromptKind::Reproduce => include_str!("../../../prompts/reproduce.md"),
+            PromptKind::ReproduceProgram => include_str!("../../../prompts/reproduce_program.md"),
             PromptKind::SelectRegression => {
                 include_str!("../../../prompts/select_regression.md")
             }
@@ -64,7 +71,9 @@ impl PromptKind {
     pub fn required_placeholders(self) -> &'static [&'static str] {
         match self {
             PromptKind::Localize | PromptKind::IrrelevantFolders => &["{{issue}}", "{{structure}}"],
-            PromptKind::Repair | PromptKind::Reproduce => &["{{issue}}", "{{files}}"],
+            PromptKind::Repair | PromptKind::Reproduce | PromptKind::ReproduceProgram => {
+                &["{{issue}}", "{{files}}"]
+            }
             PromptKind::SelectRegression => &["{{issue}}", "{{tests}}"],
         }
     }
@@ -74,7 +83,10 @@ impl PromptKind {
     fn place<'v>(self, name: &str, value: &'v str) -> &'v str {
         match (self, name) {
             (PromptKind::Localize, "structure") => value.trim(),
-            (PromptKind::Repair | PromptKind::Reproduce, "files") => value.trim_end(),
+            (
+                PromptKind::Repair | PromptKind::Reproduce | PromptKind::ReproduceProgram,
+                "files",
+            ) => value.trim_end(),
             _ => value,
         }
     }
@@ -100,6 +112,7 @@ pub struct Prompts {
     localize: String,
     repair: String,
     reproduce: String,
+    reproduce_program: String,
     select_regression: String,
     irrelevant_folders: String,
 }
@@ -110,6 +123,7 @@ impl Default for Prompts {
             localize: PromptKind::Localize.embedded().to_owned(),
             repair: PromptKind::Repair.embedded().to_owned(),
             reproduce: PromptKind::Reproduce.embedded().to_owned(),
+            reproduce_program: PromptKind::ReproduceProgram.embedded().to_owned(),
             select_regression: PromptKind::SelectRegression.embedded().to_owned(),
             irrelevant_folders: PromptKind::IrrelevantFolders.embedded().to_owned(),
         }
@@ -153,6 +167,7 @@ impl Prompts {
             PromptKind::Localize => &mut self.localize,
             PromptKind::Repair => &mut self.repair,
             PromptKind::Reproduce => &mut self.reproduce,
+            PromptKind::ReproduceProgram => &mut self.reproduce_program,
             PromptKind::SelectRegression => &mut self.select_regression,
             PromptKind::IrrelevantFolders => &mut self.irrelevant_folders,
         }
@@ -163,6 +178,7 @@ impl Prompts {
             PromptKind::Localize => &self.localize,
             PromptKind::Repair => &self.repair,
             PromptKind::Reproduce => &self.reproduce,
+            PromptKind::ReproduceProgram => &self.reproduce_program,
             PromptKind::SelectRegression => &self.select_regression,
             PromptKind::IrrelevantFolders => &self.irrelevant_folders,
         }

@@ -6,6 +6,7 @@ pub mod go_test_json;
 pub mod jest_json;
 pub mod junit_xml;
 pub mod reproduction;
+pub mod reproduction_program;
 pub mod run_failure;
 pub mod swebench_pytest;
 pub mod sympy_log;

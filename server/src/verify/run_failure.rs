@@ -223,6 +223,42 @@ pub fn reproduction_import_error(runs: &[RunOutput], python: &str) -> Option<Str
     ))
 }
 
+/// Programs in other languages that could not start at all: every run printed none of the
+/// three messages and failed the way a missing runner fails (the shell's 126/127, npx finding
+/// no package offline). Then the runner, not the program, is at fault.
+pub fn reproduction_run_error(runs: &[RunOutput], command: &str) -> Option<String> {
+    let not_started = |run: &RunOutput| {
+        let printed = [
+            super::reproduction::REPRODUCED,
+            super::reproduction::RESOLVED,
+            super::reproduction::OTHER,
+        ]
+        .iter()
+        .any(|m| run.stdout.contains(m));
+        let missing = matches!(run.exit_code, Some(126 | 127))
+            || run.stderr.contains("ENOTCACHED")
+            || run.stderr.contains("npx canceled");
+        !printed && missing
+    };
+    let first = runs.first()?;
+    if !runs.iter().all(not_started) {
+        return None;
+    }
+    let line = first
+        .stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map_or_else(
+            || "no output".to_owned(),
+            |l| clip(l, MAX_QUOTED).to_owned(),
+        );
+    Some(format!(
+        "the reproduction programs could not run: all {} failed with `{line}` under `{command}` — install what that command needs where tests run, or set reproduction.command; candidates are not checked by a reproduction test",
+        runs.len()
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -403,5 +439,32 @@ mod tests {
         let other = output(Some(1), "", "NameError: name 'x' is not defined\n");
         assert_eq!(reproduction_import_error(&[failed, other], "python3"), None);
         assert_eq!(reproduction_import_error(&[], "python3"), None);
+    }
+
+    #[test]
+    fn programs_whose_runner_is_missing_say_so() {
+        let missing = output(
+            Some(1),
+            "",
+            "npm error code ENOTCACHED\nnpm error request to https://registry.npmjs.org/tsx failed\n",
+        );
+        let line = reproduction_run_error(
+            std::slice::from_ref(&missing),
+            "npx --no --offline tsx x.ts",
+        )
+        .unwrap();
+        assert!(
+            line.starts_with("the reproduction programs could not run: all 1 failed with `npm error code ENOTCACHED` under `npx --no --offline tsx x.ts`"),
+            "{line}"
+        );
+        let not_found = output(Some(127), "", "sh: 1: go: not found\n");
+        assert!(reproduction_run_error(std::slice::from_ref(&not_found), "go run ./x").is_some());
+        // A program that ran (even one that failed to compile) says the runner works.
+        let compiled = output(Some(1), "", "./main.go:3:2: undefined: x\n");
+        assert_eq!(
+            reproduction_run_error(&[not_found, compiled], "go run ./x"),
+            None
+        );
+        assert_eq!(reproduction_run_error(&[], "go run ./x"), None);
     }
 }

@@ -22,6 +22,15 @@ pub struct TestPlan {
     /// The interpreter for reproduction scripts: the project's venv python when it has one.
     pub python: String,
     pub env: Vec<(String, String)>,
+    /// How a reproduction program runs when it is not a Python script run with `python`.
+    pub script: Option<ScriptRun>,
+}
+
+/// Where a reproduction program goes in the run's copy and the command that runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptRun {
+    pub file: String,
+    pub command: String,
 }
 
 /// The unpatched repository's test run. Tests that pass here are the regression set; tests that
@@ -186,8 +195,14 @@ impl TestPlan {
         cancel: &CancellationToken,
     ) -> Result<RunOutput, SandboxError> {
         let mut files = candidate.map(candidate_files).unwrap_or_default();
-        files.push((SCRIPT_PATH.to_owned(), Some(Arc::from(script))));
-        let command = format!("{} {SCRIPT_PATH}", self.python);
+        let (file, command) = match &self.script {
+            Some(run) => (run.file.clone(), run.command.clone()),
+            None => (
+                SCRIPT_PATH.to_owned(),
+                format!("{} {SCRIPT_PATH}", self.python),
+            ),
+        };
+        files.push((file, Some(Arc::from(script))));
         sandbox
             .run(self.spec(&command, files), cancel.clone())
             .await
@@ -330,6 +345,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             python: "python3".to_owned(),
             env: Vec::new(),
+            script: None,
         };
         let sandbox = Canned::new(vec![
             // pytest -q on the baseline: dots only, no test names.
@@ -375,6 +391,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             python: "python3".to_owned(),
             env: Vec::new(),
+            script: None,
         };
         let mut missing = output(1, "");
         missing.stderr = "/usr/bin/python3: No module named pytest\n".to_owned();
@@ -419,6 +436,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             python: "python3".to_owned(),
             env: Vec::new(),
+            script: None,
         };
         let sandbox = Canned::new(vec![
             junit(

@@ -657,7 +657,10 @@ async fn handle(
                     in_service.finished_one();
                 }
             };
-            if write_stream(&mut stream, streamed, &mut finished).await.is_err() {
+            if write_stream(&mut stream, streamed, &mut finished)
+                .await
+                .is_err()
+            {
                 lock(state).abandoned_streams += 1;
             }
         }
@@ -1364,6 +1367,7 @@ mod tests {
             ("localize.md", PromptKind::Localize),
             ("repair.md", PromptKind::Repair),
             ("reproduce.md", PromptKind::Reproduce),
+            ("reproduce_program.md", PromptKind::Reproduce),
             ("irrelevant_folders.md", PromptKind::IrrelevantFolders),
         ] {
             let text = std::fs::read_to_string(

@@ -4,6 +4,32 @@
 
 /// Passed through as they are: what interpreters and test runners read to start.
 const ALLOWED: &[&str] = &["PATH", "HOME", "LANG", "TERM", "TZ", "VIRTUAL_ENV"];
+/// Where toolchains outside the system folders find themselves and their read-only caches
+/// (a Go or Node installed under /usr/local or HOME, a module cache under GOPATH). `GOCACHE`
+/// is left out on purpose: the user's build cache is read-only here, so Go builds into
+/// `$XDG_CACHE_HOME/go-build`, which is the run's own.
+const TOOLCHAINS: &[&str] = &[
+    "GOROOT",
+    "GOPATH",
+    "GOMODCACHE",
+    "GOFLAGS",
+    "GOPROXY",
+    "GONOPROXY",
+    "GOPRIVATE",
+    "GONOSUMDB",
+    "GOSUMDB",
+    "GOTOOLCHAIN",
+    "NODE_PATH",
+    "NVM_DIR",
+    "NVM_BIN",
+    "JAVA_HOME",
+    "MAVEN_HOME",
+    "M2_HOME",
+    "GRADLE_HOME",
+    "CARGO_HOME",
+    "RUSTUP_HOME",
+    "RUSTUP_TOOLCHAIN",
+];
 /// Whole families passed through (`LC_ALL`, `PYTHONPATH`, …).
 const ALLOWED_PREFIXES: &[&str] = &["LC_", "PYTHON"];
 /// Name endings that mark a credential; such a variable is kept out even when allow-listed,
@@ -17,6 +43,7 @@ pub fn passes(name: &str, pass_env: &[String]) -> bool {
         return true;
     }
     let allowed = ALLOWED.contains(&name)
+        || TOOLCHAINS.contains(&name)
         || ALLOWED_PREFIXES
             .iter()
             .any(|prefix| name.starts_with(prefix));
@@ -77,6 +104,9 @@ mod tests {
                 "GITLAB_TOKEN",
                 "SWISS_API_KEY",
                 "AWS_SECRET_ACCESS_KEY",
+                "GOPATH",
+                "JAVA_HOME",
+                "GOCACHE",
                 "USER",
                 "SSH_AUTH_SOCK",
                 "DATABASE_URL",
@@ -94,7 +124,9 @@ mod tests {
                 "TERM",
                 "TZ",
                 "PYTHONPATH",
-                "VIRTUAL_ENV"
+                "VIRTUAL_ENV",
+                "GOPATH",
+                "JAVA_HOME"
             ]
         );
     }
