@@ -268,6 +268,55 @@ test('setup: swiss/jobEnded has its handler, next to the user\'s own', function(
   eq(mine, handlers['window/logMessage'])
 end)
 
+test('setup: kept jobs are listed at on_init, next to the user\'s own on_init', function()
+  local listed, theirs = {}, {}
+  local list_jobs = swiss.list_jobs
+  swiss.list_jobs = function(client)
+    table.insert(listed, client.id)
+  end
+  swiss.setup({ enable = false })
+  vim.lsp.config.swiss.on_init({ id = 5 })
+  swiss.setup({ enable = false, lsp = { on_init = function(client) table.insert(theirs, client.id) end } })
+  vim.lsp.config.swiss.on_init({ id = 6 }, {})
+  swiss.list_jobs = list_jobs
+  eq({ 5, 6 }, listed)
+  eq({ 6 }, theirs)
+end)
+
+test('swiss.jobs after a restart: kept jobs join the table and the newest becomes the last', function()
+  local function summary(job, fields)
+    return vim.tbl_extend('force', {
+      job = job,
+      issue = { title = 'divide() floors', body = '', url = vim.NIL },
+      state = 'done',
+      kept = true,
+      files = {},
+      winner = 1,
+      applied = vim.NIL,
+      candidates = {},
+    }, fields)
+  end
+  swiss.on_jobs_listed(50, {
+    summary('job-1', { applied = 2 }),
+    summary('job-2', { winner = vim.NIL }),
+    summary('job-3', {}),
+    summary('job-4', { state = 'running', kept = false }),
+  })
+  eq({ state = 'applied', title = 'divide() floors', winner = 1, message = 'applied candidate 2' }, swiss.job_info(50, 'job-1'))
+  eq({ state = 'no-candidate', title = 'divide() floors', message = 'kept from an earlier session' }, swiss.job_info(50, 'job-2'))
+  eq({ state = 'succeeded', title = 'divide() floors', winner = 1, message = 'kept from an earlier session' }, swiss.job_info(50, 'job-3'))
+  eq(nil, swiss.job_info(50, 'job-4'), 'a running job is known from its progress')
+  eq('job-3', swiss.last_job(50))
+  -- A last job already set stays the last, and what is known of a job is not overwritten.
+  swiss.job_info(50, 'job-3').state = 'applied'
+  swiss.on_jobs_listed(50, { summary('job-3', {}), summary('job-5', {}) })
+  eq('applied', swiss.job_info(50, 'job-3').state)
+  eq('succeeded', swiss.job_info(50, 'job-5').state)
+  eq('job-3', swiss.last_job(50))
+  swiss.on_jobs_listed(51, vim.NIL)
+  eq(nil, swiss.last_job(51), 'an answer without jobs')
+end)
+
 --- What swiss/jobEnded does in this Neovim: the notifications and the SwissJobEnd events.
 local function job_ended(client_id, result)
   local notes, events = {}, {}
