@@ -50,6 +50,11 @@ fn a_settled_majority_stops_sampling_and_wins_as_the_full_run_does() {
     assert!(skipped > 0, "{stop}");
     assert_eq!(received + skipped, SAMPLES, "{stop}");
     assert_eq!(stop["received"], received);
+    assert_eq!(
+        early["confidence"]["caveats"],
+        serde_json::json!([{"kind": "early-stop", "received": received, "requested": SAMPLES}]),
+        "{early:#}"
+    );
     assert!(
         stop["completion_tokens_saved_estimate"].as_u64().unwrap() > 0,
         "{stop}"

@@ -225,6 +225,17 @@ fn nvim_compare_and_apply_one_hunk() {
     run_scenario(&nvim, "parts", calc::two_hunk_script());
 }
 
+/// A job, then the client stopped and a new server started on the same repository: the job
+/// kept under .git/swiss/jobs comes back through swiss.jobs as the plugin's last job, and
+/// :SwissCandidates and :SwissApply without a job id work on it.
+#[test]
+fn nvim_kept_job_after_a_restart() {
+    let Some(nvim) = nvim_or_skip("nvim_kept_job_after_a_restart") else {
+        return;
+    };
+    run_scenario(&nvim, "kept", calc::script());
+}
+
 /// The plugin's Lua unit tests (editors/nvim/tests/unit.lua), here so that CI runs them.
 #[test]
 fn nvim_lua_unit_tests() {

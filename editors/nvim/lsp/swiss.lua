@@ -14,6 +14,10 @@ return {
       require('swiss').fix_issue_command(command, ctx)
     end,
   },
+  -- Jobs kept from earlier sessions join the job table, so the commands default to the last.
+  on_init = function(client)
+    require('swiss').list_jobs(client)
+  end,
   -- How each job ended, so that nothing has to read it out of the progress text.
   handlers = {
     ['swiss/jobEnded'] = function(err, result, ctx)

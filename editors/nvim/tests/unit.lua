@@ -102,6 +102,58 @@ test('format: the picker title', function()
   eq('Swiss job-2 candidates', format.prompt('job-2', { issue = vim.NIL }))
 end)
 
+test('format: each loser says why, in the words of the hover', function()
+  local c = vim.tbl_extend('force', winner, {
+    id = 2,
+    selected = false,
+    regression_failures = 5,
+    reproduced = true,
+    reasons = {
+      { kind = 'breaks-tests', count = 5, tests = { 't::a', 't::b', 't::c' } },
+      { kind = 'still-reproduced' },
+    },
+  })
+  eq(
+    '#2 score 3.9375 · 3 votes · similarity 0.9375 · regressions 5 · reproduction fails · calc/ops.py · breaks 5 regression test(s): t::a, t::b, t::c and 2 more; still prints Issue reproduced',
+    format.candidate(c)
+  )
+  eq('', format.reasons({}), 'the winner')
+  eq('', format.reasons(vim.NIL), 'a server without reasons')
+  local cases = {
+    { { kind = 'breaks-tests', count = 1, tests = {} }, 'breaks 1 regression test(s)' },
+    { { kind = 'reproduction-unclear' }, 'the reproduction test prints no clear verdict with it (Other issues, or it failed)' },
+    { { kind = 'never-verified' }, 'never verified (sandbox none or no test command)' },
+    { { kind = 'verification-failed', error = 'failed to run: disk full' }, 'not verified: failed to run: disk full' },
+    { { kind = 'not-tested' }, 'not verified: the job ended before its tests ran' },
+    { { kind = 'filtered-out' }, 'dropped by the regression filter' },
+    { { kind = 'fewer-votes', votes = 2, winner_votes = 3 }, 'fewer votes than the winner (2 vs 3)' },
+    { { kind = 'same-votes-lower-similarity', similarity = 0.5, winner_similarity = 0.75 }, 'same votes, lower similarity (0.5000 vs 0.7500)' },
+    { { kind = 'lower-score', score = 2.5, winner_score = 2.75 }, 'more votes, but its lower similarity leaves it behind (score 2.5000 vs 2.7500)' },
+    { { kind = 'later-sample', first_sample = 4, winner_first_sample = 1 }, 'same score, first seen later (sample 4 vs 1)' },
+    { { kind = 'from-a-newer-server' }, 'from-a-newer-server' },
+  }
+  for _, case in ipairs(cases) do
+    eq(case[2], format.reasons({ case[1] }), case[1].kind)
+  end
+end)
+
+test('format: the picker title gives the confidence band and what lowers it', function()
+  local confidence = { share = 0.375, votes = 3, samples = 8, band = 'medium', resolve_rate = 0.619, source = 'SWE-Swiss', caveats = {} }
+  eq(
+    "Swiss job-2 candidates (divide() floors), confidence medium: 38% of the samples agree (3 of 8), 62% resolved in SWE-Swiss's runs",
+    format.prompt('job-2', { issue = { title = 'divide() floors' }, confidence = confidence })
+  )
+  confidence.caveats = {
+    { kind = 'early-stop', received = 8, requested = 30 },
+    { kind = 'no-reproduction-test', note = vim.NIL },
+  }
+  eq(
+    "confidence medium: 38% of the samples agree (3 of 8), 62% resolved in SWE-Swiss's runs; lowered: sampling stopped early: the share is over 8 of 30 requested samples; no valid reproduction test",
+    format.confidence(confidence)
+  )
+  eq(nil, format.confidence(vim.NIL))
+end)
+
 test('health: [backend] of swiss.toml, wherever it sits', function()
   eq({ urls = { 'http://a/v1', 'http://b/v1' }, model = 'm' },
     health.toml_backend('[backend]\nurls = [\n  "http://a/v1",\n  "http://b/v1",\n]\nmodel = "m"\n'))
@@ -214,6 +266,55 @@ test('setup: swiss/jobEnded has its handler, next to the user\'s own', function(
   local handlers = vim.lsp.config.swiss.handlers
   assert(type(handlers['swiss/jobEnded']) == 'function', 'the client handles swiss/jobEnded')
   eq(mine, handlers['window/logMessage'])
+end)
+
+test('setup: kept jobs are listed at on_init, next to the user\'s own on_init', function()
+  local listed, theirs = {}, {}
+  local list_jobs = swiss.list_jobs
+  swiss.list_jobs = function(client)
+    table.insert(listed, client.id)
+  end
+  swiss.setup({ enable = false })
+  vim.lsp.config.swiss.on_init({ id = 5 })
+  swiss.setup({ enable = false, lsp = { on_init = function(client) table.insert(theirs, client.id) end } })
+  vim.lsp.config.swiss.on_init({ id = 6 }, {})
+  swiss.list_jobs = list_jobs
+  eq({ 5, 6 }, listed)
+  eq({ 6 }, theirs)
+end)
+
+test('swiss.jobs after a restart: kept jobs join the table and the newest becomes the last', function()
+  local function summary(job, fields)
+    return vim.tbl_extend('force', {
+      job = job,
+      issue = { title = 'divide() floors', body = '', url = vim.NIL },
+      state = 'done',
+      kept = true,
+      files = {},
+      winner = 1,
+      applied = vim.NIL,
+      candidates = {},
+    }, fields)
+  end
+  swiss.on_jobs_listed(50, {
+    summary('job-1', { applied = 2 }),
+    summary('job-2', { winner = vim.NIL }),
+    summary('job-3', {}),
+    summary('job-4', { state = 'running', kept = false }),
+  })
+  eq({ state = 'applied', title = 'divide() floors', winner = 1, message = 'applied candidate 2' }, swiss.job_info(50, 'job-1'))
+  eq({ state = 'no-candidate', title = 'divide() floors', message = 'kept from an earlier session' }, swiss.job_info(50, 'job-2'))
+  eq({ state = 'succeeded', title = 'divide() floors', winner = 1, message = 'kept from an earlier session' }, swiss.job_info(50, 'job-3'))
+  eq(nil, swiss.job_info(50, 'job-4'), 'a running job is known from its progress')
+  eq('job-3', swiss.last_job(50))
+  -- A last job already set stays the last, and what is known of a job is not overwritten.
+  swiss.job_info(50, 'job-3').state = 'applied'
+  swiss.on_jobs_listed(50, { summary('job-3', {}), summary('job-5', {}) })
+  eq('applied', swiss.job_info(50, 'job-3').state)
+  eq('succeeded', swiss.job_info(50, 'job-5').state)
+  eq('job-3', swiss.last_job(50))
+  swiss.on_jobs_listed(51, vim.NIL)
+  eq(nil, swiss.last_job(51), 'an answer without jobs')
 end)
 
 --- What swiss/jobEnded does in this Neovim: the notifications and the SwissJobEnd events.

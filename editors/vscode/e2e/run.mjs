@@ -389,7 +389,7 @@ async function drive(page, port, repo, issueFile, backend) {
   log('API key stored; the server restarted');
 
   // 1. Swiss: Fix Issue… from the palette, typing the issue file's path.
-  await paletteRun(page, 'Swiss: Fix Issue');
+  await paletteRun(page, 'Swiss: Fix Issue…');
   // The extension's input box, not the palette that opened it: it is the one with the prompt.
   await page.locator('.quick-input-widget .quick-input-message', { hasText: 'the path of an issue file' }).waitFor();
   await page.keyboard.type(issueFile);
@@ -486,7 +486,7 @@ async function drive(page, port, repo, issueFile, backend) {
   await page.locator('.statusbar-item', { hasText: /job-2 (winner|: no valid)/ }).first().waitFor({ timeout: 30_000 });
 
   // 7. Pasted issue text, then Swiss: Cancel while the backend is still thinking.
-  await paletteRun(page, 'Swiss: Fix Issue');
+  await paletteRun(page, 'Swiss: Fix Issue…');
   await page.locator('.quick-input-widget .quick-input-message', { hasText: 'the path of an issue file' }).waitFor();
   await page.keyboard.type(`Slow: ${SLOW_MARKER}`);
   await page.keyboard.press('Enter');
@@ -515,7 +515,7 @@ async function pickRow(page, text) {
 /** 8. A winner with two hunks in calc/fmt.py: Swiss: Compare Candidates… shows the winner and
  * the runner-up side by side, then Swiss: Apply Hunk on the second hunk applies it alone. */
 async function partsOfACandidate(page, repo) {
-  await paletteRun(page, 'Swiss: Fix Issue');
+  await paletteRun(page, 'Swiss: Fix Issue…');
   await page.locator('.quick-input-widget .quick-input-message', { hasText: 'the path of an issue file' }).waitFor();
   await page.keyboard.type(`Formatting: ${PARTS_MARKER}`);
   await page.keyboard.press('Enter');

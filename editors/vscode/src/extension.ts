@@ -21,7 +21,8 @@ import { JOB_ENDED, JobEnded, JobInfo, JobSummary, JobTracker, jobOfToken, Progr
 import { CANDIDATE_SCHEME, candidateUriParts, CandidateFile, comparedFiles, parseCandidateUri } from './compare';
 import { hunksIn } from './hunks';
 import { changedPaths } from './paths';
-import { CandidateReport, candidateItems, JobReport } from './report';
+import { CandidateReport, candidateItems, candidatesPlaceholder, JobReport } from './report';
+import { pinActiveFile } from './fixHere';
 import { findServer } from './serverPath';
 import {
   explicitFrom,
@@ -65,6 +66,7 @@ export async function activate(ctx: vscode.ExtensionContext): Promise<void> {
   const register = (id: string, run: () => unknown) =>
     ctx.subscriptions.push(vscode.commands.registerCommand(id, run));
   register('swiss.ui.fixIssue', fixIssueFromPalette);
+  register('swiss.ui.fixIssueHere', fixIssueHere);
   register('swiss.ui.cancel', cancelJob);
   register('swiss.ui.showCandidates', showCandidates);
   register('swiss.ui.applyWinner', applyWinner);
@@ -382,6 +384,16 @@ async function fixIssueFromPalette(): Promise<void> {
   }
 }
 
+async function fixIssueHere(): Promise<void> {
+  const pinned = pinActiveFile(vscode.window.activeTextEditor?.document.uri);
+  if ('refusal' in pinned) {
+    void vscode.window.showInformationMessage(pinned.refusal);
+    return;
+  }
+  // Without `issue`, the command middleware asks for it, as for the "Fix issue here…" action.
+  await server(FIX_ISSUE, pinned.arg);
+}
+
 /** One job among `jobs`: the only one without asking, else the user's pick. */
 async function pickJob(jobs: JobInfo[], none: string, title: string): Promise<JobInfo | undefined> {
   if (jobs.length === 0) {
@@ -446,7 +458,7 @@ async function pickCandidate(title: string): Promise<{ job: string; report: JobR
   }
   const picked = await vscode.window.showQuickPick(candidateItems(report), {
     title: `${title}: ${job.id} — ${report.issue.title}`,
-    placeHolder: 'Candidates, best first',
+    placeHolder: candidatesPlaceholder(report),
     matchOnDescription: true,
     matchOnDetail: true,
   });

@@ -2,6 +2,7 @@
 // in a quick pick.
 
 import { changedPaths } from './paths';
+import { Confidence, confidenceText, describeReasons, Reason } from './reasons';
 
 export interface CandidateReport {
   id: number;
@@ -14,6 +15,8 @@ export interface CandidateReport {
   reproduced: boolean | null;
   filtered_out: boolean;
   selected: boolean;
+  /** Why it lost; empty for the winner (absent from servers before reasons). */
+  reasons?: Reason[];
 }
 
 export interface JobReport {
@@ -22,6 +25,7 @@ export interface JobReport {
   candidates: CandidateReport[];
   winner: number | null;
   winner_patch: string | null;
+  confidence?: Confidence | null;
 }
 
 export interface CandidateItem {
@@ -58,6 +62,7 @@ export function candidateItems(report: JobReport): CandidateItem[] {
       `reproduction: ${reproductionText(c.reproduced)}`,
       c.filtered_out ? 'filtered out' : 'kept by the filters',
       changedPaths(c.patch).join(', '),
+      describeReasons(c.reasons),
     ]
       .filter((part) => part !== '')
       .join(' · ');
@@ -68,4 +73,10 @@ export function candidateItems(report: JobReport): CandidateItem[] {
       candidate: c.id,
     };
   });
+}
+
+/** The picker's placeholder: the order, and how far to trust the winner. */
+export function candidatesPlaceholder(report: JobReport): string {
+  const confidence = confidenceText(report.confidence);
+  return confidence ? `Candidates, best first — ${confidence}` : 'Candidates, best first';
 }

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use super::early_stop::EarlyStopRecord;
 use super::verify::VerificationReport;
 use crate::engine::selection::Ranking;
 
@@ -68,6 +69,9 @@ pub enum Caveat {
     ReproductionNotPassed,
     /// The sandbox could not test the winner itself.
     WinnerNotTested,
+    /// `repair.early_stop` stopped the samples: the share is over the `received` of `requested`.
+    /// The winner is the one all samples would have given, but its share could have moved.
+    EarlyStop { received: usize, requested: usize },
 }
 
 impl Caveat {
@@ -81,6 +85,9 @@ impl Caveat {
             ),
             Caveat::ReproductionNotPassed => "the winner did not pass the reproduction test (no candidate did), so the band means less".to_owned(),
             Caveat::WinnerNotTested => "the sandbox could not test the winner, so the band means less".to_owned(),
+            Caveat::EarlyStop { received, requested } => format!(
+                "sampling stopped early: the share is over {received} of {requested} requested samples (the winner cannot change, its share could)"
+            ),
         }
     }
 }
@@ -158,9 +165,16 @@ impl Confidence {
         ranking: &Ranking,
         samples: usize,
         verification: Option<&VerificationReport>,
+        early_stop: Option<&EarlyStopRecord>,
     ) -> Option<Confidence> {
         let winner = ranking.winning_candidate()?;
         let mut confidence = Confidence::of_share(winner.votes, samples)?;
+        if let Some(stop) = early_stop {
+            confidence.caveats.push(Caveat::EarlyStop {
+                received: stop.received,
+                requested: stop.requested,
+            });
+        }
         let Some(verification) = verification else {
             confidence.caveats.push(Caveat::Unverified);
             return Some(confidence);
@@ -320,7 +334,7 @@ mod tests {
         winner: (Option<u32>, Option<bool>),
         verification: Option<&VerificationReport>,
     ) -> Vec<Caveat> {
-        Confidence::of_job(&ranking(winner), 8, verification)
+        Confidence::of_job(&ranking(winner), 8, verification, None)
             .unwrap()
             .caveats
     }
@@ -330,7 +344,7 @@ mod tests {
         let clean = (Some(0), Some(true));
         let runs = json!({"1": tested(0, &[], "resolved")});
         let full = verification(runs.clone(), Some("s"), None);
-        let confidence = Confidence::of_job(&ranking(clean), 8, Some(&full)).unwrap();
+        let confidence = Confidence::of_job(&ranking(clean), 8, Some(&full), None).unwrap();
         assert_eq!(
             (confidence.votes, confidence.samples, confidence.band),
             (3, 8, Band::Medium)
@@ -365,6 +379,41 @@ mod tests {
             winner: None,
             ..ranking(clean)
         };
-        assert_eq!(Confidence::of_job(&none, 8, Some(&full)), None);
+        assert_eq!(Confidence::of_job(&none, 8, Some(&full), None), None);
+    }
+
+    #[test]
+    fn an_early_stop_says_the_share_is_over_the_samples_that_came() {
+        let runs = json!({"1": tested(0, &[], "resolved")});
+        let full = verification(runs, Some("s"), None);
+        let stop = EarlyStopRecord {
+            requested: 30,
+            received: 8,
+            skipped: 22,
+            completion_tokens_saved_estimate: 400,
+            winner: 1,
+            votes: 3,
+            runner_up_votes: 0,
+        };
+        let clean = (Some(0), Some(true));
+        let confidence = Confidence::of_job(&ranking(clean), 8, Some(&full), Some(&stop)).unwrap();
+        assert_eq!(
+            confidence.caveats,
+            [Caveat::EarlyStop {
+                received: 8,
+                requested: 30
+            }]
+        );
+        let lines = confidence.describe();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(
+            lines[1].contains("the share is over 8 of 30 requested samples"),
+            "{lines:?}"
+        );
+        assert!(confidence.short().ends_with("(lowered: see hover)"));
+        assert_eq!(
+            serde_json::to_value(&confidence.caveats[0]).unwrap(),
+            json!({"kind": "early-stop", "received": 8, "requested": 30})
+        );
     }
 }

@@ -90,6 +90,7 @@ async fn run_stages(ctx: &JobContext) -> Result<FixOutcome, JobError> {
         &ranking,
         candidates.samples.len(),
         verification.as_ref(),
+        early_stop.as_ref(),
     );
     Ok(FixOutcome {
         issue: ctx.issue.clone(),

@@ -231,7 +231,12 @@ impl FixReport {
             candidates,
             winner: winner.map(|c| c.id),
             winner_patch: winner.map(|c| c.patch.clone()),
-            confidence: Confidence::of_job(&outcome.ranking, outcome.samples.len(), verification),
+            confidence: Confidence::of_job(
+                &outcome.ranking,
+                outcome.samples.len(),
+                verification,
+                outcome.early_stop.as_ref(),
+            ),
             samples: SampleCounts {
                 total: outcome.samples.len(),
                 valid: outcome.samples.iter().filter(|s| s.error.is_none()).count(),

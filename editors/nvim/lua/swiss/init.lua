@@ -518,6 +518,54 @@ function M.on_job_ended(_, result, ctx)
   })
 end
 
+--- Records the jobs of a `swiss.jobs` answer (docs/lsp.md) that this client does not know yet:
+--- after a restart, the ones kept from earlier sessions. The newest finished one becomes the
+--- last job unless one was started here already, so that :SwissApply and :SwissCandidates
+--- without a job id find it, as after a job run in this session.
+--- @param client_id integer
+--- @param jobs table[] the `jobs` of the answer, oldest first
+function M.on_jobs_listed(client_id, jobs)
+  local newest
+  for _, summary in ipairs(type(jobs) == 'table' and jobs or {}) do
+    local job = type(summary) == 'table' and summary.job
+    if type(job) == 'string' and summary.state ~= 'running' and not M.job_info(client_id, job) then
+      local winner = type(summary.winner) == 'number' and summary.winner or nil
+      local applied = type(summary.applied) == 'number' and summary.applied or nil
+      local fields = {
+        title = type(summary.issue) == 'table' and type(summary.issue.title) == 'string' and summary.issue.title or nil,
+        winner = winner,
+        message = summary.kept == true and 'kept from an earlier session' or '',
+      }
+      if applied then
+        fields.state, fields.message = 'applied', ('applied candidate %d'):format(applied)
+      elseif summary.state == 'done' then
+        fields.state = winner and 'succeeded' or 'no-candidate'
+      else
+        fields.state = summary.state
+      end
+      record(client_id, job, fields)
+      newest = job
+    end
+  end
+  local s = client_state(client_id)
+  if newest and not s.last then
+    s.last = newest
+  end
+end
+
+--- Asks a client that just started for the jobs its server knows (`on_init`), so that kept
+--- jobs join the job table. A server without `swiss.jobs` only costs a message in the log.
+--- @param client vim.lsp.Client
+function M.list_jobs(client)
+  client:request('workspace/executeCommand', { command = 'swiss.jobs', arguments = {} }, function(err, result)
+    if err then
+      vim.lsp.log.warn('swiss: failed to list the kept jobs: ' .. tostring(err.message or err))
+      return
+    end
+    M.on_jobs_listed(client.id, type(result) == 'table' and result.jobs or nil)
+  end)
+end
+
 --- Job ids for completion: every job this Neovim has seen, newest first.
 function M.complete_jobs()
   local jobs = {}
@@ -555,6 +603,16 @@ function M.setup(opts)
     config.init_options = opts.settings
     -- The server asks for section `swiss`; Neovim answers by looking that key up here.
     config.settings = { swiss = opts.settings }
+  end
+  if config.on_init then
+    -- vim.lsp.config would replace the plugin's on_init (lsp/swiss.lua) with the user's.
+    local theirs = config.on_init
+    config.on_init = function(client, result)
+      M.list_jobs(client)
+      for _, fn in ipairs(type(theirs) == 'table' and theirs or { theirs }) do
+        fn(client, result)
+      end
+    end
   end
   vim.lsp.config('swiss', config)
   if opts.enable ~= false then
