@@ -17,8 +17,12 @@ use swiss::sandbox::docker_pool::{DockerPool, PoolSettings};
 use swiss::sandbox::{BaseFile, Sandbox};
 use swiss::verify::test_command::{from_setting, PYTEST_COMMAND};
 use swiss::verify::verifier::TestPlan;
-use swiss_testkit::{calc, median, FixtureRepo, SecondEngine};
+use swiss_testkit::{calc, FixtureRepo};
 use tokio_util::sync::CancellationToken;
+
+#[path = "support/two_engines.rs"]
+mod two_engines;
+use two_engines::{print_comparison, TwoEngines};
 
 const SAMPLES: usize = 40;
 const UNIQUE: usize = 16;
@@ -73,7 +77,6 @@ async fn verify(
 
 #[allow(clippy::print_stdout)]
 fn main() {
-    let image = std::env::var("SWISS_TEST_IMAGE").unwrap_or_else(|_| "swiss-python:ci".to_owned());
     let conftest = format!("import time\ntime.sleep({TEST_SECS})\n");
     let mut fixture: Vec<(&str, &str)> = calc::FILES.to_vec();
     fixture.push(("conftest.py", &conftest));
@@ -88,43 +91,20 @@ fn main() {
         script: None,
     };
     let unique = candidates();
-    let second = SecondEngine::start(&image);
-    let local = DockerEndpoint::local();
-    let other = DockerEndpoint::parse(&second.address()).expect("endpoint");
+    let engines = TwoEngines::start();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let mut one = Vec::new();
-    let mut two = Vec::new();
-    for _ in 0..ROUNDS {
-        one.push(runtime.block_on(verify(
+    let (one, two) = engines.compare(ROUNDS, |hosts| {
+        runtime.block_on(verify(
             files.clone(),
-            &image,
-            vec![local.clone()],
+            &engines.image,
+            hosts.to_vec(),
             &plan,
             &unique,
-        )));
-        two.push(runtime.block_on(verify(
-            files.clone(),
-            &image,
-            vec![local.clone(), other.clone()],
-            &plan,
-            &unique,
-        )));
-    }
-    let (one, two) = (median(one), median(two));
+        ))
+    });
     println!("verification of {SAMPLES} samples, {UNIQUE} unique candidates, tests of {TEST_SECS} s (docker, calc fixture, median of {ROUNDS})");
-    println!(
-        "  one engine, {SLOTS} slots:          {:>8.2} s",
-        one.as_secs_f64()
-    );
-    println!(
-        "  two engines, {SLOTS} slots each:    {:>8.2} s",
-        two.as_secs_f64()
-    );
-    println!(
-        "  ratio: {:.2}x (2x is the most two engines can give)",
-        one.as_secs_f64() / two.as_secs_f64()
-    );
+    print_comparison(SLOTS, one, two);
 }

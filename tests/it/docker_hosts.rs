@@ -15,7 +15,7 @@ use crate::local_sshd::{user_name, LocalSshd};
 use crate::verify_cli::{assert_verified_choice, fix_command, run_fix_with_env};
 
 /// The machine's own engine, as Swiss finds it without settings.
-fn local_engine() -> String {
+pub(crate) fn local_engine() -> String {
     std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unix:///var/run/docker.sock".to_owned())
 }
 

@@ -12,8 +12,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value};
 use swiss_testkit::{calc, Script, ScriptedBackend};
+
+use crate::docker_env::docker_test_image;
+use crate::docker_hosts::local_engine;
 
 /// Far above the few seconds a run takes, so that only a hang reaches it.
 const NVIM_TIMEOUT: Duration = Duration::from_secs(120);
@@ -126,20 +129,26 @@ fn run_with_timeout(mut cmd: Command) -> (Output, Duration) {
     (output, elapsed)
 }
 
-/// Runs one scenario of editors/nvim/tests/e2e.lua against the calc fixture and `script`.
+/// Runs one scenario of editors/nvim/tests/e2e.lua against the calc fixture and `script`, with
+/// no sandbox (these are about the editor, not verification).
 fn run_scenario(nvim: &Path, scenario: &str, script: Script) {
+    run_scenario_with(nvim, scenario, script, json!({"kind": "none"}));
+}
+
+/// As `run_scenario`, the editor's `sandbox` settings given.
+fn run_scenario_with(nvim: &Path, scenario: &str, script: Script, sandbox: Value) {
     let repo = calc::repo();
     let scratch = tempfile::tempdir().expect("temp dir");
     let issue = scratch.path().join("issue.md");
     std::fs::write(&issue, calc::ISSUE).expect("write the issue");
     let backend = ScriptedBackend::start_in_background(script);
-    // What a user would put in setup{settings = …}: the backend, few samples, no sandbox (this
-    // is about the editor, not verification), failures reported at once.
+    // What a user would put in setup{settings = …}: the backend, few samples, failures
+    // reported at once.
     let settings = json!({
         "backend": {"urls": [backend.base_url()], "max_retries": 0, "timeout_secs": 10},
         "localize": {"samples": 1},
         "repair": {"samples": 8},
-        "sandbox": {"kind": "none"},
+        "sandbox": sandbox,
     });
     let plugin = plugin_dir();
     let params = json!({
@@ -234,6 +243,26 @@ fn nvim_kept_job_after_a_restart() {
         return;
     };
     run_scenario(&nvim, "kept", calc::script());
+}
+
+/// :checkhealth swiss with two Docker hosts in the editor's settings, one of them not
+/// answering: an error for that one with its slots, OK for the engine here with the image, and
+/// the confinement report as before.
+#[test]
+fn nvim_checkhealth_docker_hosts() {
+    let Some(nvim) = nvim_or_skip("nvim_checkhealth_docker_hosts") else {
+        return;
+    };
+    let Some(image) = docker_test_image() else {
+        return;
+    };
+    let sandbox = json!({
+        "kind": "docker",
+        "image": image,
+        "concurrency": 2,
+        "hosts": ["unix:///nonexistent/docker.sock=5", local_engine()],
+    });
+    run_scenario_with(&nvim, "health", calc::script(), sandbox);
 }
 
 /// The plugin's Lua unit tests (editors/nvim/tests/unit.lua), here so that CI runs them.

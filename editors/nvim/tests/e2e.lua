@@ -7,6 +7,8 @@
 --                :SwissApply {id} {hunk} on the calc/ops.py hunk alone
 --   kept         a job, then a new server: the kept job is the last job again, and
 --                :SwissCandidates and :SwissApply without a job id work on it
+--   health       :checkhealth swiss with settings.sandbox.hosts: the first host does not answer,
+--                the second is the engine here and holds settings.sandbox.image
 -- Any failed check ends Neovim with exit status 1 and a message on stderr.
 local params = vim.json.decode(table.concat(vim.fn.readfile(vim.env.SWISS_NVIM_TEST), '\n'))
 local swiss = require('swiss')
@@ -264,6 +266,31 @@ function scenarios.command()
     or ('curl is not installed, so ' .. url .. ' was not checked')
   check(contains(report, expected), 'checkhealth and the backend:\n%s', report)
   check(report:find('OK[^\n]*local runs confined by '), 'checkhealth reports the confinement:\n%s', report)
+end
+
+--- The line of `report` that holds `needle`, or nil.
+local function line_with(report, needle)
+  for line in report:gmatch('[^\n]+') do
+    if contains(line, needle) then
+      return line
+    end
+  end
+end
+
+function scenarios.health()
+  vim.cmd('checkhealth swiss')
+  local report = table.concat(lines(0), '\n')
+  log('checkhealth:\n' .. report)
+  local sandbox = params.settings.sandbox
+  local down = sandbox.hosts[1]:gsub('=%d+$', '')
+  local line = line_with(report, down .. ' does not answer (5 slots): ')
+  check(line and contains(line, 'ERROR'), 'an error for the host that does not answer:\n%s', report)
+  check(contains(report, 'start that engine or fix the address in sandbox.hosts'), 'what to do about it:\n%s', report)
+  line = line_with(report, sandbox.hosts[2] .. ': engine ')
+  check(line and contains(line, 'OK'), 'OK for the engine here:\n%s', report)
+  check(contains(line, ', 2 slots, image ' .. sandbox.image .. ' present'), 'its slots and the image:\n%s', report)
+  check(contains(report, '1 of 2 hosts answer: 2 runs at once'), 'the hosts summed up:\n%s', report)
+  check(report:find('OK[^\n]*local runs confined by '), 'checkhealth still reports the confinement:\n%s', report)
 end
 
 function scenarios.code_action()

@@ -174,6 +174,28 @@ test('health: editor settings over the environment over swiss.toml', function()
   eq({ {}, 'nowhere', nil, 'SWE-Swiss-32B' }, { urls, source, key, model })
 end)
 
+test('health: the sandbox of the editor settings as swiss doctor flags', function()
+  eq({}, health.doctor_flags(nil))
+  eq({ '--image', 'img:1', '--docker-host', 'ssh://ci@b=8', '--docker-host', 'tcp://c:2376' },
+    health.doctor_flags({ image = 'img:1', hosts = { 'ssh://ci@b=8', 'tcp://c:2376' } }))
+end)
+
+test('health: one Docker host, by sandbox.kind', function()
+  local down = { host = 'tcp://b:2376', slots = 1, ok = false, error = 'refused' }
+  local level, text = health.docker_host(down, 'docker')
+  eq({ 'error', 'tcp://b:2376 does not answer (1 slot): refused' }, { level, text })
+  eq('warn', (health.docker_host(down, 'auto')))
+  local up = { host = 'unix:///d.sock', slots = 4, ok = true, version = '27.1', image = 'img', image_present = false }
+  level, text = health.docker_host(up, 'docker')
+  eq({ 'error', 'unix:///d.sock: engine 27.1, 4 slots, but image img is missing' }, { level, text })
+  up.image_present = true
+  level, text = health.docker_host(up, 'docker')
+  eq({ 'ok', 'unix:///d.sock: engine 27.1, 4 slots, image img present' }, { level, text })
+  up.image = nil
+  level, text = health.docker_host(up, nil)
+  eq({ 'ok', 'unix:///d.sock: engine 27.1, 4 slots; no sandbox.image, so nothing is tested in it' }, { level, text })
+end)
+
 test('resolve_issue: files become absolute, the rest passes through', function()
   local dir = vim.fn.tempname()
   vim.fn.mkdir(dir, 'p')

@@ -52,6 +52,27 @@ pub struct DoctorArgs {
     /// Check only the confinement: quick, no network (for `:checkhealth`).
     #[arg(long)]
     pub confinement: bool,
+    /// Check the confinement and the Docker hosts, not the backends (for `:checkhealth`,
+    /// which asks the backends itself).
+    #[arg(long, conflicts_with = "confinement")]
+    pub sandbox: bool,
+    /// The Docker image to look for on each host, over sandbox.image (as the editor sends it).
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// A Docker engine to check, ENDPOINT[=SLOTS]; repeat it for several. Replaces
+    /// sandbox.hosts (as the editor sends it).
+    #[arg(long = "docker-host", value_name = "ENDPOINT[=SLOTS]")]
+    pub docker_hosts: Vec<String>,
+}
+
+impl DoctorArgs {
+    /// The sandbox settings given on the command line, over swiss.toml and the environment.
+    pub fn options(&self) -> Options {
+        let mut o = Options::default();
+        o.sandbox.image = self.image.clone();
+        o.sandbox.hosts = docker_hosts(&self.docker_hosts);
+        o
+    }
 }
 
 #[derive(Debug, Args)]

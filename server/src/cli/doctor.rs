@@ -65,7 +65,8 @@ struct DockerCheck {
 pub fn run(args: DoctorArgs) -> Exit {
     let mut warnings = Vec::new();
     let options = Options::from_repo_file(&args.repo, &mut warnings)
-        .merged(Options::from_env(|name| std::env::var(name).ok()));
+        .merged(Options::from_env(|name| std::env::var(name).ok()))
+        .merged(args.options());
     for warning in &warnings {
         let _ = writeln!(std::io::stderr(), "swiss: warning: {warning}");
     }
@@ -84,7 +85,8 @@ pub fn run(args: DoctorArgs) -> Exit {
     };
     let report = Report {
         confinement: confinement(&settings),
-        backends: (!args.confinement).then(|| runtime.block_on(backends(&settings))),
+        backends: (!args.confinement && !args.sandbox)
+            .then(|| runtime.block_on(backends(&settings))),
         docker: (!args.confinement).then(|| runtime.block_on(docker(&settings))),
     };
     let text = if args.json {

@@ -1,6 +1,7 @@
---- `:checkhealth swiss`: can Neovim start the server, does the model backend answer, is
---- there a Docker engine for the sandbox, and how are local test runs confined. Each check is short and bounded by a timeout, since
---- checkhealth blocks the editor while it runs.
+--- `:checkhealth swiss`: can Neovim start the server, does the model backend answer, does each
+--- Docker host of the sandbox answer and hold the image (`swiss doctor`), and how are local test
+--- runs confined. Each check is short and bounded by a timeout, since checkhealth blocks the
+--- editor while it runs.
 local M = {}
 
 local health = vim.health
@@ -178,54 +179,93 @@ local function backend_check(cfg)
   end
 end
 
-local function docker_check(cfg)
+--- One `swiss doctor --json` run with `flags`: the report, or why there is none.
+--- @return table|nil report, string|nil error
+local function doctor(path, flags)
+  local root = vim.fs.root(0, { '.git', 'swiss.toml' }) or vim.uv.cwd()
+  local args = { path, 'doctor', '--json', '--repo', root }
+  vim.list_extend(args, flags)
+  -- Hosts are checked at once by the server, so one slow host bounds the wait, not their count.
+  local ok, result = pcall(function()
+    return vim.system(args, { text = true }):wait(TIMEOUT_MS * 3)
+  end)
+  if not ok then
+    return nil, tostring(result)
+  end
+  if result.code ~= 0 then
+    local err = vim.trim(result.stderr or '')
+    return nil, err ~= '' and err or ('exited with ' .. tostring(result.code))
+  end
+  local decoded_ok, report = pcall(vim.json.decode, result.stdout or '', { luanil = { object = true } })
+  if not decoded_ok or type(report) ~= 'table' or type(report.confinement) ~= 'table' then
+    return nil, 'its output is not a report'
+  end
+  return report
+end
+
+--- The flags that make `swiss doctor` check what the editor's settings name.
+function M.doctor_flags(sandbox)
+  local flags = {}
+  if type(sandbox) ~= 'table' then
+    return flags
+  end
+  if type(sandbox.image) == 'string' and sandbox.image ~= '' then
+    vim.list_extend(flags, { '--image', sandbox.image })
+  end
+  for _, host in ipairs(type(sandbox.hosts) == 'table' and sandbox.hosts or {}) do
+    vim.list_extend(flags, { '--docker-host', host })
+  end
+  return flags
+end
+
+--- What to say of one host of the report's `docker` list: level ('ok', 'warn' or 'error'),
+--- the line, and what to do.
+--- @return string level, string text, string[]|nil advice
+function M.docker_host(host, kind)
+  local slots = ('%d slot%s'):format(host.slots or 0, host.slots == 1 and '' or 's')
+  if not host.ok then
+    return kind == 'docker' and 'error' or 'warn',
+      ('%s does not answer (%s): %s'):format(host.host, slots, host.error or 'no reason given'),
+      { 'start that engine or fix the address in sandbox.hosts; jobs use the hosts that answer' }
+  end
+  local engine = ('%s: engine %s, %s'):format(host.host, host.version or '?', slots)
+  if host.image == nil then
+    return 'ok', engine .. '; no sandbox.image, so nothing is tested in it'
+  end
+  if host.image_present == false then
+    return kind == 'docker' and 'error' or 'warn',
+      ('%s, but image %s is missing'):format(engine, host.image),
+      { ('build or pull %s on %s (docker build / docker pull)'):format(host.image, host.host) }
+  end
+  return 'ok', ('%s, image %s present'):format(engine, host.image)
+end
+
+local function docker_report(report, kind)
   health.start('swiss: sandbox')
-  local sandbox = editor_settings(cfg).sandbox
-  local kind = type(sandbox) == 'table' and sandbox.kind or nil
   if kind == 'none' or kind == 'local' then
     health.info(('sandbox.kind = %q: Docker is not needed'):format(kind))
     return
   end
-  local report = kind == 'docker' and health.error or health.warn
-  if vim.fn.executable('docker') ~= 1 then
-    report('docker is not installed: candidates are verified in the local sandbox, on this machine')
+  local hosts = type(report) == 'table' and report.docker
+  if type(hosts) ~= 'table' then
+    health.warn('`swiss doctor` gave no report of the Docker hosts')
     return
   end
-  local probe = { 'docker', 'info', '--format', '{{.ServerVersion}}' }
-  local result = vim.system(probe, { text = true }):wait(TIMEOUT_MS * 2)
-  if result.code == 0 then
-    health.ok(('Docker engine %s answers'):format(vim.trim(result.stdout)))
-  else
-    local err = vim.trim(result.stderr or '')
-    report(('the Docker engine does not answer: %s'):format(err ~= '' and err or 'timed out'), {
-      'start it (systemctl start docker) or set sandbox.kind = "local"',
-    })
+  local answering, slots = 0, 0
+  for _, host in ipairs(hosts) do
+    local level, text, advice = M.docker_host(host, kind)
+    health[level](text, advice)
+    if host.ok then
+      answering, slots = answering + 1, slots + (host.slots or 0)
+    end
+  end
+  if #hosts > 1 then
+    health.info(('%d of %d hosts answer: %d runs at once'):format(answering, #hosts, slots))
   end
 end
 
---- What `swiss doctor --confinement` says: how local test runs are confined here.
-local function confinement_check(cfg)
+local function confinement_report(report)
   health.start('swiss: confinement of local test runs')
-  local cmd = cfg and cfg.cmd
-  local path = type(cmd) == 'table' and type(cmd[1]) == 'string' and vim.fn.exepath(cmd[1]) or ''
-  if path == '' then
-    health.warn('no swiss binary, so the confinement was not checked')
-    return
-  end
-  local root = vim.fs.root(0, { '.git', 'swiss.toml' }) or vim.uv.cwd()
-  local ok, result = pcall(function()
-    return vim.system({ path, 'doctor', '--confinement', '--json', '--repo', root }, { text = true })
-      :wait(TIMEOUT_MS * 2)
-  end)
-  local decoded_ok, report = false, nil
-  if ok and result.code == 0 then
-    decoded_ok, report = pcall(vim.json.decode, result.stdout or '')
-  end
-  if not decoded_ok or type(report) ~= 'table' or type(report.confinement) ~= 'table' then
-    local err = ok and vim.trim(result.stderr or '') or tostring(result)
-    health.warn(('`swiss doctor --confinement` gave no report: %s'):format(err))
-    return
-  end
   local c = report.confinement
   if c.ok then
     health.ok(c.note)
@@ -234,6 +274,30 @@ local function confinement_check(cfg)
       'install bubblewrap (apt-get install bubblewrap), or use Docker (sandbox.kind = "docker" with sandbox.image)',
     })
   end
+end
+
+--- What `swiss doctor` says of the sandbox: each Docker host (those of sandbox.hosts, else the
+--- local engine) and how local test runs are confined.
+local function sandbox_check(cfg)
+  local sandbox = editor_settings(cfg).sandbox
+  local kind = type(sandbox) == 'table' and sandbox.kind or nil
+  local cmd = cfg and cfg.cmd
+  local path = type(cmd) == 'table' and type(cmd[1]) == 'string' and vim.fn.exepath(cmd[1]) or ''
+  if path == '' then
+    health.start('swiss: sandbox')
+    health.warn('no swiss binary, so the Docker hosts and the confinement were not checked')
+    return
+  end
+  local docker = kind ~= 'none' and kind ~= 'local'
+  local flags = docker and vim.list_extend({ '--sandbox' }, M.doctor_flags(sandbox)) or { '--confinement' }
+  local report, err = doctor(path, flags)
+  if not report then
+    health.start('swiss: sandbox')
+    health.warn(('`swiss doctor` gave no report: %s'):format(err))
+    return
+  end
+  docker_report(report, kind)
+  confinement_report(report)
 end
 
 local function client_check()
@@ -257,8 +321,7 @@ function M.check()
   local cfg = config()
   binary_check(cfg)
   backend_check(cfg)
-  docker_check(cfg)
-  confinement_check(cfg)
+  sandbox_check(cfg)
   client_check()
 end
 
