@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::Mutex;
 
 /// Whether `tool --version` (Go: `go version`) runs; a panic where it does not and
 /// `SWISS_REQUIRE_<TOOL>=1`. `install` says how to get it.
@@ -28,8 +29,8 @@ pub fn available(tool: &str, install: &str, test: &str) -> bool {
 
 /// The npm packages the TypeScript fixture runs with (vitest, tsx), installed by
 /// `.ci/npm-fixture-setup.sh` into `target/swiss-npm-fixture/node_modules` (or where
-/// `SWISS_NPM_FIXTURE` points): tests have no network. Missing, the tests skip, and fail with
-/// `SWISS_REQUIRE_NODE=1`.
+/// `SWISS_NPM_FIXTURE` points), by the first test that needs them when npm is here: the runs
+/// themselves have no network. Missing, the tests skip, and fail with `SWISS_REQUIRE_NODE=1`.
 #[allow(clippy::print_stderr)]
 pub fn npm_fixture(test: &str) -> Option<PathBuf> {
     if !available("node", "install Node.js (Debian's nodejs and npm)", test) {
@@ -41,10 +42,25 @@ pub fn npm_fixture(test: &str) -> Option<PathBuf> {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/swiss-npm-fixture")
         });
     let modules = dir.join("node_modules");
-    let ready = ["vitest", "tsx"]
-        .iter()
-        .all(|bin| modules.join(".bin").join(bin).exists());
-    if ready {
+    let ready = || {
+        ["vitest", "tsx"]
+            .iter()
+            .all(|bin| modules.join(".bin").join(bin).exists())
+    };
+    // A fresh clone has no fixture packages yet: install them once (the registry is reachable
+    // where the tests are set up), one test at a time, as the suite makes its own pytest venv.
+    static SETUP: Mutex<()> = Mutex::new(());
+    let _setup = SETUP.lock().unwrap_or_else(|e| e.into_inner());
+    if !ready() && Command::new("npm").arg("--version").output().is_ok() {
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.ci/npm-fixture-setup.sh");
+        let status = Command::new("bash")
+            .arg(&script)
+            .env("SWISS_NPM_FIXTURE", &dir)
+            .stdout(std::process::Stdio::null())
+            .status();
+        eprintln!("{test}: ran .ci/npm-fixture-setup.sh for the TypeScript fixture: {status:?}");
+    }
+    if ready() {
         return Some(modules.canonicalize().unwrap_or(modules));
     }
     let why = format!(
