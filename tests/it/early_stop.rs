@@ -105,8 +105,10 @@ fn a_settled_majority_stops_sampling_and_wins_as_the_full_run_does() {
 #[test]
 fn test_runs_still_waiting_for_the_sandbox_are_dropped_when_the_winner_is_settled() {
     let repo = calc::repo();
-    // One run at a time, each over two seconds: the two wrong candidates, found second and
-    // third, queue behind the right one, and the stop comes before the third gets its turn.
+    // One run at a time, each over four seconds: the two wrong candidates, found second and
+    // third, queue behind the right one, and the stop (due once the right one is verified, at
+    // about the 18th sample, 7 s in) comes before the third gets its turn (after the baseline
+    // and two runs, 12 s in): a margin that a loaded machine's slower runs only widen.
     repo.write("swiss.toml", "[sandbox]\nconcurrency = 1\n");
     let mut repairs = vec![calc::FIX_A, calc::WRONG_ADD, calc::WRONG_KEEPS_BUG];
     repairs.extend([calc::FIX_B, calc::FIX_A, calc::FIX_C].repeat(9));
@@ -114,7 +116,7 @@ fn test_runs_still_waiting_for_the_sandbox_are_dropped_when_the_winner_is_settle
         &repairs,
         Duration::from_millis(400),
     ));
-    let slow = "sleep 2 && python3 -m pytest -rA -v -p no:cacheprovider";
+    let slow = "sleep 4 && python3 -m pytest -rA -v -p no:cacheprovider";
     let json = fix(repo.path(), &backend, &["--test-cmd", slow]);
     assert!(
         json["samples"]["early_stop"]["skipped"]

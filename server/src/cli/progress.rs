@@ -73,14 +73,7 @@ impl Progress {
                 given,
             } => {
                 close_stage(&mut state, &mut err, self.live);
-                let _ = writeln!(err, "swiss: {}", localized_line(&files, given));
-                if !skipped_for_budget.is_empty() {
-                    let _ = writeln!(
-                        err,
-                        "swiss: left out of the repair prompt (over the token budget): {}",
-                        skipped_for_budget.join(", ")
-                    );
-                }
+                write_localized(&mut err, &files, &skipped_for_budget, given);
             }
             JobEvent::CandidateFound { id } => state.candidates = id,
             JobEvent::HostsBusy { host, hosts } => {
@@ -101,12 +94,7 @@ impl Progress {
                 if let Some(hosts) = state.hosts.take() {
                     line.push_str(&format!(" [{hosts}]"));
                 }
-                if self.live {
-                    let _ = write!(err, "\r\x1b[2K{line}");
-                    state.line_open = true;
-                } else {
-                    let _ = writeln!(err, "{line}");
-                }
+                self.write_result(&mut state, &mut err, &line);
             }
             note @ (JobEvent::Warning(_)
             | JobEvent::Confinement(_)
@@ -118,6 +106,16 @@ impl Progress {
                 clear_live(&mut state, &mut err);
                 let _ = writeln!(err, "swiss: {}", note_line(note));
             }
+        }
+    }
+
+    /// A candidate's result: on the live line, which the next one replaces, or a line of its own.
+    fn write_result(&self, state: &mut State, err: &mut impl Write, line: &str) {
+        if self.live {
+            let _ = write!(err, "\r\x1b[2K{line}");
+            state.line_open = true;
+        } else {
+            let _ = writeln!(err, "{line}");
         }
     }
 
@@ -247,5 +245,22 @@ fn plural(n: usize) -> &'static str {
         ""
     } else {
         "s"
+    }
+}
+
+/// The localized (or given) files, and those the token budget left out of the repair prompt.
+fn write_localized(
+    err: &mut impl Write,
+    files: &[String],
+    skipped_for_budget: &[String],
+    given: bool,
+) {
+    let _ = writeln!(err, "swiss: {}", localized_line(files, given));
+    if !skipped_for_budget.is_empty() {
+        let _ = writeln!(
+            err,
+            "swiss: left out of the repair prompt (over the token budget): {}",
+            skipped_for_budget.join(", ")
+        );
     }
 }

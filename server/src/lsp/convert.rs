@@ -21,6 +21,7 @@ use crate::engine::issue::Issue;
 use crate::job::confidence::Confidence;
 use crate::job::report::FixReport;
 use crate::job::{JobEvent, Stage};
+use crate::sandbox::docker_hosts::load_line;
 
 // ---------------------------------------------------------------------------------------------
 // Positions. LSP counts characters in UTF-16 code units unless another encoding is negotiated;
@@ -564,6 +565,26 @@ pub struct ProgressTally {
 }
 
 impl ProgressTally {
+    fn sample_done(
+        &mut self,
+        stage: Stage,
+        done: usize,
+        total: usize,
+        valid: bool,
+    ) -> (String, u32) {
+        if stage == Stage::Localize {
+            return (
+                format!("localizing: {done}/{total} answers"),
+                fraction(done, total, 0, 10),
+            );
+        }
+        self.valid += usize::from(valid);
+        (
+            format!("{}: {done}/{total} ({} valid)", stage.label(), self.valid),
+            fraction(done, total, 10, 70),
+        )
+    }
+
     pub fn report(&mut self, event: &JobEvent) -> Option<(String, u32)> {
         let (message, percentage) = match event {
             JobEvent::StageStarted { stage, samples } => match stage {
@@ -572,28 +593,11 @@ impl ProgressTally {
                 Stage::Select => (format!("{} among {samples} samples", stage.label()), 90),
             },
             JobEvent::SampleDone {
-                stage: Stage::Localize,
-                done,
-                total,
-                ..
-            } => (
-                format!("localizing: {done}/{total} answers"),
-                fraction(*done, *total, 0, 10),
-            ),
-            JobEvent::SampleDone {
                 stage,
                 done,
                 total,
                 valid,
-            } => {
-                if *valid {
-                    self.valid += 1;
-                }
-                (
-                    format!("{}: {done}/{total} ({} valid)", stage.label(), self.valid),
-                    fraction(*done, *total, 10, 70),
-                )
-            }
+            } => self.sample_done(*stage, *done, *total, *valid),
             JobEvent::Localized { files, given, .. } => {
                 let said = if *given { "files given" } else { "localized" };
                 (format!("{said}: {}", files.join(", ")), 10)
@@ -627,10 +631,7 @@ impl ProgressTally {
                 self.percentage,
             ),
             JobEvent::HostsBusy { hosts, .. } => (
-                format!(
-                    "Docker hosts: {}",
-                    crate::sandbox::docker_hosts::load_line(hosts)
-                ),
+                format!("Docker hosts: {}", load_line(hosts)),
                 self.percentage,
             ),
             JobEvent::CandidateVerified {
@@ -640,12 +641,7 @@ impl ProgressTally {
                 regression_failures,
                 ..
             } => (
-                format!(
-                    "verified candidate {id} ({done}/{found}): {}",
-                    regression_failures.map_or("tests did not run".to_owned(), |n| format!(
-                        "{n} regression failure(s)"
-                    ))
-                ),
+                verified_message(*id, *done, *found, *regression_failures),
                 fraction(*done, *found, 70, 90),
             ),
             JobEvent::EarlyStopped {
@@ -663,6 +659,19 @@ impl ProgressTally {
         self.percentage = self.percentage.max(percentage);
         Some((message, self.percentage))
     }
+}
+
+/// One candidate's tests, as the progress report says them.
+fn verified_message(
+    id: u32,
+    done: usize,
+    found: usize,
+    regression_failures: Option<u32>,
+) -> String {
+    let result = regression_failures.map_or("tests did not run".to_owned(), |n| {
+        format!("{n} regression failure(s)")
+    });
+    format!("verified candidate {id} ({done}/{found}): {result}")
 }
 
 fn fraction(done: usize, total: usize, from: u32, to: u32) -> u32 {
