@@ -91,6 +91,14 @@ impl FixOutcome {
     }
 
     /// The candidate selection picked, if any.
+    /// The winner's score and votes; `(0.0, 0)` without one.
+    pub fn winner_rank(&self) -> (f64, usize) {
+        self.ranking
+            .winning_candidate()
+            .map(|r| (r.score, r.votes))
+            .unwrap_or_default()
+    }
+
     pub fn winner(&self) -> Option<&CandidateRecord> {
         let ranked = &self.ranking.candidates[self.ranking.winner?];
         self.candidates.iter().find(|c| c.key == ranked.key)

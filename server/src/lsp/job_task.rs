@@ -172,13 +172,8 @@ async fn finished(
             .await;
         return;
     };
-    let ranked = outcome
-        .ranking
-        .winning_candidate()
-        .map(|r| (r.score, r.votes))
-        .unwrap_or_default();
-    let diagnostics = winner_diagnostics(job, winner, ranked, outcome.confidence.as_ref());
-    diagnostics::set(session, job, diagnostics).await;
+    let ranked = outcome.winner_rank();
+    show_winner(session, job, &outcome, winner).await;
     let mut summary = format!(
         "winner: candidate {} (score {:.2}, {} vote(s)) of {} unique candidate(s) from {} sample(s)",
         winner.id,
@@ -198,8 +193,20 @@ async fn finished(
     tell_without_progress(session, progress, message).await;
 }
 
+/// The winner's hunks as diagnostics, on a job just done or kept from an earlier session.
+pub(super) async fn show_winner(
+    session: &Session,
+    job: &Job,
+    outcome: &FixOutcome,
+    winner: &CandidateRecord,
+) {
+    let ranked = outcome.winner_rank();
+    let diagnostics = winner_diagnostics(job, winner, ranked, outcome.confidence.as_ref());
+    diagnostics::set(session, job, diagnostics).await;
+}
+
 /// The winner's hunks by file; `ranked` is its score and votes.
-pub(super) fn winner_diagnostics(
+fn winner_diagnostics(
     job: &Job,
     winner: &CandidateRecord,
     ranked: (f64, usize),

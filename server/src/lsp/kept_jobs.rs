@@ -11,8 +11,7 @@ use tower_lsp_server::lsp_types::MessageType;
 
 use super::apply::first_stale;
 use super::convert::{self, IssueLink};
-use super::diagnostics;
-use super::job_task::winner_diagnostics;
+use super::job_task::show_winner;
 use super::jobs::{editor_spelling, Job, JobState};
 use super::session::Session;
 use crate::job::report::FixReport;
@@ -135,11 +134,5 @@ async fn show_winner_if_fresh(session: &Session, job: &Job) {
         tracing::info!(job = %job.id, path = %stale.path, "kept job is stale; not shown");
         return;
     }
-    let ranked = outcome
-        .ranking
-        .winning_candidate()
-        .map(|r| (r.score, r.votes))
-        .unwrap_or_default();
-    let diagnostics = winner_diagnostics(job, winner, ranked, outcome.confidence.as_ref());
-    diagnostics::set(session, job, diagnostics).await;
+    show_winner(session, job, &outcome, winner).await;
 }
