@@ -221,7 +221,7 @@ fn an_embedding_server_ranks_the_chunks_when_configured() {
     repo.write(
         "swiss.toml",
         &format!(
-            "[retrieval]\nembedding_url = \"{}\"\nembedding_model = \"embed-test\"\n",
+            "[backend]\napi_key = \"sk-embed\"\n\n[retrieval]\nembedding_url = \"{}\"\nembedding_model = \"embed-test\"\n",
             backend.base_url()
         ),
     );
@@ -236,6 +236,12 @@ fn an_embedding_server_ranks_the_chunks_when_configured() {
     assert!(embedding
         .iter()
         .all(|r| r.model.as_deref() == Some("embed-test")));
+    assert!(
+        embedding
+            .iter()
+            .all(|r| r.authorization.as_deref() == Some("Bearer sk-embed")),
+        "the embedding server gets the backend's key, as the chat requests do"
+    );
     assert_eq!(
         embedding[0].body["input"],
         serde_json::json!([calc::ISSUE.trim_end()])

@@ -8,7 +8,7 @@ use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
 use super::config::api_url;
-use super::error::{excerpt, AttemptError, BackendError};
+use super::error::{excerpt, redact, AttemptError, BackendError};
 use super::retry::{backoff, retry_after_of};
 
 /// Texts per request: a repository's chunks number in the thousands, and servers cap a batch.
@@ -19,6 +19,8 @@ pub struct EmbeddingConfig {
     /// The API root, such as `http://127.0.0.1:8001/v1`; requests go to `{base}/embeddings`.
     pub base_url: String,
     pub model: String,
+    /// Sent as a bearer token, as the chat requests send theirs.
+    pub api_key: Option<String>,
     pub request_timeout: Duration,
     pub max_retries: u32,
     pub initial_backoff: Duration,
@@ -28,6 +30,7 @@ pub struct EmbeddingClient {
     http: reqwest::Client,
     url: Url,
     model: String,
+    api_key: Option<String>,
     request_timeout: Duration,
     max_retries: u32,
     initial_backoff: Duration,
@@ -63,6 +66,7 @@ impl EmbeddingClient {
             http,
             url,
             model: config.model,
+            api_key: config.api_key.filter(|key| !key.is_empty()),
             request_timeout: config.request_timeout,
             max_retries: config.max_retries,
             initial_backoff: config.initial_backoff,
@@ -115,17 +119,21 @@ impl EmbeddingClient {
             model: &self.model,
             input: texts,
         };
-        let response = self
-            .http
-            .post(self.url.clone())
-            .json(&body)
-            .send()
-            .await
-            .map_err(AttemptError::Transport)?;
+        let mut request = self.http.post(self.url.clone()).json(&body);
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.map_err(AttemptError::Transport)?;
         let status = response.status();
         let retry_after = retry_after_of(&response);
         let bytes = response.bytes().await.map_err(AttemptError::Transport)?;
-        let shown = || excerpt(&String::from_utf8_lossy(&bytes));
+        // A server may echo the request, key included, in its error body.
+        let shown = || {
+            excerpt(&redact(
+                &String::from_utf8_lossy(&bytes),
+                self.api_key.as_deref(),
+            ))
+        };
         if !status.is_success() {
             return Err(AttemptError::Status {
                 status,

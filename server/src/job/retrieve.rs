@@ -83,6 +83,11 @@ async fn embedded_ranking(
     let client = EmbeddingClient::new(EmbeddingConfig {
         base_url: embedding.url.clone(),
         model: embedding.model.clone(),
+        api_key: ctx
+            .settings
+            .api_key
+            .as_ref()
+            .map(|key| key.expose().to_owned()),
         request_timeout: ctx.settings.request_timeout,
         max_retries: ctx.settings.max_retries,
         initial_backoff: BackendConfig::default().initial_backoff,
