@@ -159,16 +159,18 @@ pub fn pytest_venv() -> &'static PytestVenv {
     PytestVenv::shared().unwrap_or_else(|line| panic!("{line}"))
 }
 
-/// Cargo's target directory: the nearest folder above the running binary that holds cargo's
-/// `CACHEDIR.TAG` (target/debug/deps/it-…, target/release/examples/demo, target/TRIPLE/…),
-/// else `CARGO_TARGET_DIR`.
+/// Cargo's target directory: the nearest folder above the running binary that holds a file
+/// cargo keeps there, `CACHEDIR.TAG` or `.rustc_info.json` (target/debug/deps/it-…,
+/// target/release/examples/demo, target/TRIPLE/…), else `CARGO_TARGET_DIR`. Cargo writes the
+/// tag only into a folder it creates, so a `target/` that a setup script made first (the npm
+/// fixture's, say) has only the second.
 pub fn target_dir() -> Result<PathBuf, String> {
     let exe = std::env::current_exe()
         .map_err(|e| format!("failed to find the running test binary ({e}): set CARGO_TARGET_DIR to cargo's target directory"))?;
     if let Some(dir) = exe
         .ancestors()
         .skip(1)
-        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file() || dir.join(".rustc_info.json").is_file())
     {
         return Ok(dir.to_path_buf());
     }
@@ -311,7 +313,7 @@ mod tests {
     #[test]
     fn the_target_dir_is_found_above_the_test_binary() {
         let dir = target_dir().unwrap();
-        assert!(dir.join("CACHEDIR.TAG").is_file(), "{}", dir.display());
+        assert!(dir.join(".rustc_info.json").is_file(), "{}", dir.display());
         assert!(std::env::current_exe().unwrap().starts_with(&dir));
     }
 }
