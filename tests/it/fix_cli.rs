@@ -138,7 +138,7 @@ fn json_picks_the_majority_fix_and_changes_nothing() {
             confidence["band"].as_str(),
             confidence["resolve_rate"].as_f64()
         ),
-        (Some(0.375), Some("medium"), Some(0.619)),
+        (Some(0.375), Some("medium"), Some(0.62)),
         "{json:#}"
     );
     assert!(

@@ -138,7 +138,7 @@ test('format: each loser says why, in the words of the hover', function()
 end)
 
 test('format: the picker title gives the confidence band and what lowers it', function()
-  local confidence = { share = 0.375, votes = 3, samples = 8, band = 'medium', resolve_rate = 0.619, source = 'SWE-Swiss', caveats = {} }
+  local confidence = { share = 0.375, votes = 3, samples = 8, band = 'medium', resolve_rate = 0.62, source = 'SWE-Swiss', caveats = {} }
   eq(
     "Swiss job-2 candidates (divide() floors), confidence medium: 38% of the samples agree (3 of 8), 62% resolved in SWE-Swiss's runs",
     format.prompt('job-2', { issue = { title = 'divide() floors' }, confidence = confidence })

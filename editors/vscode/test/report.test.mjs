@@ -100,7 +100,7 @@ test('every reason kind reads as the server writes it', () => {
 
 test('the placeholder gives the band, its figure and what lowers it', () => {
   assert.equal(candidatesPlaceholder(report), 'Candidates, best first');
-  const confidence = { share: 0.375, votes: 3, samples: 8, band: 'medium', resolve_rate: 0.619, source, caveats: [] };
+  const confidence = { share: 0.375, votes: 3, samples: 8, band: 'medium', resolve_rate: 0.62, source, caveats: [] };
   assert.equal(
     candidatesPlaceholder({ ...report, confidence }),
     "Candidates, best first — confidence medium: 38% of the samples agree (3 of 8), 62% resolved in SWE-Swiss's runs",

@@ -138,6 +138,12 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
+/// Whole percents, as the table and the text give them: 364 of 436 is 83%, where 0.835
+/// would read as 84%.
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
 impl Confidence {
     /// The band of a winner holding `votes` of `samples`; `None` without samples.
     pub fn of_share(votes: usize, samples: usize) -> Option<Confidence> {
@@ -153,7 +159,7 @@ impl Confidence {
             votes,
             samples,
             band: row.band,
-            resolve_rate: round3(row.resolved as f64 / row.issues as f64),
+            resolve_rate: round2(row.resolved as f64 / row.issues as f64),
             source: source(),
             caveats: Vec::new(),
         })
@@ -287,11 +293,11 @@ mod tests {
         assert_eq!(band(1, 5), Some(Band::Low));
         assert_eq!(band(1, 0), None);
         let high = Confidence::of_share(20, 40).unwrap();
-        assert_eq!((high.share, high.resolve_rate), (0.5, 0.835));
+        assert_eq!((high.share, high.resolve_rate), (0.5, 0.83));
         let medium = Confidence::of_share(3, 8).unwrap();
-        assert_eq!((medium.share, medium.resolve_rate), (0.375, 0.619));
+        assert_eq!((medium.share, medium.resolve_rate), (0.375, 0.62));
         let low = Confidence::of_share(1, 3 * 40).unwrap();
-        assert_eq!((low.share, low.resolve_rate), (0.008, 0.433));
+        assert_eq!((low.share, low.resolve_rate), (0.008, 0.43));
     }
 
     #[test]
