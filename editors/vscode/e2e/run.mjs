@@ -530,8 +530,12 @@ async function partsOfACandidate(page, repo) {
   await page.locator('.tab', { hasText: 'calc/fmt.py: candidate' }).first().waitFor({ timeout: 30_000 });
   await diff.waitFor({ timeout: 30_000 });
   const sides = diff.locator('.editor.original .view-lines, .editor.modified .view-lines');
+  // Both sides rendered with text: `every` over no element is true, so count them first.
   await page.waitForFunction(
-    () => [...document.querySelectorAll('.monaco-diff-editor .view-lines')].every((v) => v.textContent.includes('return')),
+    () => {
+      const sides = [...document.querySelectorAll('.monaco-diff-editor .editor.original .view-lines, .monaco-diff-editor .editor.modified .view-lines')];
+      return sides.length >= 2 && sides.every((v) => v.textContent.includes('return'));
+    },
     null,
     { timeout: 30_000 },
   );
