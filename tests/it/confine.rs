@@ -212,9 +212,8 @@ fn mechanism_available(no_bwrap: bool) -> Option<&'static str> {
     if found == expected {
         return Some(expected);
     }
-    let required = std::env::var("SWISS_REQUIRE_CONFINEMENT").is_ok_and(|v| v == "1");
     assert!(
-        !required,
+        !crate::required::required("SWISS_REQUIRE_CONFINEMENT"),
         "SWISS_REQUIRE_CONFINEMENT=1 but {expected} is not available here: {report:#}"
     );
     skip(&format!(
@@ -224,9 +223,8 @@ fn mechanism_available(no_bwrap: bool) -> Option<&'static str> {
     None
 }
 
-#[allow(clippy::print_stderr)]
 fn skip(why: &str) {
-    eprintln!("skipped: {why} (set SWISS_REQUIRE_CONFINEMENT=1 to make this a failure)");
+    crate::required::say_skipped("SWISS_REQUIRE_CONFINEMENT", "this test", &why);
 }
 
 fn hostile_job_is_contained(no_bwrap: bool) {
@@ -388,7 +386,7 @@ fn hostile_code_is_contained_by_namespaces_and_landlock() {
 /// Whether this process can confine (in-process tests use its mechanism, whichever it is).
 fn confinement_here() -> bool {
     if let Mechanism::Unavailable { why } = confine::available() {
-        let required = std::env::var("SWISS_REQUIRE_CONFINEMENT").is_ok_and(|v| v == "1");
+        let required = crate::required::required("SWISS_REQUIRE_CONFINEMENT");
         assert!(!required, "no confinement here: {why}");
         skip(&format!("no confinement here: {why}"));
         return false;

@@ -14,7 +14,7 @@ pub fn test_image() -> String {
 }
 
 pub fn docker_required() -> bool {
-    std::env::var("SWISS_REQUIRE_DOCKER").is_ok_and(|v| v == "1")
+    crate::required::required("SWISS_REQUIRE_DOCKER")
 }
 
 /// What a look at the Docker engine found.
@@ -102,9 +102,8 @@ pub fn docker_test_image() -> Option<String> {
 }
 
 /// Says on stderr (shown with --nocapture) that a Docker test did not run, and why.
-#[allow(clippy::print_stderr)]
 pub fn skip(test: &str, why: &dyn Display) {
-    eprintln!("skipped {test}: {why} (set SWISS_REQUIRE_DOCKER=1 to make this a failure)");
+    crate::required::say_skipped("SWISS_REQUIRE_DOCKER", test, why);
 }
 
 #[test]

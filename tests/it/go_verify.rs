@@ -4,33 +4,12 @@
 //! test that tested nothing.
 
 use std::path::Path;
-use std::process::Command;
 
 use serde_json::Value;
 use swiss_testkit::{go_calc, ScriptedBackend};
 
 use crate::cli_support::{stderr, stdout_json, swiss_fix, write_issue};
-
-fn go_required() -> bool {
-    std::env::var("SWISS_REQUIRE_GO").is_ok_and(|v| v == "1")
-}
-
-/// Whether `go` runs here; a panic where it does not and SWISS_REQUIRE_GO=1.
-#[allow(clippy::print_stderr)]
-fn go_available(test: &str) -> bool {
-    let probe = Command::new("go").arg("version").output();
-    let why = match probe {
-        Ok(output) if output.status.success() => return true,
-        Ok(output) => format!("`go version` failed: {}", stderr(&output).trim()),
-        Err(e) => format!("`go` does not run: {e}"),
-    };
-    assert!(
-        !go_required(),
-        "SWISS_REQUIRE_GO=1 but {why}: install Go (Debian's golang-go)"
-    );
-    eprintln!("skipped {test}: {why} (set SWISS_REQUIRE_GO=1 to make this a failure)");
-    false
-}
+use crate::toolchains;
 
 fn run_fix(repo: &Path, backend: &ScriptedBackend, extra: &[&str]) -> (Option<i32>, Value, String) {
     let issues = tempfile::tempdir().unwrap();
@@ -62,7 +41,11 @@ fn candidate_with<'a>(json: &'a Value, patch_line: &str) -> &'a Value {
 
 #[test]
 fn go_test_json_results_filter_a_regression_test_by_test() {
-    if !go_available("go_test_json_results_filter_a_regression_test_by_test") {
+    if !toolchains::available(
+        "go",
+        "install Go (Debian's golang-go)",
+        "go_test_json_results_filter_a_regression_test_by_test",
+    ) {
         return;
     }
     let repo = go_calc::repo();

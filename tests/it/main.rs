@@ -23,6 +23,7 @@ mod lsp;
 mod lsp_client;
 mod lsp_parts;
 mod nvim;
+mod required;
 mod rust_fix;
 mod sandbox;
 mod toolchains;

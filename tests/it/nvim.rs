@@ -29,7 +29,7 @@ fn plugin_dir() -> PathBuf {
 }
 
 fn nvim_required() -> bool {
-    std::env::var("SWISS_REQUIRE_NVIM").is_ok_and(|v| v == "1")
+    crate::required::required("SWISS_REQUIRE_NVIM")
 }
 
 /// `NVIM v0.11.4` (or `v0.12.0-dev-…`) → (0, 11).

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Mutex;
 
+use crate::required::skip_unless_required;
+
 /// Whether `tool --version` (Go: `go version`) runs; a panic where it does not and
 /// `SWISS_REQUIRE_<TOOL>=1`. `install` says how to get it.
-#[allow(clippy::print_stderr)]
 pub fn available(tool: &str, install: &str, test: &str) -> bool {
     let version = if tool == "go" { "version" } else { "--version" };
     let why = match Command::new(tool).arg(version).output() {
@@ -21,9 +22,7 @@ pub fn available(tool: &str, install: &str, test: &str) -> bool {
         Err(e) => format!("`{tool}` does not run: {e}"),
     };
     let variable = format!("SWISS_REQUIRE_{}", tool.to_ascii_uppercase());
-    let required = std::env::var(&variable).is_ok_and(|v| v == "1");
-    assert!(!required, "{variable}=1 but {why}: {install}");
-    eprintln!("skipped {test}: {why} (set {variable}=1 to make this a failure)");
+    skip_unless_required(&variable, test, &format!("{why}: {install}"));
     false
 }
 
@@ -67,8 +66,6 @@ pub fn npm_fixture(test: &str) -> Option<PathBuf> {
         "the npm packages of the TypeScript fixture are not in {} (run `bash .ci/npm-fixture-setup.sh`)",
         modules.display()
     );
-    let required = std::env::var("SWISS_REQUIRE_NODE").is_ok_and(|v| v == "1");
-    assert!(!required, "SWISS_REQUIRE_NODE=1 but {why}");
-    eprintln!("skipped {test}: {why} (set SWISS_REQUIRE_NODE=1 to make this a failure)");
+    skip_unless_required("SWISS_REQUIRE_NODE", test, &why);
     None
 }
