@@ -45,7 +45,13 @@ fn main() -> ExitCode {
         "--samples".to_owned(),
         "6".to_owned(),
     ]);
-    args.extend(["--sandbox".to_owned(), "local".to_owned()]);
+    // The fixture is a temporary repository, gone when the demo ends: a job kept in its git
+    // dir would be lost, and "kept the job in …" would promise what no editor can list.
+    args.extend([
+        "--sandbox".to_owned(),
+        "local".to_owned(),
+        "--no-keep".to_owned(),
+    ]);
     args.extend(std::env::args().skip(1));
     swiss::cli::main_from(args)
 }
